@@ -1,0 +1,19 @@
+import type { TributaryConfigInput } from './schema.js';
+
+/** The built-in config used when no config file exists: the SYSTEM.md §1 table and a patients table. */
+export const demoConfig: TributaryConfigInput = {
+  tables: [
+    {
+      name: 'visits',
+      partitionKey: 'id',
+      stream: 'NEW_AND_OLD_IMAGES',
+      pipe: {
+        filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
+        partitionBy: ['siteId', 'year', 'month', 'day'],
+        eventTime: { attribute: 'createdAtTime', unit: 'ms' },
+        batchSize: 100,
+        flushSeconds: 2,
+      },
+    },
+  ],
+};

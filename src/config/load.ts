@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from './errors.js';
+import { configSchema, type TributaryConfig } from './schema.js';
+import { demoConfig } from './demo-config.js';
+
+/** Default config file name, looked up in the working directory. */
+export const DEFAULT_CONFIG_FILE = 'tributary.config.json';
+
+/**
+ * Validates a parsed config object. Throws {@link ConfigError} naming the first bad field.
+ *
+ * @example
+ * const config = parseConfig({ tables: [{ name: 'visits', partitionKey: 'id' }] });
+ */
+export function parseConfig(raw: unknown, source = 'config'): TributaryConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.map(String).join('.') || '(root)';
+    throw new ConfigError(`${source}: ${field}: ${issue.message}`, field);
+  }
+  return result.data;
+}
+
+/**
+ * Loads a config file. With no explicit path and no `tributary.config.json`, returns the demo config.
+ *
+ * @example
+ * const { config, source } = await loadConfig(); // demo config when no file exists
+ */
+export async function loadConfig(path?: string): Promise<{ config: TributaryConfig; source: string }> {
+  const file = path ?? DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (!path && (error as { code?: string }).code === 'ENOENT') return { config: parseConfig(demoConfig, 'demo config'), source: 'built-in demo config' };
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  return { config: parseConfig(raw, file), source: file };
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** An EventBridge event pattern, checked in depth by the event-pattern compiler at load. */
+export const eventPatternSchema = z.record(z.string(), z.unknown());
+
+/** DynamoDB stream view types. */
+export const streamViewTypeSchema = z.enum(['NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'OLD_IMAGE', 'KEYS_ONLY']);
+
+/** Where a change's event time comes from; default is the stream's ApproximateCreationDateTime. */
+export const eventTimeSchema = z.object({
+  /** Item attribute holding the event time. */
+  attribute: z.string().min(1),
+  /** `ms` and `s` are epoch numbers; `iso` is an ISO-8601 string. */
+  unit: z.enum(['ms', 's', 'iso']).default('ms'),
+});
+
+/** The local equivalent of an EventBridge Pipe from a table's stream, and its Firehose-style target. */
+export const pipeSchema = z.object({
+  /** Event patterns; a record passes if it matches any. Empty means everything passes. */
+  filter: z.array(eventPatternSchema).default([]),
+  /** Hive partition columns: item attributes and the time parts `year`, `month`, `day`, `hour`, `minute`. */
+  partitionBy: z.array(z.string().min(1)).min(1).default(['year', 'month', 'day']),
+  eventTime: eventTimeSchema.optional(),
+  /** Records per pipe batch (Pipes' BatchSize). */
+  batchSize: z.number().int().min(1).max(10_000).default(100),
+  /** Seconds the pipe waits to fill a batch (Pipes' MaximumBatchingWindowInSeconds). */
+  batchWindowSeconds: z.number().min(0).max(300).default(0),
+  /** Buffer interval of the lake target, seconds (Firehose BufferingHints.IntervalInSeconds). */
+  flushSeconds: z.number().min(0).max(900).default(60),
+  /** Buffer size of the lake target, MiB (Firehose BufferingHints.SizeInMBs). */
+  flushMiB: z.number().min(0.001).max(128).default(5),
+  /** Optional enrichment step, by name. */
+  enrichment: z.enum(['patient-fhir']).optional(),
+  /** Where batches go: the partitioned lake (default), or the event bus. */
+  target: z.enum(['lake', 'bus']).default('lake'),
+  /** Where a pipe with no checkpoint starts reading. */
+  startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
+});
+
+/** A DynamoDB table Tributary captures. */
+export const tableSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name: 3-255 characters of a-z A-Z 0-9 _ . -'),
+  partitionKey: z.string().min(1),
+  partitionKeyType: z.enum(['S', 'N', 'B']).default('S'),
+  sortKey: z.string().min(1).optional(),
+  sortKeyType: z.enum(['S', 'N', 'B']).default('S'),
+  stream: streamViewTypeSchema.default('NEW_AND_OLD_IMAGES'),
+  /** TTL attribute, if the table uses TTL. */
+  ttlAttribute: z.string().min(1).optional(),
+  pipe: pipeSchema.optional(),
+});
+
+/** The whole Tributary config file (`tributary.config.json`). */
+export const configSchema = z
+  .object({
+    /** AWS region used in ARNs and by the embedded services. */
+    region: z.string().min(1).default('us-east-1'),
+    /** Lake directory (local). Default `<state dir>/lake`. */
+    lake: z.string().min(1).optional(),
+    tables: z.array(tableSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.tables.forEach((table, index) => {
+      if (seen.has(table.name)) {
+        ctx.addIssue({ code: 'custom', path: ['tables', index, 'name'], message: `duplicate table ${table.name}` });
+      }
+      seen.add(table.name);
+    });
+  });
+
+export type TributaryConfig = z.infer<typeof configSchema>;
+export type TributaryConfigInput = z.input<typeof configSchema>;
+export type TableConfig = z.infer<typeof tableSchema>;
+export type PipeConfig = z.infer<typeof pipeSchema>;
+export type EventTimeConfig = z.infer<typeof eventTimeSchema>;
