@@ -15,5 +15,18 @@ export const demoConfig: TributaryConfigInput = {
         flushSeconds: 2,
       },
     },
+    {
+      name: 'patients',
+      partitionKey: 'id',
+      stream: 'NEW_AND_OLD_IMAGES',
+      pipe: {
+        filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
+        enrichment: 'patient-fhir',
+        target: 'bus',
+        batchSize: 10,
+        flushSeconds: 2,
+      },
+    },
   ],
+  patientEnrichment: { writeThrough: true },
 };

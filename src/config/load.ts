@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from './errors.js';
 import { configSchema, type TributaryConfig } from './schema.js';
 import { demoConfig } from './demo-config.js';
+import { compileFilters } from '../event-pattern/compile-filters.js';
+import { InvalidEventPatternError } from '../event-pattern/errors.js';
 
 /** Default config file name, looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'tributary.config.json';
@@ -19,6 +21,17 @@ export function parseConfig(raw: unknown, source = 'config'): TributaryConfig {
     const field = issue.path.map(String).join('.') || '(root)';
     throw new ConfigError(`${source}: ${field}: ${issue.message}`, field);
   }
+  // Filters are EventBridge patterns: compile them now, with the same compiler the pipes and CDK use.
+  result.data.tables.forEach((table, index) => {
+    if (!table.pipe) return;
+    try {
+      compileFilters(table.pipe.filter, { dialect: 'pipes' });
+    } catch (error) {
+      if (!(error instanceof InvalidEventPatternError)) throw error;
+      const field = `tables.${index}.pipe.${error.path}`;
+      throw new ConfigError(`${source}: ${field}: ${error.reason}`, field);
+    }
+  });
   return result.data;
 }
 

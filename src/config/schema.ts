@@ -37,6 +37,18 @@ export const pipeSchema = z.object({
   startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
 });
 
+/** Options of the `patient-fhir` enrichment (SYSTEM.md §2). */
+export const patientEnrichmentSchema = z.object({
+  /** FHIR identifier system of the domain patient id. */
+  identifierSystem: z.string().min(1).default('urn:tributary:patient-id'),
+  /** Event source of PatientChange events. */
+  source: z.string().min(1).default('tributary.patients'),
+  /** Validate every produced Patient against the FHIR R4 definitions (invalid ones go to `_errors`). */
+  validate: z.boolean().default(true),
+  /** Also write each Patient to the FHIR store (conditional PUT; DELETE for removals). */
+  writeThrough: z.boolean().default(false),
+});
+
 /** A DynamoDB table Tributary captures. */
 export const tableSchema = z.object({
   name: z
@@ -60,6 +72,12 @@ export const configSchema = z
     /** Lake directory (local). Default `<state dir>/lake`. */
     lake: z.string().min(1).optional(),
     tables: z.array(tableSchema).default([]),
+    patientEnrichment: patientEnrichmentSchema.default({
+      identifierSystem: 'urn:tributary:patient-id',
+      source: 'tributary.patients',
+      validate: true,
+      writeThrough: false,
+    }),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -75,4 +93,5 @@ export type TributaryConfig = z.infer<typeof configSchema>;
 export type TributaryConfigInput = z.input<typeof configSchema>;
 export type TableConfig = z.infer<typeof tableSchema>;
 export type PipeConfig = z.infer<typeof pipeSchema>;
+export type PatientEnrichmentConfig = z.infer<typeof patientEnrichmentSchema>;
 export type EventTimeConfig = z.infer<typeof eventTimeSchema>;

@@ -12,6 +12,8 @@ export interface Endpoints {
   fhir?: string;
   /** HealthLake control-plane endpoint for `@aws-sdk/client-healthlake`. */
   healthlake?: string;
+  /** Loopback control endpoint of `tributary up` (POST /sync). */
+  control?: string;
   /** Process id of the `tributary up` that owns the endpoints. */
   pid?: number;
 }

@@ -1,0 +1,172 @@
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TributaryConfig } from '../config/schema.js';
+import { LocalEventBus } from '../event-bus/local-bus.js';
+import { FhirWriteThrough } from '../patient-enrichment/fhir-write-through.js';
+import { CheckpointStore } from '../pipes/checkpoint-store.js';
+import type { PipeRunner } from '../pipes/pipe-runner.js';
+import { localDynamoDbClients, type LocalDynamoDbClients } from './aws-clients.js';
+import { startEmbeddedDynamoDb } from './dynamodb/index.js';
+import type { EmbeddedDynamoDb } from './dynamodb/types.js';
+import { ensureTables } from './ensure-tables.js';
+import { startFhirServer } from './fhir-store/index.js';
+import type { FhirServer } from './fhir-store/types.js';
+import { resolveLakeDir } from './lake-dir.js';
+import { DirectoryObjectStore } from './object-store/directory-object-store.js';
+import { buildLocalPipes } from './pipelines.js';
+import { readEndpoints, stateDirPaths, type Endpoints, type StateDirPaths } from './state-dir.js';
+
+/** Options of {@link LocalStack.open}. */
+export interface LocalStackOptions {
+  dir: string;
+  config: TributaryConfig;
+  /** Consumer identity for pipe leases, e.g. `up:<pid>` or `sync:<pid>`. */
+  owner: string;
+  /** Start the embedded FHIR store too. Default true. */
+  fhir?: boolean;
+  /** Fixed ports (default ephemeral). */
+  ports?: { dynamodb?: number; fhir?: number };
+  /** Attach to a running `tributary up` on the same state directory if there is one. Default true. */
+  attach?: boolean;
+}
+
+/** Bucket of the local S3 stand-in that FHIR exports land in. */
+export const EXPORT_BUCKET = 'tributary-export';
+
+/**
+ * The local runtime's services on one state directory: the embedded DynamoDB (with Streams) and
+ * FHIR store, the lake, the local bus and the pipes. It either starts the services in-process or
+ * attaches to the ones a running `tributary up` serves (found through `endpoints.json`).
+ *
+ * @example
+ * const stack = await LocalStack.open({ dir: '.tributary', config, owner: 'sync' });
+ * for (const pipe of stack.pipes) await pipe.drain();
+ * await stack.close();
+ */
+export class LocalStack {
+  public readonly pipes: PipeRunner[];
+
+  private constructor(
+    public readonly paths: StateDirPaths,
+    public readonly config: TributaryConfig,
+    public readonly endpoints: Endpoints,
+    /** `embedded`: this process serves the endpoints; `attached`: a running `tributary up` does. */
+    public readonly mode: 'embedded' | 'attached',
+    public readonly clients: LocalDynamoDbClients,
+    public readonly lake: DirectoryObjectStore,
+    public readonly bus: LocalEventBus,
+    private readonly checkpoints: CheckpointStore,
+    private readonly dynamodb: EmbeddedDynamoDb | undefined,
+    public readonly fhirServer: FhirServer | undefined,
+    owner: string,
+  ) {
+    const writeThrough =
+      config.patientEnrichment.writeThrough && endpoints.fhir
+        ? new FhirWriteThrough({ baseUrl: endpoints.fhir, identifierSystem: config.patientEnrichment.identifierSystem })
+        : undefined;
+    this.pipes = buildLocalPipes({
+      config,
+      clients,
+      lake,
+      bus,
+      checkpoints,
+      owner,
+      ...(writeThrough ? { writeThrough } : {}),
+    });
+  }
+
+  public static async open(options: LocalStackOptions): Promise<LocalStack> {
+    const paths = stateDirPaths(options.dir);
+    await mkdir(paths.root, { recursive: true });
+    const lake = new DirectoryObjectStore(resolveLakeDir(options.dir, options.config));
+    const bus = new LocalEventBus({ store: lake });
+    const checkpoints = new CheckpointStore(paths.pipes);
+
+    const running = options.attach === false ? undefined : await liveEndpoints(options.dir, options.config.region);
+    if (running) {
+      const clients = localDynamoDbClients(running.endpoints.dynamodb, options.config.region);
+      return new LocalStack(paths, options.config, running.endpoints, 'attached', clients, lake, bus, checkpoints, undefined, undefined, options.owner);
+    }
+
+    const dynamodb = await startEmbeddedDynamoDb({
+      dataDir: paths.dynamodb,
+      streamsDbFile: paths.streams,
+      region: options.config.region,
+      ...(options.ports?.dynamodb !== undefined ? { port: options.ports.dynamodb } : {}),
+    });
+    let fhirServer: FhirServer | undefined;
+    try {
+      if (options.fhir !== false) {
+        fhirServer = await startFhirServer({
+          dbFile: paths.fhir,
+          exportStore: (bucket) => new DirectoryObjectStore(join(paths.buckets, bucket)),
+          exportBucket: EXPORT_BUCKET,
+          region: options.config.region,
+          ...(options.ports?.fhir !== undefined ? { port: options.ports.fhir } : {}),
+        });
+      }
+    } catch (error) {
+      await dynamodb.close();
+      throw error;
+    }
+    const endpoints: Endpoints = {
+      dynamodb: dynamodb.endpoint,
+      ...(fhirServer ? { fhir: fhirServer.fhirBaseUrl, healthlake: fhirServer.healthlakeEndpoint } : {}),
+    };
+    const clients = localDynamoDbClients(dynamodb.endpoint, options.config.region);
+    await ensureTables(clients.dynamodb, options.config.tables);
+    return new LocalStack(paths, options.config, endpoints, 'embedded', clients, lake, bus, checkpoints, dynamodb, fhirServer, options.owner);
+  }
+
+  /** Wakes a listener whenever a table's stream gets records (embedded mode only). */
+  public onStreamRecords(listener: (table: string) => void): () => void {
+    return this.dynamodb?.onRecords(listener) ?? (() => undefined);
+  }
+
+  /** Drains every pipe: reads all available records, delivers, flushes, commits. */
+  public async drainPipes(onPipe?: (pipe: PipeRunner) => void): Promise<PipeRunner[]> {
+    for (const pipe of this.pipes) {
+      await pipe.drain();
+      onPipe?.(pipe);
+    }
+    await this.bus.flush();
+    return this.pipes;
+  }
+
+  /** Flushes every pipe and the bus, then stops the services this process started. */
+  public async close(): Promise<void> {
+    try {
+      for (const pipe of this.pipes) await pipe.close();
+      await this.bus.flush();
+    } finally {
+      this.checkpoints.close();
+      this.clients.dynamodb.destroy();
+      this.clients.streams.destroy();
+      await this.fhirServer?.close();
+      await this.dynamodb?.close();
+    }
+  }
+}
+
+/** The endpoints of a live `tributary up` on this state directory, if any. */
+async function liveEndpoints(dir: string, region: string): Promise<{ endpoints: Endpoints } | undefined> {
+  const endpoints = await readEndpoints(dir);
+  if (!endpoints?.dynamodb) return undefined;
+  if (endpoints.pid !== undefined) {
+    try {
+      process.kill(endpoints.pid, 0);
+    } catch {
+      return undefined; // the owner died without cleaning up
+    }
+  }
+  const { dynamodb } = localDynamoDbClients(endpoints.dynamodb, region);
+  try {
+    await dynamodb.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) });
+    return { endpoints };
+  } catch {
+    return undefined;
+  } finally {
+    dynamodb.destroy();
+  }
+}

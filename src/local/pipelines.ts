@@ -1,0 +1,81 @@
+import type { TableConfig, TributaryConfig } from '../config/schema.js';
+import { compileFilters } from '../event-pattern/compile-filters.js';
+import { ErrorSink } from '../lake/error-sink.js';
+import { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
+import type { FhirWriteThrough } from '../patient-enrichment/fhir-write-through.js';
+import { BusTarget } from '../pipes/bus-target.js';
+import { ChangeLakeTarget } from '../pipes/change-lake-target.js';
+import type { CheckpointStore } from '../pipes/checkpoint-store.js';
+import { DynamoDbStreamSource } from '../pipes/dynamodb-stream-source.js';
+import { patientEnrichmentStep } from '../pipes/patient-enrichment-step.js';
+import { PipeRunner } from '../pipes/pipe-runner.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { LocalEventBus } from '../event-bus/local-bus.js';
+import type { LocalDynamoDbClients } from './aws-clients.js';
+
+/** What the local pipes are wired to. */
+export interface LocalPipeWiring {
+  config: TributaryConfig;
+  clients: LocalDynamoDbClients;
+  lake: ObjectStore;
+  bus: LocalEventBus;
+  checkpoints: CheckpointStore;
+  /** Consumer identity for pipe leases. */
+  owner: string;
+  /** FHIR store write-through for the patient enrichment, when configured and available. */
+  writeThrough?: FhirWriteThrough;
+}
+
+/** Name of the pipe of a table, used for checkpoints and `_errors/<pipe>`. */
+export const pipeNameOf = (table: TableConfig) => `${table.name}-pipe`;
+
+/**
+ * Builds one {@link PipeRunner} per configured table with a pipe: stream source, filter, optional
+ * enrichment, and the lake or bus target.
+ *
+ * @example
+ * const runners = buildLocalPipes({ config, clients, lake, bus, checkpoints, owner: 'sync' });
+ * for (const runner of runners) await runner.drain();
+ */
+export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
+  const runners: PipeRunner[] = [];
+  for (const table of wiring.config.tables) {
+    const pipe = table.pipe;
+    if (!pipe) continue;
+    const name = pipeNameOf(table);
+    const errors = new ErrorSink({ store: wiring.lake, pipeline: name });
+    const enrichment =
+      pipe.enrichment === 'patient-fhir'
+        ? patientEnrichmentStep(wiring.config.patientEnrichment, errors, wiring.writeThrough)
+        : undefined;
+    const target =
+      pipe.target === 'bus'
+        ? new BusTarget(wiring.bus, errors)
+        : new ChangeLakeTarget({
+            table,
+            errors,
+            flushSeconds: pipe.flushSeconds,
+            writer: new PartitionedNdjsonWriter({ store: wiring.lake, maxBytes: Math.round(pipe.flushMiB * 1024 * 1024) }),
+          });
+    runners.push(
+      new PipeRunner(
+        {
+          name,
+          source: new DynamoDbStreamSource({
+            table: table.name,
+            dynamodb: wiring.clients.dynamodb,
+            streams: wiring.clients.streams,
+            startingPosition: pipe.startingPosition,
+          }),
+          filter: compileFilters(pipe.filter),
+          ...(enrichment ? { enrichment } : {}),
+          target,
+          batchSize: pipe.batchSize,
+        },
+        wiring.checkpoints,
+        { owner: wiring.owner },
+      ),
+    );
+  }
+  return runners;
+}

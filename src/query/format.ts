@@ -1,0 +1,30 @@
+import type { QueryResult } from './lake-query.js';
+
+/** Output formats of `tributary query`. */
+export type OutputFormat = 'table' | 'json' | 'csv';
+
+const cell = (value: unknown): string =>
+  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+
+/**
+ * Renders a query result as an aligned text table, a JSON array of row objects, or CSV (RFC 4180).
+ *
+ * @example
+ * formatResult({ columns: ['n'], rows: [{ n: 1 }] }, 'json') // '[{"n":1}]'
+ */
+export function formatResult(result: QueryResult, format: OutputFormat, maxWidth = 60): string {
+  if (format === 'json') return JSON.stringify(result.rows, null, 2);
+  if (format === 'csv') {
+    const escape = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+    const lines = [result.columns.map(escape).join(',')];
+    for (const row of result.rows) lines.push(result.columns.map((c) => escape(cell(row[c]))).join(','));
+    return lines.join('\n');
+  }
+  const clip = (text: string) => (text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text);
+  const body = result.rows.map((row) => result.columns.map((c) => clip(cell(row[c]))));
+  const widths = result.columns.map((c, i) => Math.max(c.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((text, i) => text.padEnd(widths[i]!)).join(' │ ');
+  const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
+  const count = `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`;
+  return [line(result.columns), rule, ...body.map(line), count].join('\n');
+}
