@@ -28,5 +28,5 @@ export const demoConfig: TributaryConfigInput = {
       },
     },
   ],
-  patientEnrichment: { writeThrough: true },
+  patientEnrichment: { writeThrough: true, validate: true },
 };

@@ -43,8 +43,11 @@ export const patientEnrichmentSchema = z.object({
   identifierSystem: z.string().min(1).default('urn:tributary:patient-id'),
   /** Event source of PatientChange events. */
   source: z.string().min(1).default('tributary.patients'),
-  /** Validate every produced Patient against the FHIR R4 definitions (invalid ones go to `_errors`). */
-  validate: z.boolean().default(true),
+  /**
+   * Validate every produced Patient against the FHIR R4 definitions (invalid ones go to `_errors`).
+   * The mapping is valid by construction and tested; this costs ~1 s and ~70 MB to load definitions.
+   */
+  validate: z.boolean().default(false),
   /** Also write each Patient to the FHIR store (conditional PUT; DELETE for removals). */
   writeThrough: z.boolean().default(false),
 });
@@ -75,7 +78,7 @@ export const configSchema = z
     patientEnrichment: patientEnrichmentSchema.default({
       identifierSystem: 'urn:tributary:patient-id',
       source: 'tributary.patients',
-      validate: true,
+      validate: false,
       writeThrough: false,
     }),
   })

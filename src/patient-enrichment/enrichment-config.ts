@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { DEFAULT_IDENTIFIER_SYSTEM } from './map-patient.js';
+import { DEFAULT_EVENT_SOURCE } from './patient-change.js';
+import type { PatientEnrichmentOptions } from './types.js';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((value) => value === 'true' || value === '1');
+
+/** Environment of the patient-enrichment Lambda. */
+export const patientEnrichmentEnvSchema = z.object({
+  TRIBUTARY_IDENTIFIER_SYSTEM: z.string().min(1).default(DEFAULT_IDENTIFIER_SYSTEM),
+  TRIBUTARY_EVENT_SOURCE: z.string().min(1).default(DEFAULT_EVENT_SOURCE),
+  /** SQS queue for records that cannot be enriched; unset means they are logged and dropped. */
+  TRIBUTARY_ENRICHMENT_DLQ_URL: z.url().optional(),
+  /** Validate every Patient against FHIR R4 at run time (adds about 1 s to a cold start). */
+  TRIBUTARY_VALIDATE_FHIR: flag,
+  TRIBUTARY_UNMAPPABLE_GENDER: z.enum(['reject', 'unknown']).default('reject'),
+});
+
+/** Parsed environment of the patient-enrichment Lambda. */
+export interface PatientEnrichmentConfig {
+  options: PatientEnrichmentOptions;
+  deadLetterQueueUrl?: string;
+}
+
+/** Raised when the Lambda environment is invalid; names variables, not values. */
+export class PatientEnrichmentConfigError extends Error {
+  public override readonly name = 'PatientEnrichmentConfigError';
+}
+
+/**
+ * Reads the enrichment settings from environment variables, with clear errors.
+ *
+ * @example
+ * const { options, deadLetterQueueUrl } = loadPatientEnrichmentConfig(process.env);
+ */
+export function loadPatientEnrichmentConfig(env: Record<string, string | undefined>): PatientEnrichmentConfig {
+  const parsed = patientEnrichmentEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join('.')))];
+    throw new PatientEnrichmentConfigError(`invalid environment variables: ${names.join(', ')}`);
+  }
+  const vars = parsed.data;
+  return {
+    options: {
+      identifierSystem: vars.TRIBUTARY_IDENTIFIER_SYSTEM,
+      source: vars.TRIBUTARY_EVENT_SOURCE,
+      validate: vars.TRIBUTARY_VALIDATE_FHIR,
+      unmappableGender: vars.TRIBUTARY_UNMAPPABLE_GENDER,
+    },
+    ...(vars.TRIBUTARY_ENRICHMENT_DLQ_URL ? { deadLetterQueueUrl: vars.TRIBUTARY_ENRICHMENT_DLQ_URL } : {}),
+  };
+}
