@@ -1,0 +1,252 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { KeySchemaElement, StreamInfo, StreamRecord, StreamViewType, UnsequencedStreamRecord } from './types.js';
+
+/** Sequence numbers are offset so they always print with 21 digits, like AWS's. */
+const SEQUENCE_OFFSET = 10n ** 20n;
+
+/**
+ * Formats an internal record position as a DynamoDB Streams sequence number (21-digit numeric string).
+ *
+ * @example
+ * formatSequenceNumber(1n) // '100000000000000000001'
+ */
+export function formatSequenceNumber(position: bigint): string {
+  return (SEQUENCE_OFFSET + position).toString();
+}
+
+/**
+ * Parses a sequence number back to an internal position, or `undefined` if it is not one of ours.
+ *
+ * @example
+ * parseSequenceNumber('100000000000000000001') // 1n
+ */
+export function parseSequenceNumber(sequenceNumber: string): bigint | undefined {
+  if (!/^\d{21,40}$/.test(sequenceNumber)) return undefined;
+  const position = BigInt(sequenceNumber) - SEQUENCE_OFFSET;
+  return position >= 0n ? position : undefined;
+}
+
+interface StreamRow {
+  stream_arn: string;
+  table_name: string;
+  table_id: string;
+  label: string;
+  view_type: string;
+  key_schema: string;
+  created_ms: number;
+  shard_id: string;
+  start_seq: number | bigint;
+  end_seq: number | bigint | null;
+  enabled: number;
+}
+
+interface RecordRow {
+  seq: number | bigint;
+  record: string;
+}
+
+/** What a new stream needs. */
+export interface NewStream {
+  tableName: string;
+  tableId: string;
+  viewType: StreamViewType;
+  keySchema: KeySchemaElement[];
+  region: string;
+  accountId: string;
+}
+
+/**
+ * Stream metadata and stream records in one SQLite file (WAL). Records are append-only and
+ * numbered by a global AUTOINCREMENT position, so sequence numbers only grow, across restarts too.
+ *
+ * @example
+ * const store = new StreamStore('.tributary/dynamodb-streams.sqlite');
+ * const stream = store.createStream({ tableName: 'Visits', tableId, viewType: 'NEW_IMAGE', keySchema, region, accountId });
+ */
+export class StreamStore {
+  private readonly db: Database.Database;
+
+  public constructor(file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.defaultSafeIntegers(true);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS streams (
+        stream_arn TEXT PRIMARY KEY,
+        table_name TEXT NOT NULL,
+        table_id   TEXT NOT NULL,
+        label      TEXT NOT NULL,
+        view_type  TEXT NOT NULL,
+        key_schema TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        shard_id   TEXT NOT NULL,
+        start_seq  INTEGER NOT NULL,
+        end_seq    INTEGER,
+        enabled    INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS streams_by_table ON streams (table_name, created_ms);
+      CREATE TABLE IF NOT EXISTS records (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_arn TEXT NOT NULL,
+        record     TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS records_by_stream ON records (stream_arn, seq);
+    `);
+  }
+
+  /** Creates (enables) a new stream for a table. */
+  public createStream(input: NewStream): StreamInfo {
+    return this.db.transaction((): StreamInfo => {
+      let createdMs = Date.now();
+      // A label is unique per table: re-enabling within the same millisecond moves on by one.
+      const latest = this.latestStream(input.tableName);
+      if (latest && latest.createdMs >= createdMs) createdMs = latest.createdMs + 1;
+      const label = new Date(createdMs).toISOString().slice(0, -1);
+      const streamArn = `arn:aws:dynamodb:${input.region}:${input.accountId}:table/${input.tableName}/stream/${label}`;
+      const shardId = `shardId-${String(createdMs).padStart(20, '0')}-${randomBytes(4).toString('hex')}`;
+      const startSeq = this.lastPosition() + 1n;
+      this.db
+        .prepare(
+          `INSERT INTO streams (stream_arn, table_name, table_id, label, view_type, key_schema, created_ms, shard_id, start_seq, end_seq, enabled)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
+        )
+        .run(
+          streamArn,
+          input.tableName,
+          input.tableId,
+          label,
+          input.viewType,
+          JSON.stringify(input.keySchema),
+          createdMs,
+          shardId,
+          startSeq,
+        );
+      return {
+        streamArn,
+        tableName: input.tableName,
+        tableId: input.tableId,
+        label,
+        viewType: input.viewType,
+        keySchema: input.keySchema,
+        createdMs,
+        shardId,
+        startSeq,
+        enabled: true,
+      };
+    })();
+  }
+
+  /** Disables a stream: its shard closes at the last record written to it. */
+  public disableStream(streamArn: string): void {
+    this.db.transaction(() => {
+      const stream = this.stream(streamArn);
+      if (!stream || !stream.enabled) return;
+      const last = this.db.prepare('SELECT MAX(seq) AS seq FROM records WHERE stream_arn = ?').get(streamArn) as {
+        seq: bigint | null;
+      };
+      const endSeq = last.seq ?? stream.startSeq - 1n;
+      this.db.prepare('UPDATE streams SET enabled = 0, end_seq = ? WHERE stream_arn = ?').run(endSeq, streamArn);
+    })();
+  }
+
+  /** The enabled stream of a table, if any. */
+  public enabledStream(tableName: string): StreamInfo | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM streams WHERE table_name = ? AND enabled = 1 ORDER BY created_ms DESC LIMIT 1')
+      .get(tableName) as StreamRow | undefined;
+    return row && toStreamInfo(row);
+  }
+
+  /** The most recent stream of a table (enabled or not), optionally of one table incarnation. */
+  public latestStream(tableName: string, tableId?: string): StreamInfo | undefined {
+    const row = (
+      tableId === undefined
+        ? this.db.prepare('SELECT * FROM streams WHERE table_name = ? ORDER BY created_ms DESC LIMIT 1').get(tableName)
+        : this.db
+            .prepare('SELECT * FROM streams WHERE table_name = ? AND table_id = ? ORDER BY created_ms DESC LIMIT 1')
+            .get(tableName, tableId)
+    ) as StreamRow | undefined;
+    return row && toStreamInfo(row);
+  }
+
+  /** One stream by ARN. */
+  public stream(streamArn: string): StreamInfo | undefined {
+    const row = this.db.prepare('SELECT * FROM streams WHERE stream_arn = ?').get(streamArn) as StreamRow | undefined;
+    return row && toStreamInfo(row);
+  }
+
+  /** All streams, oldest first, optionally of one table. */
+  public listStreams(tableName?: string): StreamInfo[] {
+    const rows = (
+      tableName === undefined
+        ? this.db.prepare('SELECT * FROM streams ORDER BY created_ms, stream_arn').all()
+        : this.db.prepare('SELECT * FROM streams WHERE table_name = ? ORDER BY created_ms, stream_arn').all(tableName)
+    ) as StreamRow[];
+    return rows.map(toStreamInfo);
+  }
+
+  /** Appends a record to a stream and returns its position. */
+  public append(streamArn: string, record: UnsequencedStreamRecord): bigint {
+    const result = this.db
+      .prepare('INSERT INTO records (stream_arn, record) VALUES (?, ?)')
+      .run(streamArn, JSON.stringify(record));
+    return BigInt(result.lastInsertRowid);
+  }
+
+  /** Up to `limit` records of a stream after position `after`, oldest first. */
+  public readAfter(streamArn: string, after: bigint, limit: number): Array<{ position: bigint; record: StreamRecord }> {
+    const rows = this.db
+      .prepare('SELECT seq, record FROM records WHERE stream_arn = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(streamArn, after, limit) as RecordRow[];
+    return rows.map((row) => {
+      const position = BigInt(row.seq);
+      const stored = JSON.parse(row.record) as UnsequencedStreamRecord;
+      const record: StreamRecord = {
+        ...stored,
+        dynamodb: { ...stored.dynamodb, SequenceNumber: formatSequenceNumber(position) },
+      };
+      return { position, record };
+    });
+  }
+
+  /** Whether a stream holds any record after position `after`. */
+  public hasRecordsAfter(streamArn: string, after: bigint): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM records WHERE stream_arn = ? AND seq > ? LIMIT 1').get(streamArn, after) !==
+      undefined
+    );
+  }
+
+  /** The position of the newest record of any stream (0 when none). */
+  public lastPosition(): bigint {
+    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'").get() as
+      { seq: bigint } | undefined;
+    return row ? BigInt(row.seq) : 0n;
+  }
+
+  public close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toStreamInfo(row: StreamRow): StreamInfo {
+  const info: StreamInfo = {
+    streamArn: row.stream_arn,
+    tableName: row.table_name,
+    tableId: row.table_id,
+    label: row.label,
+    viewType: row.view_type as StreamViewType,
+    keySchema: JSON.parse(row.key_schema) as KeySchemaElement[],
+    createdMs: Number(row.created_ms),
+    shardId: row.shard_id,
+    startSeq: BigInt(row.start_seq),
+    enabled: Number(row.enabled) === 1,
+  };
+  if (row.end_seq !== null) info.endSeq = BigInt(row.end_seq);
+  return info;
+}
