@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { LakeQuery } from '../../query/lake-query.js';
-import { formatResult, type OutputFormat } from '../../query/format.js';
+import type { OutputFormat } from '../../query/format.js';
 import { resolveLakeDir } from '../../local/lake-dir.js';
 import { configOption, dirOption } from '../main.js';
 
@@ -17,6 +16,9 @@ export function registerQuery(program: Command): void {
     .option('--views', 'list the views and exit')
     .action(async (sql: string | undefined, options: { dir: string; config?: string; format: OutputFormat; views?: boolean }) => {
       const { config } = await loadConfig(options.config);
+      // Heavy modules load only when the command runs, so `--help` stays fast.
+      const { LakeQuery } = await import('../../query/lake-query.js');
+      const { formatResult } = await import('../../query/format.js');
       const query = await LakeQuery.open(resolveLakeDir(options.dir, config));
       try {
         if (options.views || !sql) {

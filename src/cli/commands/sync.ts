@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { LocalStack } from '../../local/local-stack.js';
 import { readEndpoints } from '../../local/state-dir.js';
 import { configOption, dirOption } from '../main.js';
 import { Progress } from '../progress.js';
-import { runSyncCycle, type SyncOutcome } from '../sync-cycle.js';
+import type { SyncOutcome } from '../sync-cycle.js';
 
 /** `tributary sync`: drain every change stream, run one FHIR export cycle, flush and exit. */
 export function registerSync(program: Command): void {
@@ -33,6 +32,8 @@ export function registerSync(program: Command): void {
           progress.note(`pipe ${pipe.name}: ${pipe.read} records read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`);
         }
       } else {
+        const { LocalStack } = await import('../../local/local-stack.js');
+        const { runSyncCycle } = await import('../sync-cycle.js');
         const stack = await LocalStack.open({ dir: options.dir, config, owner: `sync:${process.pid}`, attach: false });
         try {
           outcome = await runSyncCycle(stack, { export: options.export, progress });

@@ -1,12 +1,9 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { startControlServer } from '../../local/control-server.js';
-import { LocalStack } from '../../local/local-stack.js';
 import { clearEndpoints, readEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
 import { UsageError } from '../errors.js';
 import { configOption, dirOption } from '../main.js';
 import { Progress } from '../progress.js';
-import { runSyncCycle } from '../sync-cycle.js';
 
 const portOption = (name: string, what: string) =>
   new Option(`--${name}-port <port>`, `port of the ${what} endpoint (default: any free port)`).argParser((value) => {
@@ -31,6 +28,9 @@ export function registerUp(program: Command): void {
       if (existing?.pid !== undefined && existing.pid !== process.pid && isAlive(existing.pid)) {
         throw new UsageError(`tributary up is already running on ${options.dir} (pid ${existing.pid})`);
       }
+      const { LocalStack } = await import('../../local/local-stack.js');
+      const { startControlServer } = await import('../../local/control-server.js');
+      const { runSyncCycle } = await import('../sync-cycle.js');
       const stack = await LocalStack.open({
         dir: options.dir,
         config,

@@ -1,0 +1,11 @@
+export * from './change-record.js';
+export * from './errors.js';
+export * from './event-time.js';
+export * from './lossless-json-line.js';
+export * from './partitions.js';
+export * from './process-batch.js';
+export * from './unmarshall.js';
+export type * from './types.js';
+export * from './firehose-records.js';
+export * from './firehose-transform-config.js';
+export * from './pipes-event.js';

@@ -1,0 +1,53 @@
+import { isLosslessNumber } from 'lossless-json';
+import type { Partition } from '../lake/layout.js';
+import { timeParts } from '../lake/layout.js';
+import { InvalidPartitionAttributeError, MissingPartitionAttributeError } from './errors.js';
+import type { ChangeRecord, PlainItem } from './types.js';
+
+/** Partition columns that come from the event time rather than the item. */
+export const TIME_PARTS = ['year', 'month', 'day', 'hour', 'minute'] as const;
+export type TimePart = (typeof TIME_PARTS)[number];
+
+/** The default partitioning: by event date. */
+export const DEFAULT_PARTITION_BY: readonly string[] = ['year', 'month', 'day'];
+
+const TIME_PART_SET: ReadonlySet<string> = new Set(TIME_PARTS);
+
+function attributeValue(images: ReadonlyArray<PlainItem | null>, attribute: string): string {
+  for (const image of images) {
+    if (image === null || !Object.hasOwn(image, attribute)) continue;
+    const value = image[attribute];
+    if (typeof value === 'string') return value;
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (isLosslessNumber(value)) return value.value;
+    if (value === null) throw new InvalidPartitionAttributeError(attribute, 'is NULL');
+    throw new InvalidPartitionAttributeError(attribute, 'must be a string, number or boolean');
+  }
+  throw new MissingPartitionAttributeError(attribute);
+}
+
+/**
+ * The Hive partitions of a change record. `spec` mixes item attributes (read from the new image,
+ * or the old image for deletes and view types without one, then the keys) and the time parts `year|month|day|hour|minute`
+ * (zero-padded UTC from the event time). Values are raw: {@link hivePath} sanitises them.
+ *
+ * @example
+ * hivePath(partitionsFor(record, ['siteId', 'year', 'month'])) // 'siteId=2/year=2024/month=03/'
+ */
+export function partitionsFor(
+  record: ChangeRecord,
+  spec: readonly string[] = DEFAULT_PARTITION_BY,
+  eventTime: Date = new Date(record.ts),
+): Partition[] {
+  let parts: ReturnType<typeof timeParts> | undefined;
+  // Deletes (and view types without a new image) are partitioned by the old image.
+  const image = record.op === 'd' || record.after === null ? record.before : record.after;
+  const images = [image, record.keys];
+  return spec.map((column): Partition => {
+    if (TIME_PART_SET.has(column)) {
+      parts ??= timeParts(eventTime);
+      return [column, parts[column as TimePart]];
+    }
+    return [column, attributeValue(images, column)];
+  });
+}

@@ -1,0 +1,205 @@
+import { createHash, type Hash } from 'node:crypto';
+import { gzipDeterministic } from './deterministic-gzip.js';
+import { ndjsonFileName } from './file-name.js';
+import type { PartitionedNdjsonWriterOptions, WriterStats, WrittenFile } from './types.js';
+
+/** Lines buffered for one partition prefix. */
+interface PartitionBuffer {
+  readonly prefix: string;
+  readonly lines: string[];
+  bytes: number;
+  readonly firstId: string;
+  lastId: string;
+  /** Running hash of every id, so the file name covers the whole content without keeping ids. */
+  readonly ids: Hash;
+}
+
+const NEWLINE_BYTES = 1;
+
+/**
+ * Buffers NDJSON lines per partition prefix and writes each partition as one gzip NDJSON object,
+ * like Firehose with dynamic partitioning. A partition is written when adding a line would take it
+ * over `maxBytes`, when too many partitions are open or too many bytes are buffered in total (the
+ * largest goes first), on `flush()`, and
+ * optionally on a timer. File names derive from the record ids, and gzip output is byte-stable, so
+ * re-running a batch overwrites the same keys.
+ *
+ * A failed write rejects the call that caused it; its lines are not kept, so the caller must not
+ * checkpoint and should replay the batch (which lands on the same keys).
+ *
+ * @example
+ * const writer = new PartitionedNdjsonWriter({ store, maxBytes: 5 * 1024 * 1024 });
+ * await writer.add(lakeLayout.changes('Visits') + hivePath(partitions), line, record.seq);
+ * await writer.flush();
+ */
+export class PartitionedNdjsonWriter {
+  readonly #options: Required<Omit<PartitionedNdjsonWriterOptions, 'intervalMs' | 'onFlushError'>> &
+    Pick<PartitionedNdjsonWriterOptions, 'onFlushError'>;
+  readonly #buffers = new Map<string, PartitionBuffer>();
+  readonly #inFlight = new Set<Promise<WrittenFile>>();
+  readonly #stats: WriterStats = { files: 0, records: 0, bytes: 0, rawBytes: 0, bufferedRecords: 0 };
+  #timer: NodeJS.Timeout | undefined;
+  #pendingError: unknown;
+  #closed = false;
+  #timedFlushRunning = false;
+  /** Uncompressed bytes held across all buffers. */
+  #bufferedBytes = 0;
+
+  public constructor(options: PartitionedNdjsonWriterOptions) {
+    if (!(options.maxBytes > 0)) throw new RangeError('maxBytes must be positive');
+    const maxOpenPartitions = options.maxOpenPartitions ?? 500;
+    if (options.maxTotalBytes !== undefined && !(options.maxTotalBytes > 0))
+      throw new RangeError('maxTotalBytes must be positive');
+    if (!Number.isInteger(maxOpenPartitions) || maxOpenPartitions < 1)
+      throw new RangeError('maxOpenPartitions must be a positive integer');
+    this.#options = {
+      store: options.store,
+      maxBytes: options.maxBytes,
+      maxOpenPartitions,
+      maxTotalBytes: options.maxTotalBytes ?? 256 * 1024 * 1024,
+      compressionLevel: options.compressionLevel ?? 6,
+      onFlushError: options.onFlushError,
+    };
+    if (options.intervalMs !== undefined) {
+      if (!(options.intervalMs > 0)) throw new RangeError('intervalMs must be positive');
+      this.#timer = setInterval(() => {
+        // Skip a tick while the previous timed flush is still writing, so one failure is reported once.
+        if (this.#timedFlushRunning) return;
+        this.#timedFlushRunning = true;
+        this.#flushAll()
+          .catch((error: unknown) => {
+            if (this.#options.onFlushError) this.#options.onFlushError(error);
+            else this.#pendingError ??= error;
+          })
+          .finally(() => {
+            this.#timedFlushRunning = false;
+          });
+      }, options.intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Totals so far. */
+  public get stats(): Readonly<WriterStats> {
+    return { ...this.#stats };
+  }
+
+  /** Number of partitions currently buffering. */
+  public get openPartitions(): number {
+    return this.#buffers.size;
+  }
+
+  /**
+   * Buffers one line (no trailing newline) under a partition prefix ending in `/`. `id` is the
+   * record's sort key (e.g. its stream sequence number); ids name the file. Resolves with the files
+   * this call caused to be written (usually none).
+   *
+   * @example
+   * await writer.add('changes/Visits/year=2024/month=03/day=01/', line, '4000000000000000001');
+   */
+  public async add(prefix: string, line: string, id: string): Promise<WrittenFile[]> {
+    this.#throwPending();
+    if (this.#closed) throw new Error('writer is closed');
+    const lineBytes = Buffer.byteLength(line, 'utf8') + NEWLINE_BYTES;
+    const written: Array<Promise<WrittenFile>> = [];
+    let buffer = this.#buffers.get(prefix);
+    if (buffer !== undefined && buffer.bytes + lineBytes > this.#options.maxBytes) {
+      written.push(this.#write(buffer));
+      buffer = undefined;
+    }
+    if (buffer === undefined) {
+      if (this.#buffers.size >= this.#options.maxOpenPartitions) written.push(this.#write(this.#largest()));
+      buffer = { prefix, lines: [], bytes: 0, firstId: id, lastId: id, ids: createHash('sha256') };
+      this.#buffers.set(prefix, buffer);
+    }
+    buffer.lines.push(line);
+    buffer.bytes += lineBytes;
+    buffer.lastId = id;
+    buffer.ids.update(id).update('\n');
+    this.#stats.bufferedRecords++;
+    this.#bufferedBytes += lineBytes;
+    // A single line at or over the limit is written on its own rather than held.
+    if (buffer.bytes >= this.#options.maxBytes) written.push(this.#write(buffer));
+    while (this.#bufferedBytes > this.#options.maxTotalBytes && this.#buffers.size > 0)
+      written.push(this.#write(this.#largest()));
+    return written.length === 0 ? [] : Promise.all(written);
+  }
+
+  /**
+   * Writes every buffered partition and waits for writes already under way.
+   *
+   * @example
+   * const files = await writer.flush(); // call at each checkpoint
+   */
+  public async flush(): Promise<WrittenFile[]> {
+    this.#throwPending();
+    return this.#flushAll();
+  }
+
+  /**
+   * Stops the timer and flushes what is left.
+   *
+   * @example
+   * await writer.close();
+   */
+  public async close(): Promise<WrittenFile[]> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const files = await this.flush();
+    this.#closed = true;
+    return files;
+  }
+
+  async #flushAll(): Promise<WrittenFile[]> {
+    const pending = [...this.#inFlight];
+    const fresh = [...this.#buffers.values()].map((buffer) => this.#write(buffer));
+    const results = await Promise.allSettled([...pending, ...fresh]);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+    return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+
+  #largest(): PartitionBuffer {
+    let largest: PartitionBuffer | undefined;
+    for (const buffer of this.#buffers.values())
+      if (largest === undefined || buffer.bytes > largest.bytes) largest = buffer;
+    return largest as PartitionBuffer;
+  }
+
+  /** Detaches the buffer at once (so new lines start a fresh one) and writes it. */
+  #write(buffer: PartitionBuffer): Promise<WrittenFile> {
+    this.#buffers.delete(buffer.prefix);
+    this.#stats.bufferedRecords -= buffer.lines.length;
+    this.#bufferedBytes -= buffer.bytes;
+    const promise = this.#put(buffer).finally(() => this.#inFlight.delete(promise));
+    this.#inFlight.add(promise);
+    return promise;
+  }
+
+  async #put(buffer: PartitionBuffer): Promise<WrittenFile> {
+    const body = `${buffer.lines.join('\n')}\n`;
+    const gz = await gzipDeterministic(body, this.#options.compressionLevel);
+    const key = buffer.prefix + ndjsonFileName(buffer.firstId, buffer.lastId, buffer.ids.digest('hex'));
+    await this.#options.store.put(key, gz, { contentType: 'application/gzip' });
+    this.#stats.files++;
+    this.#stats.records += buffer.lines.length;
+    this.#stats.bytes += gz.byteLength;
+    this.#stats.rawBytes += buffer.bytes;
+    return {
+      key,
+      records: buffer.lines.length,
+      bytes: gz.byteLength,
+      rawBytes: buffer.bytes,
+      firstId: buffer.firstId,
+      lastId: buffer.lastId,
+    };
+  }
+
+  #throwPending(): void {
+    if (this.#pendingError !== undefined) {
+      const error = this.#pendingError;
+      this.#pendingError = undefined;
+      throw error;
+    }
+  }
+}

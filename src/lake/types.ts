@@ -1,0 +1,69 @@
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Clock } from '../ports/clock.js';
+
+/** Options of {@link PartitionedNdjsonWriter}. */
+export interface PartitionedNdjsonWriterOptions {
+  /** Where files go (a directory locally, S3 in AWS). */
+  store: ObjectStore;
+  /** Uncompressed bytes a partition buffers before it is written (Firehose SizeInMBs). */
+  maxBytes: number;
+  /** Partitions buffered at once; over this, the largest is written first. Default 500, as Firehose. */
+  maxOpenPartitions?: number;
+  /** Uncompressed bytes buffered across all partitions; over this, the largest is written. Default 256 MiB. */
+  maxTotalBytes?: number;
+  /** If set, every partition is flushed on this interval (Firehose IntervalInSeconds). `close()` stops it. */
+  intervalMs?: number;
+  /** zlib level, default 6. */
+  compressionLevel?: number;
+  /** Called when a timer-driven flush fails; otherwise the error is rethrown by the next call. */
+  onFlushError?: (error: unknown) => void;
+}
+
+/** One file the writer put. */
+export interface WrittenFile {
+  key: string;
+  records: number;
+  /** Compressed size. */
+  bytes: number;
+  /** Uncompressed NDJSON size. */
+  rawBytes: number;
+  firstId: string;
+  lastId: string;
+}
+
+/** Running totals of a writer. */
+export interface WriterStats {
+  files: number;
+  records: number;
+  /** Compressed bytes written. */
+  bytes: number;
+  /** Uncompressed NDJSON bytes written. */
+  rawBytes: number;
+  /** Records buffered, not yet written. */
+  bufferedRecords: number;
+}
+
+/** A record that could not be processed, as written to `_errors/<pipeline>/…`. */
+export interface ErrorEntry {
+  /** PHI-free reason. */
+  reason: string;
+  /** Stable machine-readable type, e.g. `InvalidAttributeValue`. */
+  errorType: string;
+  /** Stream event id, when known. */
+  eventId?: string | undefined;
+  /** Where the record came from, for file-based pipelines. */
+  source?: { file?: string; line?: number } | undefined;
+  /** The rejected record as received. May hold PHI: it goes to the error location, never to logs. */
+  record: unknown;
+}
+
+/** Options of {@link ErrorSink}. */
+export interface ErrorSinkOptions {
+  store: ObjectStore;
+  /** Pipeline name, the folder under `_errors/`. */
+  pipeline: string;
+  /** Dates the `year=/month=/day=` partition. Default the system clock. */
+  clock?: Clock;
+  /** Buffer size before writing, default 1 MiB. */
+  maxBytes?: number;
+}
