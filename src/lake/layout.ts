@@ -14,7 +14,7 @@
 export type Partition = readonly [name: string, value: string];
 
 /** Values that are already safe: no leading dot, only `[A-Za-z0-9_.-]`. Others are percent-encoded. */
-const SAFE = /^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$/;
+const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
 /**
  * Makes a value safe as one path segment: it can never contain `/`, be `.`/`..`, or be empty.

@@ -5,9 +5,9 @@ import {
   GetShardIteratorCommand,
   type DynamoDBStreamsClient,
   type _Record as SdkStreamRecord,
-  type AttributeValue as SdkAttributeValue,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeMap, AttributeValue, StreamRecord } from '../change-stream/types.js';
+import { toPipesEvent } from '../change-stream/pipes-event.js';
+import type { StreamRecord } from '../change-stream/types.js';
 import type { CheckpointReader, PipeSource, SourceBatch } from './types.js';
 
 /** Options of {@link DynamoDbStreamSource}. */
@@ -69,45 +69,18 @@ export class DynamoDbStreamSource implements PipeSource {
 }
 
 /**
- * Converts an SDK stream record to the JSON a pipe's filter, enrichment and target see.
+ * Converts an SDK stream record to the JSON a pipe's filter, enrichment and target see: the shared
+ * {@link toPipesEvent} conversion, plus what Pipes adds (the stream ARN) and its spelling of `userIdentity`.
  *
  * @example
  * toPipesRecord(sdkRecord, streamArn).dynamodb.ApproximateCreationDateTime // 1700076551 (epoch seconds)
  */
 export function toPipesRecord(record: SdkStreamRecord, streamArn: string): StreamRecord {
-  const ddb = record.dynamodb ?? {};
-  const created = ddb.ApproximateCreationDateTime;
+  const { userIdentity, ...rest } = record;
   return {
-    eventID: record.eventID,
-    eventName: record.eventName,
-    eventVersion: record.eventVersion,
-    eventSource: record.eventSource,
-    awsRegion: record.awsRegion,
+    ...toPipesEvent(rest as StreamRecord),
     // The Streams API has no eventSourceARN per record; Pipes and Lambda add the stream ARN.
     eventSourceARN: streamArn,
-    ...(record.userIdentity ? { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } } : {}),
-    dynamodb: {
-      ...(created !== undefined ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
-      ...(ddb.Keys ? { Keys: toJsonImage(ddb.Keys) } : {}),
-      ...(ddb.NewImage ? { NewImage: toJsonImage(ddb.NewImage) } : {}),
-      ...(ddb.OldImage ? { OldImage: toJsonImage(ddb.OldImage) } : {}),
-      SequenceNumber: ddb.SequenceNumber,
-      SizeBytes: ddb.SizeBytes,
-      StreamViewType: ddb.StreamViewType,
-    },
+    ...(userIdentity ? { userIdentity: { type: userIdentity.Type, principalId: userIdentity.PrincipalId } } : {}),
   };
-}
-
-function toJsonImage(image: Record<string, SdkAttributeValue>): AttributeMap {
-  const out: AttributeMap = {};
-  for (const [name, value] of Object.entries(image)) out[name] = toJsonValue(value);
-  return out;
-}
-
-function toJsonValue(value: SdkAttributeValue): AttributeValue {
-  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
-  if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (value.M !== undefined) return { M: toJsonImage(value.M) };
-  if (value.L !== undefined) return { L: value.L.map(toJsonValue) };
-  return value as AttributeValue;
 }

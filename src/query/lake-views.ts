@@ -64,12 +64,12 @@ export async function discoverLakeViews(lake: string): Promise<LakeView[]> {
     views.push({
       name: base,
       description: `current ${type} resources (latest version, deleted ones removed)`,
-      // The latest line per id wins; a tombstone as latest hides the resource. Column `_tombstone`
-      // may not exist when nothing was deleted, so it is read through a struct-safe expression.
+      // The latest line per id wins (a tombstone wins a tie); a tombstone as latest hides the resource.
+      // Column `_tombstone` exists only when something was deleted, so it is read through to_json.
       sql: `CREATE VIEW ${base} AS SELECT * EXCLUDE (_rank, _deleted) FROM (
-          SELECT *, row_number() OVER (PARTITION BY id ORDER BY CAST(meta.lastUpdated AS VARCHAR) DESC, TRY_CAST(meta.versionId AS BIGINT) DESC NULLS LAST) AS _rank,
-                 coalesce(TRY_CAST(to_json(h)->>'_tombstone' AS BOOLEAN), false) AS _deleted
-          FROM ${base}_history AS h) WHERE _rank = 1 AND NOT _deleted`,
+          SELECT *, row_number() OVER (PARTITION BY id ORDER BY CAST(meta.lastUpdated AS VARCHAR) DESC, _deleted DESC, TRY_CAST(meta.versionId AS BIGINT) DESC NULLS LAST) AS _rank
+          FROM (SELECT *, coalesce(TRY_CAST(to_json(h)->>'_tombstone' AS BOOLEAN), false) AS _deleted FROM ${base}_history AS h))
+        WHERE _rank = 1 AND NOT _deleted`,
     });
   }
   if (await hasData(join(lake, 'events'))) {
