@@ -24,6 +24,11 @@ export class Progress {
     private readonly quiet = false,
   ) {}
 
+  /** A progress with the same label that prints nothing (for work whose outcome the caller reports itself). */
+  public quietCopy(): Progress {
+    return new Progress(this.label, this.stream, this.intervalMs, true);
+  }
+
   public update(done: number, total?: number, unit = ''): void {
     if (this.quiet) return;
     const now = Date.now();

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { demoConfig } from '../config/demo-config.js';
+import { parseConfig } from '../config/load.js';
+import { writeDemoVisits } from '../local/demo-visits.js';
+import { LocalStack } from '../local/local-stack.js';
+import { seedPopulation } from '../local/seed-population.js';
+import { maskedPatientSummary } from '../patient-enrichment/mask.js';
+import type { PatientChange } from '../patient-enrichment/types.js';
+import { formatResult } from '../query/format.js';
+import { LakeQuery } from '../query/lake-query.js';
+import { patientId } from '../synthetic/patient-plan.js';
+import type { Progress } from './progress.js';
+import { runSyncCycle } from './sync-cycle.js';
+
+/**
+ * The main job: everything Tributary does, on embedded defaults, narrated on stdout.
+ * Returns false if the export run failed.
+ *
+ * @example
+ * await runDemo({ dir: '.tributary/demo', visits: 300, patients: 25, out: console.log, progress });
+ */
+export async function runDemo(options: {
+  dir: string;
+  visits: number;
+  patients: number;
+  out: (text?: string) => void;
+  progress: Progress;
+}): Promise<boolean> {
+  const { out, progress } = options;
+  const config = parseConfig(demoConfig, 'demo config');
+  const stack = await LocalStack.open({ dir: options.dir, config, owner: `demo:${process.pid}`, attach: false });
+  let exportOk = true;
+  let sample: PatientChange | undefined;
+  try {
+    out(`Tributary demo — state directory ${stack.paths.root}`);
+    out(`  dynamodb ${stack.endpoints.dynamodb}`);
+    out(`  fhir     ${stack.endpoints.fhir}`);
+
+    out(`\n1. seeding ${options.patients} synthetic patients into the FHIR store, and their domain records into DynamoDB`);
+    const seeded = await seedPopulation(stack, { patients: options.patients, seed: 'demo', dynamodb: true, progress });
+    out(`   ${seeded.fhir.resources} FHIR resources; ${seeded.dynamodb?.patients} patients and ${seeded.dynamodb?.visits} visits in DynamoDB`);
+
+    const patientIds = Array.from({ length: options.patients }, (_, i) => patientId(i));
+    const workload = await writeDemoVisits(stack.clients.documents, 'visits', { items: options.visits, patientIds });
+    out(`\n2. wrote to DynamoDB table visits through the AWS SDK: ${workload.inserts} inserts, ${workload.updates} updates, ${workload.deletes} deletes`);
+
+    const unsubscribe = stack.bus.subscribe('PatientChange', (event) => {
+      sample ??= event.detail as PatientChange;
+    });
+    out('\n3. sync: pipes drain the streams (visits → lake; patients → FHIR enrichment → bus), then one FHIR export cycle');
+    const outcome = await runSyncCycle(stack, { export: true, progress: progress.quietCopy() });
+    unsubscribe();
+    for (const pipe of outcome.pipes) out(`   pipe ${pipe.name}: ${pipe.read} read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`);
+    if (outcome.exportRun) {
+      const run = outcome.exportRun;
+      out(`   export run ${run.runId}: ${run.status}${run.error ? ` — ${run.error}` : ''}`);
+      exportOk = run.status === 'COMPLETED';
+    }
+    if (sample) out(`   one enriched event (PHI masked): ${maskedPatientSummary(sample)}`);
+  } finally {
+    await stack.close();
+  }
+
+  const query = await LakeQuery.open(join(options.dir, 'lake'));
+  try {
+    const show = async (title: string, sql: string) => {
+      out(`\n${title}\n   tributary query "${sql.replace(/\s+/g, ' ')}"`);
+      out(formatResult(await query.run(sql), 'table'));
+    };
+    await show('4. partitions written under lake/changes/visits/ (siteId/year/month/day; the busiest months)', 'select siteId, year, month, count(*) as records from changes_visits group by all order by records desc, all limit 10');
+    await show('5. change records by operation', 'select op, count(*) as changes from changes_visits group by op order by op');
+    const views = new Set(query.views.map((v) => v.name));
+    if (views.has('fhir_patient')) {
+      await show(
+        '6. the two sources joined: visit changes per patient, with the exported FHIR Patient',
+        `select p.id as patient, p.gender, p.birthDate[1:4] as birth_year, count(*) as visit_changes
+           from changes_visits c join fhir_patient p on p.id = coalesce(c.after.patientId, c.before.patientId)
+          group by all order by visit_changes desc, patient limit 5`,
+      );
+    }
+    if (views.has('events')) await show('7. events on the bus', "select detail_type, count(*) as events from events group by all order by all");
+  } finally {
+    await query.close();
+  }
+  out(`\nExplore: npx tributary query --dir ${options.dir} --views`);
+  return exportOk;
+}

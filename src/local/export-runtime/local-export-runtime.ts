@@ -1,0 +1,443 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { HealthLakeClient } from '@aws-sdk/client-healthlake';
+import { DynamoDbLedgerStore } from '../../fhir-export/dynamodb-ledger-store.js';
+import type { ExecutionStatusPort, ExecutionState } from '../../fhir-export/execution-status.js';
+import { checkExportStep, startExportStep, type ExportStepDeps } from '../../fhir-export/export-steps.js';
+import { HealthLakeExportSource } from '../../fhir-export/healthlake-export-source.js';
+import { handleLedgerRequest } from '../../fhir-export/ledger-requests.js';
+import { parseProcessFileInput } from '../../fhir-export/process-file-input.js';
+import { processExportFile } from '../../fhir-export/process-file.js';
+import { RunLedger } from '../../fhir-export/run-ledger.js';
+import { createSigV4Fetch } from '../../fhir-export/sigv4-fetch.js';
+import type { CheckExportMessage, FhirExportSource, RunCounts, RunRecord, RunStatus } from '../../fhir-export/types.js';
+import {
+  parseExportWorkflowConfig,
+  type ExportWorkflowConfig,
+  type ExportWorkflowConfigInput,
+} from '../../fhir-export/workflow-config.js';
+import type { TaskCallbacks } from '../../fhir-export/workflow-ports.js';
+import { systemClock, type Clock } from '../../ports/clock.js';
+import type { BusEvent, EventBus } from '../../ports/event-bus.js';
+import type { ObjectStore } from '../../ports/object-store.js';
+import { DirectoryObjectStore } from '../object-store/directory-object-store.js';
+import { LAMBDA_INVOKE, S3_GET_OBJECT, StateMachineExecutor } from '../state-machine/index.js';
+import type { ExecutionEvent } from '../state-machine/index.js';
+import { stateDirPaths } from '../state-dir.js';
+import { InProcessDelayQueue } from './in-process-delay-queue.js';
+import { applyWorkflowSettings, loadWorkflowDefinition } from './workflow-definition.js';
+
+/** Placeholders of the local ASL copy (EXPORT_WORKFLOW.md). */
+export const LOCAL_RESOURCES = {
+  runLedger: 'local:run-ledger',
+  processFile: 'local:process-file',
+  startQueue: 'local:start-export-queue',
+  eventBus: 'local:event-bus',
+} as const;
+
+/** Default local ledger table and export bucket. */
+export const LOCAL_LEDGER_TABLE = 'tributary-export-ledger';
+export const LOCAL_EXPORT_BUCKET = 'tributary-export';
+
+/** A progress line for the CLI: ids, state names, counts and error names only. */
+export interface ExportProgress {
+  runId: string;
+  type: string;
+  stateName?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Result of {@link LocalExportRuntime.runOnce}. */
+export interface RunOnceResult {
+  runId: string;
+  /** SKIPPED when another run holds the lock. */
+  status: RunStatus;
+  counts: RunCounts;
+  error?: { error: string; cause?: string };
+}
+
+/** Options of {@link createLocalExportRuntime}. */
+export interface LocalExportRuntimeOptions {
+  stateDir: string;
+  /** The Tributary config (its `region`), with optional export settings under `export`. */
+  config?: { region?: string; export?: ExportWorkflowConfigInput };
+  dynamodbEndpoint: string;
+  /** FHIR base URL of the datastore (`…/datastore/<id>/r4`). */
+  fhirBaseUrl: string;
+  /** HealthLake control-plane endpoint; enables the ListFHIRExportJobs idempotency check as in AWS. */
+  healthlakeEndpoint?: string;
+  lakeStore: ObjectStore;
+  bus: EventBus;
+  onProgress?: (progress: ExportProgress) => void;
+  /** Default `tributary-export` (the embedded datastore's default bucket). */
+  exportBucket?: string;
+  ledgerTable?: string;
+  /** ASL override (tests); default the committed workflow. */
+  definition?: Record<string, unknown>;
+  /** Replace the FHIR export source (tests). */
+  source?: FhirExportSource;
+  /** Wrap process-file (fault injection in tests). */
+  wrapProcessFile?: (run: () => Promise<unknown>, input: unknown) => Promise<unknown>;
+  clock?: Clock;
+}
+
+/** The local export workflow: the same ASL, executor resources bound to in-process equivalents. */
+export interface LocalExportRuntime {
+  /** One run to its end (`tributary sync`). */
+  runOnce(options?: { onProgress?: (progress: ExportProgress) => void; signal?: AbortSignal }): Promise<RunOnceResult>;
+  /** Starts a run every `intervalMs` (`tributary up`); returns a stop function. */
+  startSchedule(intervalMs: number): () => void;
+  /** Run history, newest first (`tributary runs`). */
+  listRuns(limit?: number): Promise<RunRecord[]>;
+  /** The ledger (watermark, lock, runs). */
+  readonly ledger: RunLedger;
+  readonly executor: StateMachineExecutor;
+  readonly settings: ExportWorkflowConfig;
+  /** Where the ASL came from. */
+  readonly definitionSource: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the export workflow locally: loads the ASL, binds `lambda:invoke` to the run-ledger / process-file domain code,
+ * `sqs:sendMessage` to an in-process delay queue that drives the same start/check steps as the Lambdas,
+ * `events:putEvents` to the bus and `s3:getObject` to the export bucket directory; recovers interrupted executions and
+ * releases the lock when an execution ends TIMED_OUT/ABORTED/FAILED.
+ *
+ * @example
+ * const runtime = await createLocalExportRuntime({ stateDir, dynamodbEndpoint, fhirBaseUrl, healthlakeEndpoint, lakeStore, bus });
+ * const { runId, status, counts } = await runtime.runOnce();
+ * await runtime.close();
+ */
+export async function createLocalExportRuntime(options: LocalExportRuntimeOptions): Promise<LocalExportRuntime> {
+  const settings = parseExportWorkflowConfig(options.config?.export);
+  const region = options.config?.region ?? 'us-east-1';
+  const clock = options.clock ?? systemClock;
+  const paths = stateDirPaths(options.stateDir);
+  const exportBucket = options.exportBucket ?? LOCAL_EXPORT_BUCKET;
+  const ledgerTable = options.ledgerTable ?? LOCAL_LEDGER_TABLE;
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const bucketStores = new Map<string, DirectoryObjectStore>();
+  const bucketStore = (bucket: string): DirectoryObjectStore => {
+    let store = bucketStores.get(bucket);
+    if (!store) bucketStores.set(bucket, (store = new DirectoryObjectStore(join(paths.buckets, bucket))));
+    return store;
+  };
+
+  const dynamodb = new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region, credentials, maxAttempts: 3 });
+  await ensureLedgerTable(dynamodb, ledgerTable);
+
+  // The ledger (needed by the executor's resources) asks the executor about lock owners: bound once it exists.
+  const executorRef: { current?: StateMachineExecutor } = {};
+  const executions: ExecutionStatusPort = {
+    statusOf: async (executionArn) => {
+      if (!executorRef.current) return 'UNKNOWN';
+      try {
+        return (await executorRef.current.describeExecution(executionArn)).status as ExecutionState;
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return 'UNKNOWN';
+        throw error;
+      }
+    },
+  };
+  const ledger = new RunLedger({
+    store: new DynamoDbLedgerStore(dynamodb, ledgerTable),
+    executions,
+    clock,
+    leaseSeconds: settings.leaseSeconds,
+  });
+
+  const healthlake = options.healthlakeEndpoint
+    ? new HealthLakeClient({ endpoint: options.healthlakeEndpoint, region, credentials })
+    : undefined;
+  const datastoreId = /\/datastore\/([^/]+)\/r4\/?$/.exec(options.fhirBaseUrl)?.[1];
+  const source: FhirExportSource =
+    options.source ??
+    new HealthLakeExportSource({
+      fhirBaseUrl: options.fhirBaseUrl,
+      fetch: createSigV4Fetch({ region, service: 'healthlake', credentials }),
+      outputS3Uri: `s3://${exportBucket}/fhir-exports`,
+      registry: ledger,
+      ...(settings.types.length ? { types: settings.types } : {}),
+      ...(healthlake && datastoreId ? { control: { client: healthlake, datastoreId } } : {}),
+    });
+
+  const callbacks: TaskCallbacks = {
+    success: async (token, output) => requireExecutor().sendTaskSuccess(token, output),
+    failure: async (token, error, cause) => requireExecutor().sendTaskFailure(token, error, cause),
+    heartbeat: async (token) => requireExecutor().sendTaskHeartbeat(token),
+  };
+  const reportQueueError = (error: unknown, dropped: boolean) =>
+    options.onProgress?.({
+      runId: '',
+      type: dropped ? 'QueueMessageDropped' : 'QueueMessageRetried',
+      detail: { error: (error as Error).name },
+    });
+  const recheckQueue = new InProcessDelayQueue<CheckExportMessage>({
+    consume: async (message) => void (await checkExportStep(message, stepDeps)),
+    onError: reportQueueError,
+  });
+  const startQueue = new InProcessDelayQueue<unknown>({
+    consume: async (message) => void (await startExportStep(message, stepDeps)),
+    onError: reportQueueError,
+  });
+  const stepDeps: ExportStepDeps = {
+    source,
+    callbacks,
+    recheckQueue,
+    manifestStore: bucketStore(exportBucket),
+    types: settings.types,
+    clock,
+    policy: {
+      initialCheckDelaySeconds: settings.initialCheckDelaySeconds,
+      maxCheckDelaySeconds: settings.maxCheckDelaySeconds,
+      backoffMultiplier: settings.backoffMultiplier,
+      maxWaitSeconds: settings.maxWaitSeconds,
+      maxDescribeErrors: settings.maxDescribeErrors,
+      completedWithErrors: settings.completedWithErrors,
+      manifestBucket: exportBucket,
+      manifestPrefix: settings.manifestPrefix,
+    },
+  };
+
+  const processFile = async (payload: unknown) => {
+    const run = () =>
+      processExportFile(parseProcessFileInput(payload), {
+        exportStore: bucketStore,
+        lake: options.lakeStore,
+        ...(settings.emitEvents ? { bus: options.bus } : {}),
+      });
+    return options.wrapProcessFile ? options.wrapProcessFile(run, payload) : run();
+  };
+
+  const loaded = options.definition ? { definition: options.definition, source: '(given)' } : loadWorkflowDefinition();
+  const definition = applyWorkflowSettings(loaded.definition, settings);
+  const executor = new StateMachineExecutor({
+    definition,
+    stateMachineArn: `arn:aws:states:${region}:000000000000:stateMachine:tributary-export`,
+    dbFile: paths.executions,
+    clock,
+    resources: {
+      [LAMBDA_INVOKE]: async (parameters) => {
+        const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
+        if (FunctionName === LOCAL_RESOURCES.runLedger) return handleLedgerRequest(Payload, ledger);
+        if (FunctionName === LOCAL_RESOURCES.processFile) return processFile(Payload);
+        throw Object.assign(new Error(`no local function ${String(FunctionName)}`), {
+          name: 'Lambda.ResourceNotFoundException',
+        });
+      },
+      'arn:aws:states:::sqs:sendMessage': async (parameters) => {
+        const { QueueUrl, MessageBody } = parameters as { QueueUrl?: string; MessageBody?: unknown };
+        if (QueueUrl !== LOCAL_RESOURCES.startQueue)
+          throw Object.assign(new Error(`no local queue ${String(QueueUrl)}`), { name: 'SQS.QueueDoesNotExist' });
+        const body = typeof MessageBody === 'string' ? (JSON.parse(MessageBody) as unknown) : MessageBody;
+        await startQueue.send(body, 0);
+        return { MessageId: randomBytes(16).toString('hex') };
+      },
+      'arn:aws:states:::events:putEvents': async (parameters) => {
+        const entries = ((parameters as { Entries?: unknown[] }).Entries ?? []) as Array<{
+          Source: string;
+          DetailType: string;
+          Detail: unknown;
+        }>;
+        const events: BusEvent[] = entries.map((entry) => ({
+          source: entry.Source,
+          detailType: entry.DetailType,
+          detail: typeof entry.Detail === 'string' ? (JSON.parse(entry.Detail) as unknown) : entry.Detail,
+        }));
+        const result = await options.bus.publish(events);
+        return {
+          FailedEntryCount: result.failed.length,
+          Entries: events.map(() => ({ EventId: randomBytes(16).toString('hex') })),
+        };
+      },
+      [S3_GET_OBJECT]: async (parameters) => {
+        const { Bucket, Key } = parameters as { Bucket: string; Key: string };
+        const body = await bucketStore(Bucket).get(Key);
+        if (!body) throw Object.assign(new Error(`no object ${Key} in bucket ${Bucket}`), { name: 'S3.NoSuchKey' });
+        return JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
+      },
+    },
+  });
+  executorRef.current = executor;
+  function requireExecutor(): StateMachineExecutor {
+    if (!executorRef.current) throw new Error('executor not ready');
+    return executorRef.current;
+  }
+
+  // The execution timeout (and stops) are seen by no Catch: release the lock on the end event, as the
+  // EventBridge status-change rule does in AWS.
+  const pendingReleases = new Set<Promise<unknown>>();
+  const progressListeners = new Map<string, (progress: ExportProgress) => void>();
+  executor.onEvent((event: ExecutionEvent) => {
+    const runId = executionNameOf(event.executionArn);
+    const progress: ExportProgress = {
+      runId,
+      type: event.type,
+      ...(event.stateName ? { stateName: event.stateName } : {}),
+      ...(event.detail ? { detail: event.detail } : {}),
+    };
+    options.onProgress?.(progress);
+    progressListeners.get(event.executionArn)?.(progress);
+    const status = { ExecutionTimedOut: 'TIMED_OUT', ExecutionAborted: 'ABORTED', ExecutionFailed: 'FAILED' }[
+      event.type
+    ];
+    if (!status || event.executionArn.includes('/')) return; // Map children carry `/` in their ARNs
+    const release = handleLedgerRequest(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: event.executionArn,
+          name: runId,
+          status,
+          error: (event.detail?.error as string | undefined) ?? null,
+          cause: null,
+        },
+      },
+      ledger,
+    ).catch((error: unknown) =>
+      options.onProgress?.({ runId, type: 'LockReleaseFailed', detail: { error: (error as Error).name } }),
+    );
+    pendingReleases.add(release);
+    void release.finally(() => pendingReleases.delete(release));
+  });
+
+  await executor.recover();
+  await releaseOrphanedLock(ledger, executions);
+
+  let closed = false;
+  const schedules = new Set<NodeJS.Timeout>();
+
+  const runtime: LocalExportRuntime = {
+    ledger,
+    executor,
+    settings,
+    definitionSource: loaded.source,
+    async runOnce(runOptions = {}) {
+      const runId = newRunId(clock);
+      const executionArn = executor.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${runId}`;
+      if (runOptions.onProgress) progressListeners.set(executionArn, runOptions.onProgress);
+      try {
+        const started = await executor.startExecution({ name: runId, input: {} });
+        const description = await executor.waitForExecution(
+          started.executionArn,
+          runOptions.signal ? { signal: runOptions.signal } : {},
+        );
+        await Promise.allSettled([...pendingReleases]);
+        const run = await ledger.getRun(runId);
+        const status: RunStatus = run?.status ?? (description.status === 'SUCCEEDED' ? 'SKIPPED' : 'FAILED');
+        const error = run?.error
+          ? { error: run.error, ...(run.cause ? { cause: run.cause } : {}) }
+          : description.error
+            ? { error: description.error, ...(description.cause ? { cause: description.cause } : {}) }
+            : undefined;
+        return {
+          runId,
+          status: status === 'RUNNING' ? 'FAILED' : status,
+          counts: run?.counts ?? {},
+          ...(error ? { error } : {}),
+        };
+      } finally {
+        progressListeners.delete(executionArn);
+      }
+    },
+    startSchedule(intervalMs) {
+      const fire = () => {
+        if (closed) return;
+        executor
+          .startExecution({ name: newRunId(clock), input: {} })
+          .catch((error: unknown) =>
+            options.onProgress?.({ runId: '', type: 'ScheduleFailed', detail: { error: (error as Error).name } }),
+          );
+      };
+      fire();
+      const timer = setInterval(fire, intervalMs);
+      schedules.add(timer);
+      return () => {
+        clearInterval(timer);
+        schedules.delete(timer);
+      };
+    },
+    listRuns: (limit) => ledger.listRuns(limit),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of schedules) clearInterval(timer);
+      await startQueue.close();
+      await recheckQueue.close();
+      await executor.close();
+      await Promise.allSettled([...pendingReleases]);
+      dynamodb.destroy();
+      healthlake?.destroy();
+    },
+  };
+  return runtime;
+}
+
+/** Frees a lock whose owner is no longer running (e.g. the process died before recover() could fail it). */
+async function releaseOrphanedLock(ledger: RunLedger, executions: ExecutionStatusPort): Promise<void> {
+  const lock = await ledger.lock();
+  if (!lock) return;
+  const state = await executions.statusOf(lock.owner);
+  if (state === 'RUNNING') return;
+  await ledger.fail({
+    runId: lock.runId,
+    executionArn: lock.owner,
+    error: 'Ledger.LockRecovered',
+    cause: `owner execution is ${state}`,
+  });
+}
+
+async function ensureLedgerTable(client: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException')
+      throw error;
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
+  // dynalite creates tables asynchronously.
+  for (let i = 0; i < 100; i++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: table }));
+    if (out.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function newRunId(clock: Clock): string {
+  const stamp = clock
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `export-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function executionNameOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}

@@ -1,0 +1,10 @@
+export { startFhirServer, FHIR_SERVER_DEFAULTS } from './server.js';
+export { ResourceStore, validateResource, type ConsistentCut } from './resource-store.js';
+export { processBundle } from './bundle-processor.js';
+export { capabilityStatement } from './capability-statement.js';
+export { fhirDateRange, type DateRange } from './date-range.js';
+export { exportFolder } from './export-writer.js';
+export { parseExportRequest, parseS3Uri, EXPORT_OUTPUT_FORMATS } from './export-request.js';
+export { isR4ResourceType, r4ResourceTypes, FHIR_ID_PATTERN } from './r4-definitions.js';
+export * from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,35 @@
+export { StateMachineExecutor, DEFAULT_STATE_MACHINE_ARN, LAMBDA_INVOKE, PROCESS_RESTARTED } from './executor.js';
+export {
+  loadDefinition,
+  validateDefinition,
+  splitResource,
+  S3_GET_OBJECT,
+  WAIT_FOR_TASK_TOKEN,
+} from './definition-validator.js';
+export {
+  UnsupportedDefinitionError,
+  StatesRuntimeError,
+  StateMachineApiError,
+  TaskDoesNotExist,
+  TaskTimedOut,
+  InvalidToken,
+  ExecutionDoesNotExist,
+  ExecutionAlreadyExists,
+  ExecutorClosedError,
+} from './errors.js';
+export type { DefinitionProblem } from './errors.js';
+export { evaluateIntrinsic, parseIntrinsic, SUPPORTED_INTRINSICS } from './intrinsic-functions.js';
+export { queryAll, resolvePath, parsePath } from './json-path.js';
+export { evaluateChoiceRule } from './choice-rule.js';
+export type {
+  ExecutorOptions,
+  ResourceHandler,
+  TaskContext,
+  ExecutionDescription,
+  ExecutionListItem,
+  ExecutionEvent,
+  ExecutionEventListener,
+  ExecutionStatus,
+  StateMachineDefinition,
+  StateDefinition,
+} from './types.js';
