@@ -29,7 +29,9 @@ const plan: Run[] = [
   { file: 'change-stream.ts', variant: 'pipeline', n: 250_000 },
   { file: 'change-stream.ts', variant: 'pipeline', n: 1_000_000 },
   // FHIR store: ingest through transaction bundles, then export.
-  { file: 'fhir-store.ts', variant: 'ingest+export', n: 2_000 },
+  { file: 'fhir-store.ts', variant: 'baseline', n: 2_000 },
+  { file: 'fhir-store.ts', variant: 'ingest', n: 2_000 },
+  { file: 'fhir-store.ts', variant: 'export', n: 2_000 },
   // process-file over a large NDJSON file, vs DuckDB COPY … PARTITION_BY on the same file.
   { file: 'process-file.ts', variant: 'generate', n: 500 },
   { file: 'process-file.ts', variant: 'duckdb', n: 500 },

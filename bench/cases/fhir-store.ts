@@ -1,0 +1,77 @@
+/**
+ * Embedded FHIR store: resources/s to ingest through transaction bundles (variant `ingest`, fresh store),
+ * and resources/s to bulk-export them (variant `export`, same store, separate process so peak RSS is its own).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { generatePopulation } from '../../src/synthetic/population.js';
+import { generateDirectory } from '../../src/synthetic/directory.js';
+import { join } from 'node:path';
+import { DirectoryObjectStore } from '../../src/local/object-store/directory-object-store.js';
+import { startFhirServer } from '../../src/local/fhir-store/index.js';
+import { seedFhir } from '../../src/synthetic/fhir-loader.js';
+import { caseArgs, measure } from '../measure.js';
+
+const { variant, n, dir } = caseArgs();
+const root = join(dir, 'fhir-store');
+const open = () =>
+  startFhirServer({
+    dbFile: join(root, 'fhir.sqlite'),
+    exportStore: (bucket) => new DirectoryObjectStore(join(root, 's3', bucket)),
+    datastoreId: 'bench0000000000000000000000000000',
+  });
+
+if (variant === 'baseline') {
+  // The floor: the same bundles' resources inserted as JSON text into one SQLite table, a transaction per bundle.
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  const db = new Database(join(root, 'baseline.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE r (type TEXT, id TEXT, json TEXT, PRIMARY KEY (type, id))');
+  const insert = db.prepare('INSERT OR REPLACE INTO r VALUES (?, ?, ?)');
+  const insertBundle = db.transaction((entries: Array<{ resource: { resourceType: string; id?: string } }>) => {
+    for (const { resource } of entries) insert.run(resource.resourceType, resource.id ?? '', JSON.stringify(resource));
+  });
+  await measure({ name: 'fhir-store', variant: `baseline: raw SQLite insert of the same bundles`, unit: 'resources' }, async () => {
+    let items = 0;
+    for (const bundle of [generateDirectory(), ...generatePopulation({ patients: n, seed: 'bench' })]) {
+      const entries = JSON.parse(JSON.stringify(bundle)).entry as Array<{ resource: { resourceType: string; id?: string } }>;
+      insertBundle(entries);
+      items += entries.length;
+    }
+    return { items };
+  });
+  db.close();
+} else if (variant === 'ingest') {
+  await rm(root, { recursive: true, force: true });
+  const server = await open();
+  try {
+    await measure({ name: 'fhir-store', variant: `ingest: transaction bundles (${n} patients)`, unit: 'resources' }, async () => {
+      const counts = await seedFhir({ fhirBaseUrl: server.fhirBaseUrl, patients: n, seed: 'bench', concurrency: 4 });
+      return { items: counts.resources };
+    });
+  } finally {
+    await server.close();
+  }
+} else {
+  const server = await open();
+  try {
+    await measure({ name: 'fhir-store', variant: 'export: $export to NDJSON', unit: 'resources' }, async () => {
+      const kickoff = await fetch(`${server.fhirBaseUrl}/$export`, { headers: { Prefer: 'respond-async', Accept: 'application/fhir+json' } });
+      if (kickoff.status !== 202) throw new Error(`kick-off answered ${kickoff.status}: ${await kickoff.text()}`);
+      const status = kickoff.headers.get('content-location')!;
+      for (;;) {
+        const response = await fetch(status);
+        if (response.status === 200) {
+          const manifest = (await response.json()) as { output: Array<{ count?: number }> };
+          return { items: manifest.output.reduce((sum, file) => sum + (file.count ?? 0), 0) };
+        }
+        if (response.status !== 202) throw new Error(`status answered ${response.status}: ${await response.text()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    });
+  } finally {
+    await server.close();
+  }
+  await rm(root, { recursive: true, force: true });
+}
