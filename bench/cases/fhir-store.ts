@@ -34,7 +34,11 @@ if (variant === 'baseline') {
   });
   await measure({ name: 'fhir-store', variant: `baseline: raw SQLite insert of the same bundles`, unit: 'resources' }, async () => {
     let items = 0;
-    for (const bundle of [generateDirectory(), ...generatePopulation({ patients: n, seed: 'bench' })]) {
+    const bundles = function* () {
+      yield generateDirectory();
+      yield* generatePopulation({ patients: n, seed: 'bench' });
+    };
+    for (const bundle of bundles()) {
       const entries = JSON.parse(JSON.stringify(bundle)).entry as Array<{ resource: { resourceType: string; id?: string } }>;
       insertBundle(entries);
       items += entries.length;

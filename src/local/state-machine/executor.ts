@@ -7,7 +7,6 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { systemClock } from '../../ports/clock.js';
 import type { Clock } from '../../ports/clock.js';
 import { linkedController, newController, raceSignal, sleep } from './abortable.js';
-import { evaluateChoiceRule } from './choice-rule.js';
 import { S3_GET_OBJECT, loadDefinition, splitResource, validateDefinition } from './definition-validator.js';
 import { findCatcher, nextRetryDelayMs } from './error-handling.js';
 import type { Retrier } from './error-handling.js';
@@ -24,9 +23,9 @@ import {
   UnsupportedDefinitionError,
 } from './errors.js';
 import { ExecutionStore } from './execution-store.js';
+import { choiceNext, failStateError, filteredOutput, passOutput, waitDeadline } from './flow-states.js';
 import type { ExecutionRecord } from './execution-store.js';
 import { applyPayloadTemplate, applyResultPath, selectPath } from './input-output.js';
-import { evaluateIntrinsic, looksLikeIntrinsic } from './intrinsic-functions.js';
 import { resolvePath } from './json-path.js';
 import { exceedsToleratedFailures } from './tolerated-failures.js';
 import type {
@@ -566,58 +565,22 @@ export class StateMachineExecutor {
   ): Promise<StateOutcome> {
     const next = state.End === true ? undefined : (state.Next as string | undefined);
     const ctx = (): Record<string, unknown> => this.contextObject(rc, name, enteredAt, 0);
-    const inputPath = state.InputPath as string | null | undefined;
-    const outputPath = state.OutputPath as string | null | undefined;
     if (injected && !['Task', 'Parallel', 'Map'].includes(state.Type)) throw injected;
     switch (state.Type) {
-      case 'Pass': {
-        const effective = selectPath(rawInput, inputPath, 'InputPath', ctx());
-        const parameters =
-          state.Parameters === undefined ? effective : applyPayloadTemplate(state.Parameters, effective, ctx());
-        const result = state.Result === undefined ? parameters : state.Result;
-        const output = applyResultPath(rawInput, result, state.ResultPath as string | null | undefined);
-        return { output: selectPath(output, outputPath, 'OutputPath', ctx()), next };
-      }
-      case 'Succeed': {
-        const effective = selectPath(rawInput, inputPath, 'InputPath', ctx());
-        return { output: selectPath(effective, outputPath, 'OutputPath', ctx()), next: undefined };
-      }
-      case 'Fail': {
-        const pick = (literal: unknown, path: unknown): string | undefined => {
-          if (typeof literal === 'string') return literal;
-          if (typeof path !== 'string') return undefined;
-          const v = looksLikeIntrinsic(path)
-            ? evaluateIntrinsic(path, rawInput, ctx())
-            : resolvePath(rawInput, path, ctx());
-          const value = looksLikeIntrinsic(path)
-            ? v
-            : (v as { found: boolean; value?: unknown }).found
-              ? (v as { value: unknown }).value
-              : undefined;
-          if (typeof value !== 'string')
-            throw new StatesRuntimeError('States.Runtime', `Fail state '${name}': ${path} must resolve to a string`);
-          return value;
-        };
-        const error = pick(state.Error, state.ErrorPath) ?? 'States.Fail';
-        throw new StatesRuntimeError(error, pick(state.Cause, state.CausePath));
-      }
+      case 'Pass':
+        return { output: passOutput(state, rawInput, ctx()), next };
+      case 'Succeed':
+        return { output: filteredOutput(state, rawInput, ctx()), next: undefined };
+      case 'Fail':
+        throw failStateError(name, state, rawInput, ctx());
       case 'Choice': {
-        const effective = selectPath(rawInput, inputPath, 'InputPath', ctx());
-        const rules = state.Choices as Array<Record<string, unknown>>;
-        const matched = rules.find((r) => evaluateChoiceRule(r, effective, ctx()));
-        const target = (matched?.Next as string | undefined) ?? (state.Default as string | undefined);
-        if (target === undefined)
-          throw new StatesRuntimeError(
-            'States.NoChoiceMatched',
-            `No Choice rule matched in state '${name}' and there is no Default`,
-          );
-        return { output: selectPath(effective, outputPath, 'OutputPath', ctx()), next: target };
+        const target = choiceNext(name, state, rawInput, ctx());
+        return { output: filteredOutput(state, rawInput, ctx()), next: target };
       }
       case 'Wait': {
-        const effective = selectPath(rawInput, inputPath, 'InputPath', ctx());
-        const until = this.waitDeadline(name, state, effective, enteredAt, ctx());
+        const until = waitDeadline(name, state, rawInput, enteredAt, ctx());
         await sleep(until - this.clock.now().getTime(), rc.signal);
-        return { output: selectPath(effective, outputPath, 'OutputPath', ctx()), next };
+        return { output: filteredOutput(state, rawInput, ctx()), next };
       }
       case 'Task':
       case 'Parallel':
@@ -626,29 +589,6 @@ export class StateMachineExecutor {
       default:
         throw new StatesRuntimeError('States.Runtime', `Unsupported state type '${state.Type}'`);
     }
-  }
-
-  private waitDeadline(name: string, state: StateDefinition, input: unknown, enteredAt: Date, ctx: unknown): number {
-    const fromSeconds = (s: unknown): number => {
-      if (typeof s !== 'number' || !Number.isInteger(s) || s < 0)
-        throw new StatesRuntimeError('States.Runtime', `Wait state '${name}': seconds must be a non-negative integer`);
-      return enteredAt.getTime() + s * 1000;
-    };
-    const fromTimestamp = (t: unknown): number => {
-      const ms = typeof t === 'string' ? Date.parse(t) : NaN;
-      if (Number.isNaN(ms))
-        throw new StatesRuntimeError('States.Runtime', `Wait state '${name}': timestamp is not ISO-8601`);
-      return ms;
-    };
-    const read = (path: string): unknown => {
-      const r = resolvePath(input, path, ctx);
-      if (!r.found) throw new StatesRuntimeError('States.Runtime', `Wait state '${name}': '${path}' matches nothing`);
-      return r.value;
-    };
-    if (state.Seconds !== undefined) return fromSeconds(state.Seconds);
-    if (state.Timestamp !== undefined) return fromTimestamp(state.Timestamp);
-    if (state.SecondsPath !== undefined) return fromSeconds(read(state.SecondsPath as string));
-    return fromTimestamp(read(state.TimestampPath as string));
   }
 
   private async runWithRetryCatch(
