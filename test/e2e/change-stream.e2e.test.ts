@@ -75,6 +75,25 @@ describe('change stream end to end through the CLI', () => {
     }
   });
 
+  it('up flushes buffered changes when stopped', async () => {
+    const state = join(dir.path, 'state-flush');
+    const slowConfig = join(dir.path, 'slow.json');
+    const table = { ...config.tables[0]!, pipe: { ...config.tables[0]!.pipe, flushSeconds: 900 } };
+    await writeFile(slowConfig, JSON.stringify({ tables: [table] }));
+    const up = await startUp(state, ['--config', slowConfig]);
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: up.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    );
+    for (const id of ['x1', 'x2', 'x3']) {
+      await client.send(new PutCommand({ TableName: 'visits', Item: { id, siteId: '1', createdAtTime: Date.UTC(2024, 0, 1) } }));
+    }
+    client.destroy();
+    expect(await up.stop()).toBe(0);
+    const result = await runCli(['query', '--dir', state, '--config', slowConfig, '--format', 'json', 'select count(*)::INT as n from changes_visits']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([{ n: 3 }]);
+  });
+
   it('exits 2 and names the field for a bad config', async () => {
     const bad = join(dir.path, 'bad.json');
     await writeFile(bad, JSON.stringify({ tables: [{ name: 'visits', partitionKey: 'id', pipe: { batchSize: 0 } }] }));

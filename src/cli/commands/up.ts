@@ -75,6 +75,8 @@ export function registerUp(program: Command): void {
       process.stderr.write('up: flushing and stopping…\n');
       await polling;
       await control.close();
+      // Deliver what the streams still hold, then flush every buffer before stopping.
+      await runSyncCycle(stack, { export: false, progress: quiet });
       await stack.close();
       await clearEndpoints(options.dir);
       process.stderr.write('up: stopped\n');
