@@ -1,0 +1,226 @@
+import { ExportProtocolError, TransientExportError, redactUrl } from './errors.js';
+import type { ExportJobDescription, ExportJobStatus, ExportManifest, ManifestFile } from './types.js';
+
+const JOB_STATUSES: readonly ExportJobStatus[] = [
+  'SUBMITTED',
+  'QUEUED',
+  'IN_PROGRESS',
+  'COMPLETED',
+  'COMPLETED_WITH_ERRORS',
+  'FAILED',
+  'CANCEL_SUBMITTED',
+  'CANCEL_IN_PROGRESS',
+  'CANCEL_COMPLETED',
+  'CANCEL_FAILED',
+];
+
+/** A fetch-compatible function (global `fetch`, or a signing/authenticating wrapper around it). */
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Builds a `$export` kick-off URL with `_since` and `_type`.
+ *
+ * @example
+ * kickoffUrl('http://h/r4', { since: '2024-01-01T00:00:00Z', types: ['Patient'] })
+ * // 'http://h/r4/$export?_since=2024-01-01T00%3A00%3A00Z&_type=Patient'
+ */
+export function kickoffUrl(fhirBaseUrl: string, options: { since: string | null; types?: readonly string[] }): string {
+  const params = new URLSearchParams();
+  if (options.since) params.set('_since', options.since);
+  if (options.types && options.types.length > 0) params.set('_type', options.types.join(','));
+  const query = params.toString();
+  return `${fhirBaseUrl.replace(/\/+$/, '')}/$export${query ? `?${query}` : ''}`;
+}
+
+/**
+ * Reads a kick-off answer: HTTP 202 with `Content-Location`. Anything else throws (429/5xx as transient).
+ *
+ * @example
+ * const { statusUrl, jobId } = await readKickoffResponse(response);
+ */
+export async function readKickoffResponse(response: Response): Promise<{ statusUrl: string; jobId: string }> {
+  if (response.status !== 202) {
+    const reason = await diagnosticsOf(response);
+    const message = `$export kick-off answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
+    if (isTransientStatus(response.status)) throw new TransientExportError(message);
+    throw new ExportProtocolError(message);
+  }
+  await response.body?.cancel().catch(() => undefined);
+  const location = response.headers.get('content-location');
+  if (!location) throw new ExportProtocolError('$export kick-off answered 202 without Content-Location');
+  return { statusUrl: location, jobId: jobIdFromStatusUrl(location) };
+}
+
+/**
+ * The job id of a status URL: the last path segment (HealthLake `…/r4/export/<jobId>`, HAPI `…/$export-poll-status?_jobId=<id>`).
+ *
+ * @example
+ * jobIdFromStatusUrl('https://h/datastore/d/r4/export/abc') // 'abc'
+ */
+export function jobIdFromStatusUrl(statusUrl: string): string {
+  const url = new URL(statusUrl);
+  const fromQuery = url.searchParams.get('_jobId') ?? url.searchParams.get('jobId') ?? url.searchParams.get('job');
+  if (fromQuery) return fromQuery;
+  const segments = url.pathname.split('/').filter(Boolean);
+  const last = segments[segments.length - 1];
+  if (!last) throw new ExportProtocolError(`cannot find a job id in status URL ${redactUrl(statusUrl)}`);
+  return decodeURIComponent(last);
+}
+
+/**
+ * Reads a status answer: 202 = running (X-Progress, Retry-After); 200 = manifest (status from HealthLake's
+ * `exportJobProperties.jobStatus`, else COMPLETED, or COMPLETED_WITH_ERRORS when `error[]` is non-empty);
+ * 4xx = FAILED with the server's diagnostics; 429/5xx throw {@link TransientExportError}.
+ *
+ * @example
+ * const description = await readStatusResponse(await fetch(statusUrl));
+ */
+export async function readStatusResponse(response: Response, now: Date = new Date()): Promise<ExportJobDescription> {
+  const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), now);
+  if (response.status === 202) {
+    const progress = response.headers.get('x-progress') ?? undefined;
+    const body = await safeJson(response);
+    const bodyStatus = statusOf(body);
+    return {
+      status: bodyStatus && !isTerminal(bodyStatus) ? bodyStatus : 'IN_PROGRESS',
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      ...(progress ? { progress } : {}),
+    };
+  }
+  if (response.status === 200) {
+    const body = await safeJson(response);
+    if (!body || typeof body !== 'object')
+      throw new ExportProtocolError('status 200 with a body that is not a JSON object');
+    const declared = statusOf(body);
+    const message = messageOf(body);
+    if (declared && declared !== 'COMPLETED' && declared !== 'COMPLETED_WITH_ERRORS') {
+      return {
+        status: declared,
+        ...(message ? { message } : {}),
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      };
+    }
+    const manifest = parseManifest(body);
+    const status: ExportJobStatus = declared ?? (manifest.error.length > 0 ? 'COMPLETED_WITH_ERRORS' : 'COMPLETED');
+    return { status, manifest, ...(message ? { message } : {}) };
+  }
+  // Bulk Data error status: 4xx/5xx with an OperationOutcome. The job failed unless an issue says `transient`
+  // (or there is no OperationOutcome and the status is 408/429/5xx).
+  const body = (await safeJson(response)) as OperationOutcomeLike | undefined;
+  const reason = diagnosticsFrom(body);
+  const message = `export status answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
+  const declared = statusOf(body);
+  if (declared && isTerminal(declared)) return { status: declared, message };
+  const isOutcome = body?.resourceType === 'OperationOutcome';
+  const transient = isOutcome
+    ? (body.issue ?? []).some((issue) => issue.code === 'transient' || issue.code === 'throttled')
+    : isTransientStatus(response.status);
+  if (transient) throw new TransientExportError(message);
+  return { status: 'FAILED', message };
+}
+
+interface OperationOutcomeLike {
+  resourceType?: string;
+  issue?: Array<{ code?: string; diagnostics?: string; details?: { text?: string } }>;
+  message?: string;
+  Message?: string;
+  exportJobProperties?: unknown;
+}
+
+/**
+ * Validates a Bulk Data manifest (`transactionTime`, `output`, optional `deleted` and `error`).
+ *
+ * @example
+ * parseManifest({ transactionTime: '2024-01-01T00:00:00Z', output: [] })
+ */
+export function parseManifest(body: unknown): ExportManifest {
+  const record = body as Record<string, unknown>;
+  const transactionTime = record.transactionTime;
+  if (typeof transactionTime !== 'string' || Number.isNaN(Date.parse(transactionTime))) {
+    throw new ExportProtocolError('manifest has no valid transactionTime');
+  }
+  return {
+    transactionTime,
+    output: parseFiles(record.output, 'output'),
+    deleted: parseFiles(record.deleted, 'deleted'),
+    error: parseFiles(record.error, 'error'),
+  };
+}
+
+function parseFiles(value: unknown, field: string): ManifestFile[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ExportProtocolError(`manifest ${field} is not an array`);
+  return value.map((entry, index) => {
+    const file = entry as Record<string, unknown> & { extension?: { tributary?: { s3Uri?: unknown } } };
+    if (!file || typeof file.url !== 'string') throw new ExportProtocolError(`manifest ${field}[${index}] has no url`);
+    // The embedded datastore serves files over HTTP and also states where they are in the local S3: read them there,
+    // exactly as HealthLake's s3:// output is read in AWS.
+    const s3Uri = file.extension?.tributary?.s3Uri;
+    const url = typeof s3Uri === 'string' ? s3Uri : file.url;
+    const type = typeof file.type === 'string' ? file.type : field === 'error' ? 'OperationOutcome' : '';
+    if (!type) throw new ExportProtocolError(`manifest ${field}[${index}] has no type`);
+    return { type, url, ...(typeof file.count === 'number' ? { count: file.count } : {}) };
+  });
+}
+
+function statusOf(body: unknown): ExportJobStatus | undefined {
+  const props = (body as { exportJobProperties?: { jobStatus?: unknown } } | undefined)?.exportJobProperties;
+  const status = props?.jobStatus;
+  return typeof status === 'string' && (JOB_STATUSES as readonly string[]).includes(status)
+    ? (status as ExportJobStatus)
+    : undefined;
+}
+
+function messageOf(body: unknown): string | undefined {
+  const props = (body as { exportJobProperties?: { message?: unknown } } | undefined)?.exportJobProperties;
+  return typeof props?.message === 'string' ? props.message : undefined;
+}
+
+function isTerminal(status: ExportJobStatus): boolean {
+  return !['SUBMITTED', 'QUEUED', 'IN_PROGRESS'].includes(status);
+}
+
+/** 408, 429 and 5xx are worth retrying. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * Parses `Retry-After` (delta seconds or an HTTP date).
+ *
+ * @example
+ * parseRetryAfter('120') // 120
+ */
+export function parseRetryAfter(value: string | null, now: Date = new Date()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+}
+
+async function safeJson(response: Response): Promise<unknown> {
+  const text = await response.text().catch(() => '');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** OperationOutcome diagnostics (server text, not resource content), capped. */
+async function diagnosticsOf(response: Response): Promise<string | undefined> {
+  return diagnosticsFrom((await safeJson(response)) as OperationOutcomeLike | undefined);
+}
+
+function diagnosticsFrom(body: OperationOutcomeLike | undefined): string | undefined {
+  const text =
+    body?.issue
+      ?.map((i) => i.diagnostics ?? i.details?.text)
+      .filter(Boolean)
+      .join('; ') ||
+    body?.message ||
+    body?.Message;
+  return text ? String(text).slice(0, 300) : undefined;
+}

@@ -1,0 +1,133 @@
+import { ListFHIRExportJobsCommand, type HealthLakeClient } from '@aws-sdk/client-healthlake';
+import { kickoffUrl, readKickoffResponse, readStatusResponse, type FetchLike } from './bulk-data-protocol.js';
+import { ExportStartError, ExportWorkflowError, TransientExportError } from './errors.js';
+import type { ExportJobRegistry } from './job-registry.js';
+import { locateExportUrl } from './locate.js';
+import type {
+  ExportJobDescription,
+  ExportJobRef,
+  FhirExportSource,
+  ObjectLocation,
+  StartExportRequest,
+} from './types.js';
+
+/** Options of {@link HealthLakeExportSource}. */
+export interface HealthLakeExportSourceOptions {
+  /** FHIR base URL: `https://healthlake.<region>.amazonaws.com/datastore/<id>/r4` (or the embedded one). */
+  fhirBaseUrl: string;
+  /** A fetch that signs with SigV4 ({@link createSigV4Fetch}). */
+  fetch: FetchLike;
+  /** Where HealthLake writes the export: `s3://bucket/prefix`. */
+  outputS3Uri: string;
+  /** KMS key for the output (required by HealthLake in AWS). */
+  kmsKeyId?: string;
+  /** Role HealthLake assumes to write the output. */
+  dataAccessRoleArn?: string;
+  /** Default `_type` filter. */
+  types?: readonly string[];
+  /** Remembers runId -> job (idempotency). */
+  registry: ExportJobRegistry;
+  /** Control-plane client: finds a job named `runId` that was started but not recorded (crash between the two). */
+  control?: { client: HealthLakeClient; datastoreId: string };
+}
+
+/**
+ * {@link FhirExportSource} for AWS HealthLake (and the embedded datastore, which speaks the same REST API):
+ * FHIR REST `$export?_since=&_type=` with `JobName = runId`, status by `GET …/r4/export/<jobId>`, every call SigV4-signed.
+ *
+ * @example
+ * const source = new HealthLakeExportSource({ fhirBaseUrl, fetch: createSigV4Fetch({ region, credentials }), outputS3Uri: 's3://exports/fhir', registry });
+ * const job = await source.startExport({ runId: 'run-1', since: null });
+ */
+export class HealthLakeExportSource implements FhirExportSource {
+  public constructor(private readonly options: HealthLakeExportSourceOptions) {}
+
+  public async startExport(request: StartExportRequest): Promise<ExportJobRef> {
+    const known = await this.options.registry.findJob(request.runId);
+    if (known) return known;
+    const existing = await this.findByJobName(request.runId);
+    if (existing) {
+      await this.options.registry.recordJob(request.runId, existing);
+      return existing;
+    }
+    const types = request.types ?? this.options.types;
+    const url = kickoffUrl(this.options.fhirBaseUrl, { since: request.since, ...(types ? { types } : {}) });
+    const body = {
+      JobName: jobNameOf(request.runId),
+      OutputDataConfig: {
+        S3Configuration: {
+          S3Uri: request.outputS3Uri ?? this.options.outputS3Uri,
+          ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {}),
+        },
+      },
+      ...(this.options.dataAccessRoleArn ? { DataAccessRoleArn: this.options.dataAccessRoleArn } : {}),
+    };
+    let response: Response;
+    try {
+      response = await this.options.fetch(url, {
+        method: 'POST',
+        headers: { accept: 'application/fhir+json', 'content-type': 'application/json', prefer: 'respond-async' },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new TransientExportError(`$export kick-off failed: ${(error as Error).message}`, { cause: error });
+    }
+    let started: { statusUrl: string; jobId: string };
+    try {
+      started = await readKickoffResponse(response);
+    } catch (error) {
+      if (error instanceof TransientExportError) throw error;
+      throw new ExportStartError((error as Error).message, { cause: error });
+    }
+    const job: ExportJobRef = { jobId: started.jobId, statusUrl: started.statusUrl, runId: request.runId };
+    await this.options.registry.recordJob(request.runId, job);
+    return job;
+  }
+
+  public async describeExport(job: ExportJobRef): Promise<ExportJobDescription> {
+    const statusUrl =
+      job.statusUrl ?? `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(job.jobId)}`;
+    let response: Response;
+    try {
+      response = await this.options.fetch(statusUrl, { method: 'GET', headers: { accept: 'application/fhir+json' } });
+    } catch (error) {
+      throw new TransientExportError(`export status request failed: ${(error as Error).message}`, { cause: error });
+    }
+    return readStatusResponse(response);
+  }
+
+  public locate(url: string): ObjectLocation {
+    return locateExportUrl(url);
+  }
+
+  public async cancelExport(job: ExportJobRef): Promise<void> {
+    const statusUrl =
+      job.statusUrl ?? `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(job.jobId)}`;
+    const response = await this.options.fetch(statusUrl, { method: 'DELETE' });
+    await response.body?.cancel().catch(() => undefined);
+  }
+
+  private async findByJobName(runId: string): Promise<ExportJobRef | undefined> {
+    if (!this.options.control) return undefined;
+    try {
+      const answer = await this.options.control.client.send(
+        new ListFHIRExportJobsCommand({ DatastoreId: this.options.control.datastoreId, JobName: jobNameOf(runId) }),
+      );
+      const match = answer.ExportJobPropertiesList?.find((job) => job.JobName === jobNameOf(runId) && job.JobId);
+      if (!match?.JobId) return undefined;
+      return {
+        jobId: match.JobId,
+        statusUrl: `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(match.JobId)}`,
+        runId,
+      };
+    } catch (error) {
+      if (error instanceof ExportWorkflowError) throw error;
+      throw new TransientExportError(`ListFHIRExportJobs failed: ${(error as Error).name}`, { cause: error });
+    }
+  }
+}
+
+/** HealthLake job names are at most 64 characters. */
+function jobNameOf(runId: string): string {
+  return runId.slice(0, 64);
+}

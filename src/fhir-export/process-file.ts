@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { datePartitions, hivePath, lakeLayout, sanitiseSegment } from '../lake/layout.js';
+import type { BusEvent, EventBus } from '../ports/event-bus.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import { ChunkedGzipWriter } from './chunked-gzip-writer.js';
+import { ExportWorkflowError } from './errors.js';
+import { parseDeleteUrl, tombstone } from './tombstone.js';
+import type { ProcessFileInput, ProcessFileResult } from './types.js';
+
+/** Pipeline name of rejected export lines: `_errors/fhir-export/`. */
+export const FHIR_EXPORT_ERROR_PIPELINE = 'fhir-export';
+
+/** Detail-type and source of the optional per-resource events. */
+export const FHIR_RESOURCE_CHANGED = { source: 'tributary.fhir-export', detailType: 'FhirResourceChanged' } as const;
+
+/** Detail of a `FhirResourceChanged` event: ids only, never resource content. */
+export interface FhirResourceChangedDetail {
+  resourceType: string;
+  id: string;
+  versionId?: string;
+  lastUpdated: string;
+  deleted: boolean;
+  runId: string;
+  jobId: string;
+}
+
+/** Dependencies of {@link processExportFile}. */
+export interface ProcessFileDeps {
+  /** The store of a bucket (the export bucket named by the item). */
+  exportStore: (bucket: string) => ObjectStore;
+  /** The lake. */
+  lake: ObjectStore;
+  /** When set, each landed resource/tombstone is also published as `FhirResourceChanged`. */
+  bus?: EventBus;
+  /** Events per publish call (default 100). */
+  eventBatchSize?: number;
+  /** Memory budget of buffered lake lines (default 16 MiB). */
+  maxBufferedBytes?: number;
+}
+
+/** Raised when events could not be published (the file is retried; lake writes are idempotent). */
+export class EventPublishError extends ExportWorkflowError {
+  public constructor(failed: number) {
+    super('Export.EventPublishFailed', `${failed} FhirResourceChanged events could not be published`);
+  }
+}
+
+/**
+ * Lands one exported NDJSON file in the lake, streaming line by line (memory stays flat on any file size):
+ * - `output` files: each valid resource line, byte for byte, under `fhir/<Type>/year=/month=/day=/` by `meta.lastUpdated`
+ *   (the export's transactionTime when absent);
+ * - `deleted` files (Bulk Data Bundles of DELETE entries): one {@link Tombstone} per entry;
+ * - malformed lines (not JSON, no resourceType/id, wrong type, bad date): `_errors/fhir-export/` with file, line number and reason.
+ * Object names derive from the job id and file key, so a retry overwrites the same objects.
+ *
+ * @example
+ * const result = await processExportFile(item, { exportStore: (b) => stores[b], lake });
+ * // { type: 'Patient', kind: 'output', key, resources: 120, deleted: 0, errors: 1, files: 3 }
+ */
+export async function processExportFile(input: ProcessFileInput, deps: ProcessFileDeps): Promise<ProcessFileResult> {
+  const stem = fileStem(input);
+  const lake = new ChunkedGzipWriter({
+    store: deps.lake,
+    stem,
+    ...(deps.maxBufferedBytes ? { maxBufferedBytes: deps.maxBufferedBytes } : {}),
+  });
+  const errors = new ChunkedGzipWriter({ store: deps.lake, stem, maxBufferedBytes: 4 * 1024 * 1024 });
+  const errorPrefix = `${lakeLayout.errors(FHIR_EXPORT_ERROR_PIPELINE)}${hivePath(datePartitions(new Date(input.transactionTime)))}`;
+  const events = new EventBatcher(deps.bus, deps.eventBatchSize ?? 100);
+  const result: ProcessFileResult = {
+    type: input.type,
+    kind: input.kind,
+    key: input.key,
+    resources: 0,
+    deleted: 0,
+    errors: 0,
+    files: 0,
+  };
+  const deletedByType: Record<string, number> = {};
+  const prefixes = new PartitionPrefixes();
+
+  const reject = async (line: number, reason: string) => {
+    result.errors += 1;
+    await errors.add(
+      errorPrefix,
+      JSON.stringify({
+        pipeline: FHIR_EXPORT_ERROR_PIPELINE,
+        bucket: input.bucket,
+        file: input.key,
+        line,
+        reason,
+        runId: input.runId,
+        jobId: input.jobId,
+      }),
+    );
+  };
+
+  const stream = await deps.exportStore(input.bucket).getStream(input.key);
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNumber = 0;
+  try {
+    for await (const raw of lines) {
+      lineNumber += 1;
+      const text = raw.trim();
+      if (text === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        await reject(lineNumber, 'not valid JSON');
+        continue;
+      }
+      if (input.kind === 'output') {
+        const problem = checkResource(parsed, input.type);
+        if (problem) {
+          await reject(lineNumber, problem);
+          continue;
+        }
+        const resource = parsed as {
+          resourceType: string;
+          id: string;
+          meta?: { lastUpdated?: unknown; versionId?: unknown };
+        };
+        const lastUpdated =
+          typeof resource.meta?.lastUpdated === 'string' ? resource.meta.lastUpdated : input.transactionTime;
+        const at = new Date(lastUpdated);
+        if (Number.isNaN(at.getTime())) {
+          await reject(lineNumber, 'meta.lastUpdated is not a valid instant');
+          continue;
+        }
+        const pending = lake.add(prefixes.of(resource.resourceType, at), text);
+        if (pending) await pending;
+        result.resources += 1;
+        if (deps.bus)
+          await events.add({
+            resourceType: resource.resourceType,
+            id: resource.id,
+            ...(typeof resource.meta?.versionId === 'string' ? { versionId: resource.meta.versionId } : {}),
+            lastUpdated: at.toISOString(),
+            deleted: false,
+            runId: input.runId,
+            jobId: input.jobId,
+          });
+      } else {
+        const bundle = parsed as { resourceType?: unknown; entry?: unknown };
+        if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle' || !Array.isArray(bundle.entry)) {
+          await reject(lineNumber, 'deleted file line is not a Bundle with entries');
+          continue;
+        }
+        for (const [index, entry] of (bundle.entry as unknown[]).entries()) {
+          const e = entry as
+            { request?: { method?: unknown; url?: unknown }; response?: { lastModified?: unknown } } | undefined;
+          const target =
+            e?.request?.method === 'DELETE' && typeof e.request.url === 'string'
+              ? parseDeleteUrl(e.request.url)
+              : undefined;
+          if (!target) {
+            await reject(lineNumber, `entry ${index} is not a DELETE of Type/id`);
+            continue;
+          }
+          const deletedAt =
+            typeof e?.response?.lastModified === 'string' ? e.response.lastModified : input.transactionTime;
+          const at = new Date(deletedAt);
+          if (Number.isNaN(at.getTime())) {
+            await reject(lineNumber, `entry ${index} response.lastModified is not a valid instant`);
+            continue;
+          }
+          const iso = at.toISOString();
+          await lake.add(
+            prefixes.of(target.resourceType, at),
+            JSON.stringify(tombstone(target.resourceType, target.id, iso)),
+          );
+          result.deleted += 1;
+          deletedByType[target.resourceType] = (deletedByType[target.resourceType] ?? 0) + 1;
+          await events.add({
+            resourceType: target.resourceType,
+            id: target.id,
+            lastUpdated: iso,
+            deleted: true,
+            runId: input.runId,
+            jobId: input.jobId,
+          });
+        }
+      }
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  const keys = await lake.close();
+  const errorKeys = await errors.close();
+  await events.close();
+  result.files = keys.length + errorKeys.length;
+  if (input.kind === 'deleted') result.deletedByType = deletedByType;
+  return result;
+}
+
+/** Why a parsed line is not a resource of the file's type, or undefined when it is. */
+function checkResource(value: unknown, expectedType: string): string | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'line is not a JSON object';
+  const resource = value as { resourceType?: unknown; id?: unknown };
+  if (typeof resource.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(resource.resourceType))
+    return 'missing or invalid resourceType';
+  if (typeof resource.id !== 'string' || resource.id === '') return 'missing id';
+  if (resource.resourceType !== expectedType)
+    return `resourceType ${resource.resourceType} does not match file type ${sanitiseSegment(expectedType)}`;
+  return undefined;
+}
+
+/** Deterministic file stem: job id, file name and a hash of the full key. */
+function fileStem(input: ProcessFileInput): string {
+  const base =
+    input.key
+      .split('/')
+      .pop()
+      ?.replace(/\.ndjson(\.gz)?$/, '') ?? 'file';
+  const hash = createHash('sha256').update(`${input.bucket}/${input.key}`).digest('hex').slice(0, 8);
+  return `${clean(input.jobId)}_${clean(base)}_${input.kind === 'deleted' ? 'del_' : ''}${hash}`;
+}
+
+function clean(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || '_';
+}
+
+class EventBatcher {
+  private batch: BusEvent<FhirResourceChangedDetail>[] = [];
+  public constructor(
+    private readonly bus: EventBus | undefined,
+    private readonly size: number,
+  ) {}
+
+  public async add(detail: FhirResourceChangedDetail): Promise<void> {
+    if (!this.bus) return;
+    this.batch.push({ ...FHIR_RESOURCE_CHANGED, detail, time: new Date(detail.lastUpdated) });
+    if (this.batch.length >= this.size) await this.flush();
+  }
+
+  public async close(): Promise<void> {
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.bus || this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    const result = await this.bus.publish(batch);
+    if (result.failed.length > 0) throw new EventPublishError(result.failed.length);
+  }
+}
+
+/** Lake prefix per (type, UTC day), memoised: building Hive paths per line is measurable on large files. */
+class PartitionPrefixes {
+  private readonly cache = new Map<string, string>();
+  public of(resourceType: string, at: Date): string {
+    const key = `${resourceType}|${at.getUTCFullYear()}|${at.getUTCMonth()}|${at.getUTCDate()}`;
+    let prefix = this.cache.get(key);
+    if (prefix === undefined) {
+      prefix = `${lakeLayout.fhir(resourceType)}${hivePath(datePartitions(at))}`;
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, prefix);
+    }
+    return prefix;
+  }
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * Settings of the export workflow (state-machine timings, polling, policies). The CDK stack and the local runtime read
+ * the same object; the lead can nest it as `export` in the Tributary config.
+ */
+export const exportWorkflowConfigSchema = z
+  .object({
+    /** `_type` filter; empty = every type. */
+    types: z.array(z.string().regex(/^[A-Z][A-Za-z]+$/)).default([]),
+    /** Schedule of runs (EventBridge Scheduler rate / local interval). */
+    scheduleMinutes: z.number().positive().default(5),
+    /** StartExport HeartbeatSeconds. */
+    heartbeatSeconds: z.number().int().positive().default(300),
+    /** StartExport TimeoutSeconds, and check-export's max wait. */
+    maxWaitSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(6 * 3600),
+    /** State machine TimeoutSeconds. */
+    executionTimeoutSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+    /** ProcessFiles MaxConcurrency. */
+    mapMaxConcurrency: z.number().int().min(1).max(10_000).default(10),
+    /** ProcessFiles ToleratedFailurePercentage. */
+    toleratedFailurePercentage: z.number().min(0).max(100).default(0),
+    /** Delay of the first status check, seconds. */
+    initialCheckDelaySeconds: z.number().min(0).max(900).default(30),
+    /** Longest delay between checks, Retry-After included (SQS allows at most 900); below heartbeatSeconds. */
+    maxCheckDelaySeconds: z.number().min(0).max(900).default(120),
+    /** Growth of the delay per check. */
+    backoffMultiplier: z.number().min(1).max(10).default(1.5),
+    /** Consecutive failed status requests tolerated before the task fails. */
+    maxDescribeErrors: z.number().int().min(0).default(5),
+    /** What COMPLETED_WITH_ERRORS means: fail the run, or land what was exported and record the errors. */
+    completedWithErrors: z.enum(['fail', 'continue']).default('fail'),
+    /** Publish `FhirResourceChanged` per landed resource. */
+    emitEvents: z.boolean().default(false),
+    /** Key prefix of manifests in the export bucket. */
+    manifestPrefix: z.string().default('manifests/'),
+    /** Lock lease (backstop when no end event releases it). */
+    leaseSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(25 * 3600),
+  })
+  .superRefine((config, ctx) => {
+    // Every check heartbeats: checks must come more often than the heartbeat timeout.
+    if (config.maxCheckDelaySeconds >= config.heartbeatSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxCheckDelaySeconds'],
+        message: 'must be shorter than heartbeatSeconds',
+      });
+    }
+    if (config.initialCheckDelaySeconds >= config.heartbeatSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['initialCheckDelaySeconds'],
+        message: 'must be shorter than heartbeatSeconds',
+      });
+    }
+  });
+
+export type ExportWorkflowConfig = z.infer<typeof exportWorkflowConfigSchema>;
+export type ExportWorkflowConfigInput = z.input<typeof exportWorkflowConfigSchema>;
+
+/**
+ * Parses export settings, filling defaults.
+ *
+ * @example
+ * const settings = parseExportWorkflowConfig({ completedWithErrors: 'continue' });
+ */
+export function parseExportWorkflowConfig(input: ExportWorkflowConfigInput | undefined): ExportWorkflowConfig {
+  return exportWorkflowConfigSchema.parse(input ?? {});
+}

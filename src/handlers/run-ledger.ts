@@ -1,0 +1,53 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { DynamoDbLedgerStore } from '../fhir-export/dynamodb-ledger-store.js';
+import { SfnExecutionStatus } from '../fhir-export/execution-status.js';
+import { parseEnvironment, runLedgerEnvSchema } from '../fhir-export/export-task-env.js';
+import { handleLedgerRequest } from '../fhir-export/ledger-requests.js';
+import { RunLedger } from '../fhir-export/run-ledger.js';
+
+/** Environment of run-ledger (schema in src/fhir-export/export-task-env.ts, importable without side effects). */
+export { runLedgerEnvSchema };
+const env = parseEnvironment(runLedgerEnvSchema, process.env);
+
+const logger = new Logger({ serviceName: 'tributary-run-ledger' });
+const metrics = new Metrics({ namespace: 'Tributary', serviceName: 'run-ledger' });
+const tracer = new Tracer({ serviceName: 'tributary-run-ledger' });
+const region = env.AWS_REGION ? { region: env.AWS_REGION } : {};
+const ledger = new RunLedger({
+  store: new DynamoDbLedgerStore(tracer.captureAWSv3Client(new DynamoDBClient(region)), env.LEDGER_TABLE),
+  executions: new SfnExecutionStatus(tracer.captureAWSv3Client(new SFNClient(region))),
+  leaseSeconds: env.LEASE_SECONDS,
+});
+
+/**
+ * The run ledger: `{action:'acquire'|'complete'|'fail', …}` from the state machine, or an EventBridge
+ * "Step Functions Execution Status Change" event (TIMED_OUT/ABORTED/FAILED → fail, releasing the lock).
+ *
+ * @example
+ * await handler({ action: 'acquire', executionArn, executionName, startTime });
+ */
+export async function handler(event: unknown, context?: Context): Promise<unknown> {
+  if (context) logger.addContext(context);
+  const action = (event as { action?: string; 'detail-type'?: string } | undefined)?.action ?? 'status-change';
+  try {
+    const result = await handleLedgerRequest(event, ledger);
+    metrics.addMetric(`Ledger_${action}`, MetricUnit.Count, 1);
+    logger.info('ledger request', { action, result: summary(result) });
+    return result;
+  } catch (error) {
+    logger.error('ledger request failed', { action, error: (error as Error).name });
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+function summary(result: unknown): Record<string, unknown> {
+  const r = result as { acquired?: boolean; runId?: string; status?: string; reason?: string };
+  return { acquired: r?.acquired, runId: r?.runId, status: r?.status, reason: r?.reason };
+}

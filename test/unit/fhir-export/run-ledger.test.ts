@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryLedgerStore } from '../../../src/fhir-export/ledger-store.js';
+import { handleLedgerRequest } from '../../../src/fhir-export/ledger-requests.js';
+import { RunLedger } from '../../../src/fhir-export/run-ledger.js';
+import type { ExecutionState } from '../../../src/fhir-export/execution-status.js';
+import type { ProcessFileResult } from '../../../src/fhir-export/types.js';
+
+const arn = (name: string) => `arn:aws:states:eu-west-2:1:execution:sm:${name}`;
+
+function setup() {
+  const states = new Map<string, ExecutionState>();
+  let now = new Date('2024-06-01T00:00:00Z');
+  const ledger = new RunLedger({
+    store: new InMemoryLedgerStore(),
+    executions: { statusOf: async (a) => states.get(a) ?? 'UNKNOWN' },
+    clock: { now: () => now },
+    leaseSeconds: 3600,
+  });
+  return { ledger, states, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
+}
+
+const result = (type: string, resources: number, extra: Partial<ProcessFileResult> = {}): ProcessFileResult => ({
+  type,
+  kind: 'output',
+  key: `${type}.ndjson`,
+  resources,
+  deleted: 0,
+  errors: 0,
+  files: 1,
+  ...extra,
+});
+
+describe('RunLedger', () => {
+  it('first run needs no seeding: acquires with since=null and records RUNNING', async () => {
+    const { ledger } = setup();
+    expect(
+      await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1', startTime: '2024-06-01T00:00:00Z' }),
+    ).toEqual({ acquired: true, runId: 'r1', since: null });
+    expect((await ledger.getRun('r1'))!.status).toBe('RUNNING');
+    expect((await ledger.lock())!.owner).toBe(arn('r1'));
+  });
+
+  it('a second execution is skipped while the owner runs; acquire is re-entrant for the owner', async () => {
+    const { ledger, states } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    states.set(arn('r1'), 'RUNNING');
+    const second = await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
+    expect(second).toMatchObject({ acquired: false, runId: 'r2' });
+    expect((await ledger.getRun('r2'))!.status).toBe('SKIPPED');
+    expect((await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' })).acquired).toBe(true);
+  });
+
+  it('takes over from a dead owner (execution no longer RUNNING) and marks its run FAILED', async () => {
+    const { ledger, states } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    states.set(arn('r1'), 'TIMED_OUT');
+    expect((await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' })).acquired).toBe(true);
+    expect(await ledger.getRun('r1')).toMatchObject({ status: 'FAILED', error: 'Ledger.LockRecovered' });
+  });
+
+  it('takes over after the lease expires even if the owner claims to run', async () => {
+    const { ledger, states, advance } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    states.set(arn('r1'), 'RUNNING');
+    advance(3601);
+    expect((await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' })).acquired).toBe(true);
+  });
+
+  it('complete: watermark = transactionTime, counts per type (tombstones by type), lock released; next since = watermark', async () => {
+    const { ledger } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    const out = await ledger.complete({
+      runId: 'r1',
+      executionArn: arn('r1'),
+      transactionTime: '2024-06-01T00:00:05.123Z',
+      jobId: 'j1',
+      results: [
+        result('Patient', 3, { errors: 1 }),
+        result('Patient', 2),
+        result('Bundle', 0, { kind: 'deleted', deleted: 2, deletedByType: { Patient: 1, Observation: 1 } }),
+      ],
+    });
+    expect(out.counts).toEqual({
+      Patient: { resources: 5, deleted: 1, errors: 1 },
+      Observation: { resources: 0, deleted: 1, errors: 0 },
+      Bundle: { resources: 0, deleted: 0, errors: 0 },
+    });
+    expect(await ledger.lock()).toBeUndefined();
+    expect((await ledger.watermark())!.transactionTime).toBe('2024-06-01T00:00:05.123Z');
+    expect((await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' })).since).toBe(
+      '2024-06-01T00:00:05.123Z',
+    );
+  });
+
+  it('the watermark never moves backwards', async () => {
+    const { ledger } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    await ledger.complete({
+      runId: 'r1',
+      executionArn: arn('r1'),
+      transactionTime: '2024-06-02T00:00:00Z',
+      jobId: 'j1',
+      results: [],
+    });
+    await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
+    await ledger.complete({
+      runId: 'r2',
+      executionArn: arn('r2'),
+      transactionTime: '2024-06-01T00:00:00Z',
+      jobId: 'j2',
+      results: [],
+    });
+    expect((await ledger.watermark())!.transactionTime).toBe('2024-06-02T00:00:00Z');
+  });
+
+  it('fail: run FAILED with error+cause (first error wins), watermark untouched, lock released only by its owner', async () => {
+    const { ledger } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    await ledger.fail({ runId: 'r1', executionArn: arn('other'), error: 'X', cause: 'y' });
+    expect(await ledger.lock()).toBeDefined();
+    await ledger.fail({ runId: 'r1', executionArn: arn('r1'), error: 'Export.JobFailed', cause: 'job j1 FAILED' });
+    await ledger.fail({ runId: 'r1', executionArn: arn('r1'), error: 'Export.RunFailed', cause: 'later' });
+    expect(await ledger.getRun('r1')).toMatchObject({
+      status: 'FAILED',
+      error: 'Export.JobFailed',
+      cause: 'job j1 FAILED',
+    });
+    expect(await ledger.lock()).toBeUndefined();
+    expect(await ledger.watermark()).toBeUndefined();
+  });
+
+  it('handles the Step Functions status-change event (TIMED_OUT releases the lock; SUCCEEDED is ignored)', async () => {
+    const { ledger } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    const event = (status: string) => ({
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: { executionArn: arn('r1'), name: 'r1', status, stateMachineArn: 'arn:sm' },
+    });
+    expect(await handleLedgerRequest(event('SUCCEEDED'), ledger)).toEqual({ ignored: true, status: 'SUCCEEDED' });
+    expect(await ledger.lock()).toBeDefined();
+    await handleLedgerRequest(event('TIMED_OUT'), ledger);
+    expect(await ledger.getRun('r1')).toMatchObject({ status: 'FAILED', error: 'Execution.TIMED_OUT' });
+    expect(await ledger.lock()).toBeUndefined();
+  });
+
+  it('complete skips tolerated Map failures ({Error, Cause}) and rejects bad input clearly', async () => {
+    const { ledger } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    const out = await handleLedgerRequest(
+      {
+        action: 'complete',
+        runId: 'r1',
+        executionArn: arn('r1'),
+        transactionTime: '2024-06-01T00:00:00Z',
+        jobId: 'j',
+        results: [result('Patient', 1), { Error: 'Export.FileFailed', Cause: 'x' }],
+        exportErrors: [],
+      },
+      ledger,
+    );
+    expect(out).toEqual({ status: 'COMPLETED', counts: { Patient: { resources: 1, deleted: 0, errors: 0 } } });
+    await expect(handleLedgerRequest({ action: 'acquire' }, ledger)).rejects.toThrow(/run-ledger input/);
+  });
+
+  it('lists runs newest first and remembers the job of a run (idempotent start)', async () => {
+    const { ledger, advance } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1', startTime: '2024-06-01T00:00:00Z' });
+    await ledger.recordJob('r1', { jobId: 'j1', statusUrl: 'https://h/export/j1' });
+    await ledger.fail({ runId: 'r1', executionArn: arn('r1') });
+    advance(10);
+    await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2', startTime: '2024-06-01T00:00:10Z' });
+    expect((await ledger.listRuns()).map((r) => r.runId)).toEqual(['r2', 'r1']);
+    expect(await ledger.findJob('r1')).toEqual({ jobId: 'j1', runId: 'r1', statusUrl: 'https://h/export/j1' });
+    expect((await ledger.getRun('r1'))!.jobId).toBe('j1');
+  });
+});
