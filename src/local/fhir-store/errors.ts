@@ -2,6 +2,9 @@
  * Errors raised by the FHIR store. Each carries the HTTP status and the
  * OperationOutcome issue code it maps to, so HTTP routing stays a thin adapter.
  * Messages name types, ids and parameters only, never resource content (no PHI).
+ *
+ * @example
+ * throw new FhirError(422, 'processing', 'cannot process');
  */
 export class FhirError extends Error {
   public override readonly name: string = 'FhirError';
@@ -14,7 +17,10 @@ export class FhirError extends Error {
   }
 }
 
-/** 400: malformed input (invalid JSON, bad resourceType or id, unsupported parameter). */
+/** 400: malformed input (invalid JSON, bad resourceType or id, unsupported parameter). *
+ * @example
+ * throw new InvalidRequestError('resource id does not match the URL id');
+ */
 export class InvalidRequestError extends FhirError {
   public override readonly name = 'InvalidRequestError';
   public constructor(message: string, issueCode = 'invalid') {
@@ -22,7 +28,10 @@ export class InvalidRequestError extends FhirError {
   }
 }
 
-/** 400 with issue code `not-supported`: a valid FHIR feature this store does not implement. */
+/** 400 with issue code `not-supported`: a valid FHIR feature this store does not implement. *
+ * @example
+ * throw new NotSupportedError('_typeFilter is not supported');
+ */
 export class NotSupportedError extends FhirError {
   public override readonly name = 'NotSupportedError';
   public constructor(message: string) {
@@ -30,7 +39,10 @@ export class NotSupportedError extends FhirError {
   }
 }
 
-/** 404: the resource, version or job does not exist. */
+/** 404: the resource, version or job does not exist. *
+ * @example
+ * throw new NotFoundError('Patient/1 does not exist');
+ */
 export class NotFoundError extends FhirError {
   public override readonly name = 'NotFoundError';
   public constructor(message: string) {
@@ -38,7 +50,10 @@ export class NotFoundError extends FhirError {
   }
 }
 
-/** 410: the resource exists only as a deleted version. */
+/** 410: the resource exists only as a deleted version. *
+ * @example
+ * throw new GoneError('Patient/1 was deleted');
+ */
 export class GoneError extends FhirError {
   public override readonly name = 'GoneError';
   public constructor(message: string) {
@@ -46,7 +61,10 @@ export class GoneError extends FhirError {
   }
 }
 
-/** 409: the write conflicts with the current state (e.g. If-Match on a deleted resource). */
+/** 409: the write conflicts with the current state (e.g. If-Match on a deleted resource). *
+ * @example
+ * throw new ConflictError('Patient/1 is deleted; If-Match cannot apply');
+ */
 export class ConflictError extends FhirError {
   public override readonly name = 'ConflictError';
   public constructor(message: string) {
@@ -54,7 +72,10 @@ export class ConflictError extends FhirError {
   }
 }
 
-/** 412: a precondition failed (If-Match version mismatch, ambiguous conditional match). */
+/** 412: a precondition failed (If-Match version mismatch, ambiguous conditional match). *
+ * @example
+ * throw new PreconditionFailedError('If-Match version 2 does not match 3');
+ */
 export class PreconditionFailedError extends FhirError {
   public override readonly name = 'PreconditionFailedError';
   public constructor(message: string) {
@@ -62,7 +83,10 @@ export class PreconditionFailedError extends FhirError {
   }
 }
 
-/** 413: the request body is larger than the configured limit. */
+/** 413: the request body is larger than the configured limit. *
+ * @example
+ * throw new PayloadTooLargeError(16 * 1024 * 1024);
+ */
 export class PayloadTooLargeError extends FhirError {
   public override readonly name = 'PayloadTooLargeError';
   public constructor(limitBytes: number) {
@@ -70,15 +94,13 @@ export class PayloadTooLargeError extends FhirError {
   }
 }
 
-/** 405: the path exists but not with this method. */
+/** 405: the path exists but not with this method. *
+ * @example
+ * throw new MethodNotAllowedError('PATCH', '/Patient/1');
+ */
 export class MethodNotAllowedError extends FhirError {
   public override readonly name = 'MethodNotAllowedError';
   public constructor(method: string, path: string) {
     super(405, 'not-supported', `method ${method} is not allowed on ${path}`);
   }
-}
-
-/** Raised by an export fault hook or a failed export; the job ends FAILED with this message. */
-export class ExportFailedError extends Error {
-  public override readonly name = 'ExportFailedError';
 }

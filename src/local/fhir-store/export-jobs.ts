@@ -45,7 +45,10 @@ export function newExportJob(input: {
   };
 }
 
-/** The S3 URI a job writes under (what HealthLake reports as `S3Uri`). */
+/** The S3 URI a job writes under (what HealthLake reports as `S3Uri`). *
+ * @example
+ * jobS3Uri(job) // 's3://tributary-export/exports'
+ */
 export function jobS3Uri(job: ExportJob): string {
   return `s3://${job.bucket}${job.prefix ? `/${job.prefix}` : ''}`;
 }

@@ -4,7 +4,12 @@ import { operationOutcome } from './fhir-documents.js';
 import { patientCompartmentTypes } from './r4-definitions.js';
 import type { ExportFaults, ExportFile, ExportJob } from './types.js';
 
-/** Raised inside an export when the job was cancelled or the server is stopping. */
+/**
+ * Raised inside an export when the job was cancelled or the server is stopping.
+ *
+ * @example
+ * if (cancelled) throw new ExportInterruptedError(`export job ${jobId} interrupted`);
+ */
 export class ExportInterruptedError extends Error {
   public override readonly name = 'ExportInterruptedError';
 }

@@ -15,12 +15,18 @@ export function operationOutcome(
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
 }
 
-/** The weak ETag of a version: `W/"3"`. */
+/** The weak ETag of a version: `W/"3"`. *
+ * @example
+ * etagOf(3) // 'W/"3"'
+ */
 export function etagOf(versionId: number): string {
   return `W/"${versionId}"`;
 }
 
-/** The relative versioned location `Type/id/_history/vid`. */
+/** The relative versioned location `Type/id/_history/vid`. *
+ * @example
+ * versionedPath({ type: 'Patient', id: '1', versionId: 2 }) // 'Patient/1/_history/2'
+ */
 export function versionedPath(version: Pick<StoredVersion, 'type' | 'id' | 'versionId'>): string {
   return `${version.type}/${version.id}/_history/${version.versionId}`;
 }

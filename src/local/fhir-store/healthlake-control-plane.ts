@@ -22,7 +22,10 @@ const JOB_STATUSES: readonly ExportJobStatus[] = [
   'CANCEL_FAILED',
 ];
 
-/** An error in the AWS JSON 1.0 shape (`__type`, `message`). */
+/** An error in the AWS JSON 1.0 shape (`__type`, `message`). *
+ * @example
+ * throw new AwsJsonError('ValidationException', 'DatastoreId is required');
+ */
 export class AwsJsonError extends Error {
   public override readonly name = 'AwsJsonError';
   public constructor(

@@ -169,7 +169,10 @@ export function performInteraction(
   return { status: 200, body: version.resource, version };
 }
 
-/** Absolute versioned location of a version. */
+/** Absolute versioned location of a version. *
+ * @example
+ * res.setHeader('Location', locationOf(baseUrl, version));
+ */
 export function locationOf(baseUrl: string, version: StoredVersion): string {
   return `${baseUrl}/${versionedPath(version)}`;
 }

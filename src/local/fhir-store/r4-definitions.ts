@@ -50,7 +50,10 @@ export function r4ResourceTypes(): ReadonlyMap<string, ResourceTypeDefinition> {
   return types;
 }
 
-/** True when `type` is an R4 resource type. */
+/** True when `type` is an R4 resource type. *
+ * @example
+ * isR4ResourceType('Bot') // false (a Medplum type)
+ */
 export function isR4ResourceType(type: string): boolean {
   return r4ResourceTypes().has(type);
 }

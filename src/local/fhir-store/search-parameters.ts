@@ -49,7 +49,10 @@ export function searchParametersOf(type: string): SearchParamDefinition[] {
   return params;
 }
 
-/** Normalises text for FHIR string search: lower case, accents removed. */
+/** Normalises text for FHIR string search: lower case, accents removed. *
+ * @example
+ * normaliseSearchString('Müller') // 'muller'
+ */
 export function normaliseSearchString(value: string): string {
   return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
@@ -57,6 +60,9 @@ export function normaliseSearchString(value: string): string {
 /**
  * Reduces a reference to `Type/id`: drops a base URL and any `/_history/<vid>`.
  * Leaves `urn:` and `#contained` references as they are.
+ *
+ * @example
+ * normaliseReference('https://x/r4/Patient/1/_history/2') // 'Patient/1'
  */
 export function normaliseReference(reference: string): string {
   if (reference.startsWith('urn:') || reference.startsWith('#')) return reference;

@@ -33,3 +33,5 @@ export type {
   StateMachineDefinition,
   StateDefinition,
 } from './types.js';
+export { startStepFunctionsEndpoint } from './sfn-endpoint.js';
+export type { StepFunctionsEndpoint } from './sfn-endpoint.js';
