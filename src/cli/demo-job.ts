@@ -67,7 +67,7 @@ export async function runDemo(options: {
       out(`\n${title}\n   tributary query "${sql.replace(/\s+/g, ' ')}"`);
       out(formatResult(await query.run(sql), 'table'));
     };
-    await show('4. partitions written under lake/changes/visits/ (siteId/year/month/day; the busiest months)', 'select siteId, year, month, count(*) as records from changes_visits group by all order by records desc, all limit 10');
+    await show('4. partitions written under lake/changes/visits/ (siteId/year/month/day; the busiest months)', 'select siteId, year, month, count(*) as records from changes_visits group by all order by records desc, siteId, year, month limit 10');
     await show('5. change records by operation', 'select op, count(*) as changes from changes_visits group by op order by op');
     const views = new Set(query.views.map((v) => v.name));
     if (views.has('fhir_patient')) {

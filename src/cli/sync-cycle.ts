@@ -4,7 +4,7 @@ import type { Progress } from './progress.js';
 /** What one sync cycle did. */
 export interface SyncOutcome {
   pipes: Array<{ name: string; read: number; delivered: number; filteredOut: number }>;
-  exportRun?: { runId: string; status: string; error?: string };
+  exportRun?: { runId: string; status: string; error?: string; counts?: Record<string, { resources: number; deleted: number; errors: number }> };
 }
 
 /**
@@ -30,5 +30,23 @@ export async function runSyncCycle(stack: LocalStack, options: { export: boolean
     progress.note(`pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered`);
   }
   await stack.bus.flush();
+  if (options.export && stack.exportRuntime) {
+    progress.note('export: starting a run');
+    const run = await stack.exportRuntime.runOnce({
+      onProgress: (event) => {
+        if (event.stateName) progress.note(`export ${event.runId}: ${event.type} ${event.stateName}`);
+      },
+    });
+    await stack.bus.flush();
+    outcome.exportRun = {
+      runId: run.runId,
+      status: run.status,
+      counts: run.counts,
+      ...(run.error ? { error: `${run.error.error}${run.error.cause ? `: ${run.error.cause}` : ''}` } : {}),
+    };
+    const total = Object.values(run.counts).reduce((sum, c) => sum + c.resources, 0);
+    const deleted = Object.values(run.counts).reduce((sum, c) => sum + c.deleted, 0);
+    progress.note(`export run ${run.runId}: ${run.status}, ${total} resources and ${deleted} deletions landed`);
+  }
   return outcome;
 }

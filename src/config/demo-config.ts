@@ -29,4 +29,6 @@ export const demoConfig: TributaryConfigInput = {
     },
   ],
   patientEnrichment: { writeThrough: true, validate: true },
+  // Local exports finish in moments: check often.
+  export: { initialCheckDelaySeconds: 1, maxCheckDelaySeconds: 2 },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exportWorkflowConfigSchema } from '../fhir-export/workflow-config.js';
 
 /** An EventBridge event pattern, checked in depth by the event-pattern compiler at load. */
 export const eventPatternSchema = z.record(z.string(), z.unknown());
@@ -75,12 +76,9 @@ export const configSchema = z
     /** Lake directory (local). Default `<state dir>/lake`. */
     lake: z.string().min(1).optional(),
     tables: z.array(tableSchema).default([]),
-    patientEnrichment: patientEnrichmentSchema.default({
-      identifierSystem: 'urn:tributary:patient-id',
-      source: 'tributary.patients',
-      validate: false,
-      writeThrough: false,
-    }),
+    patientEnrichment: patientEnrichmentSchema.prefault({}),
+    /** The incremental FHIR export workflow (timings, polling, policies); the CDK stack reads the same section. */
+    export: exportWorkflowConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -9,7 +9,7 @@ export const exportWorkflowConfigSchema = z
     /** `_type` filter; empty = every type. */
     types: z.array(z.string().regex(/^[A-Z][A-Za-z]+$/)).default([]),
     /** Schedule of runs (EventBridge Scheduler rate / local interval). */
-    scheduleMinutes: z.number().positive().default(5),
+    scheduleMinutes: z.number().positive().default(15),
     /** StartExport HeartbeatSeconds. */
     heartbeatSeconds: z.number().int().positive().default(300),
     /** StartExport TimeoutSeconds, and check-export's max wait. */

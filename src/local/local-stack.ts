@@ -11,6 +11,7 @@ import { startEmbeddedDynamoDb } from './dynamodb/index.js';
 import type { EmbeddedDynamoDb } from './dynamodb/types.js';
 import { ensureTables } from './ensure-tables.js';
 import { startFhirServer } from './fhir-store/index.js';
+import { createLocalExportRuntime, type LocalExportRuntime } from './export-runtime/index.js';
 import type { FhirServer } from './fhir-store/types.js';
 import { resolveLakeDir } from './lake-dir.js';
 import { DirectoryObjectStore } from './object-store/directory-object-store.js';
@@ -46,6 +47,8 @@ export const EXPORT_BUCKET = 'tributary-export';
  */
 export class LocalStack {
   public readonly pipes: PipeRunner[];
+  /** The export workflow on the same ASL as AWS (embedded mode with a FHIR store only). */
+  public exportRuntime: LocalExportRuntime | undefined;
 
   private constructor(
     public readonly paths: StateDirPaths,
@@ -116,7 +119,20 @@ export class LocalStack {
     };
     const clients = localDynamoDbClients(dynamodb.endpoint, options.config.region);
     await ensureTables(clients.dynamodb, options.config.tables);
-    return new LocalStack(paths, options.config, endpoints, 'embedded', clients, lake, bus, checkpoints, dynamodb, fhirServer, options.owner);
+    const stack = new LocalStack(paths, options.config, endpoints, 'embedded', clients, lake, bus, checkpoints, dynamodb, fhirServer, options.owner);
+    if (fhirServer) {
+      // Recovers executions a killed process left behind, and releases their lock.
+      stack.exportRuntime = await createLocalExportRuntime({
+        stateDir: options.dir,
+        config: { region: options.config.region, export: options.config.export },
+        dynamodbEndpoint: dynamodb.endpoint,
+        fhirBaseUrl: fhirServer.fhirBaseUrl,
+        healthlakeEndpoint: fhirServer.healthlakeEndpoint,
+        lakeStore: lake,
+        bus,
+      });
+    }
+    return stack;
   }
 
   /** Wakes a listener whenever a table's stream gets records (embedded mode only). */
@@ -140,6 +156,7 @@ export class LocalStack {
       for (const pipe of this.pipes) await pipe.close();
       await this.bus.flush();
     } finally {
+      await this.exportRuntime?.close();
       this.checkpoints.close();
       this.clients.dynamodb.destroy();
       this.clients.streams.destroy();
