@@ -54,6 +54,9 @@ export async function runDemo(options: {
     if (outcome.exportRun) {
       const run = outcome.exportRun;
       out(`   export run ${run.runId}: ${run.status}${run.error ? ` — ${run.error}` : ''}`);
+      for (const [type, counts] of Object.entries(run.counts ?? {}).sort()) {
+        out(`     ${type.padEnd(18)} ${String(counts.resources).padStart(5)} resources, ${counts.deleted} deleted, ${counts.errors} errors`);
+      }
       exportOk = run.status === 'COMPLETED';
     }
     if (sample) out(`   one enriched event (PHI masked): ${maskedPatientSummary(sample)}`);
@@ -73,8 +76,10 @@ export async function runDemo(options: {
     if (views.has('fhir_patient')) {
       await show(
         '6. the two sources joined: visit changes per patient, with the exported FHIR Patient',
-        `select p.id as patient, p.gender, p.birthDate[1:4] as birth_year, count(*) as visit_changes
-           from changes_visits c join fhir_patient p on p.id = coalesce(c.after.patientId, c.before.patientId)
+        `select p.id as patient, p.gender, year(p.birthDate) as birth_year, count(*) as visit_changes
+           from changes_visits c
+           join fhir_patient p
+             on list_filter(p.identifier, i -> i.system = 'urn:tributary:patient-id')[1].value = coalesce(c.after.patientId, c.before.patientId)
           group by all order by visit_changes desc, patient limit 5`,
       );
     }

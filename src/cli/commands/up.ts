@@ -22,7 +22,12 @@ export function registerUp(program: Command): void {
     .addOption(portOption('dynamodb', 'DynamoDB'))
     .addOption(portOption('fhir', 'FHIR/HealthLake'))
     .option('--poll-ms <ms>', 'how often the pipes poll their streams', (v) => Number(v), 1000)
-    .action(async (options: { dir: string; config?: string; dynamodbPort?: number; fhirPort?: number; pollMs: number }) => {
+    .option('--export-every <minutes>', 'export schedule (default: the config\'s export.scheduleMinutes, 15)', (v) => {
+      const minutes = Number(v);
+      if (!(minutes > 0)) throw new UsageError(`--export-every: expected minutes > 0, got ${v}`);
+      return minutes;
+    })
+    .action(async (options: { dir: string; config?: string; dynamodbPort?: number; fhirPort?: number; pollMs: number; exportEvery?: number }) => {
       const { config, source } = await loadConfig(options.config);
       const existing = await readEndpoints(options.dir);
       if (existing?.pid !== undefined && existing.pid !== process.pid && isAlive(existing.pid)) {
@@ -62,6 +67,9 @@ export function registerUp(program: Command): void {
         });
       };
       const timer = setInterval(poll, options.pollMs);
+      const exportMinutes = options.exportEvery ?? config.export.scheduleMinutes;
+      const stopSchedule = stack.exportRuntime?.startSchedule(exportMinutes * 60_000);
+      if (stopSchedule) process.stdout.write(`FHIR export runs every ${exportMinutes} min (or now: tributary sync --dir ${options.dir})\n`);
       const unsubscribe = stack.onStreamRecords(() => poll());
 
       await new Promise<void>((resolve) => {
@@ -71,6 +79,7 @@ export function registerUp(program: Command): void {
       });
       stopped = true;
       clearInterval(timer);
+      stopSchedule?.();
       unsubscribe();
       process.stderr.write('up: flushing and stopping…\n');
       await polling;
