@@ -54,13 +54,25 @@ export async function discoverLakeViews(lake: string): Promise<LakeView[]> {
     const dir = join(lake, 'changes', table);
     if (!(await hasData(dir))) continue;
     const name = `changes_${viewIdentifier(decodeURIComponent(table))}`;
-    views.push({ name, description: `change records of table ${decodeURIComponent(table)}`, sql: `CREATE VIEW ${name} AS SELECT * FROM ${readNdjson(dir)}` });
+    // Delivery is at least once: a replayed record lands again under the same eventId; show it once.
+    views.push({
+      name,
+      description: `change records of table ${decodeURIComponent(table)}`,
+      sql: `CREATE VIEW ${name} AS SELECT * FROM ${readNdjson(dir)} QUALIFY row_number() OVER (PARTITION BY eventId ORDER BY seq) = 1`,
+    });
   }
   for (const type of await subdirectories(join(lake, 'fhir'))) {
     const dir = join(lake, 'fhir', type);
     if (!(await hasData(dir))) continue;
     const base = `fhir_${viewIdentifier(type)}`;
-    views.push({ name: `${base}_history`, description: `every exported version of ${type}, tombstones included`, sql: `CREATE VIEW ${base}_history AS SELECT * FROM ${readNdjson(dir)}` });
+    // A window exported twice (a failed run retried) lands the same version twice: keep one per (id, version, tombstone).
+    views.push({
+      name: `${base}_history`,
+      description: `every exported version of ${type}, tombstones included`,
+      sql: `CREATE VIEW ${base}_history AS SELECT * EXCLUDE (_deleted) FROM (
+          SELECT *, coalesce(TRY_CAST(to_json(h)->>'_tombstone' AS BOOLEAN), false) AS _deleted FROM ${readNdjson(dir)} AS h)
+        QUALIFY row_number() OVER (PARTITION BY id, CAST(meta.versionId AS VARCHAR), _deleted ORDER BY CAST(meta.lastUpdated AS VARCHAR)) = 1`,
+    });
     views.push({
       name: base,
       description: `current ${type} resources (latest version, deleted ones removed)`,

@@ -27,7 +27,8 @@ export function registerUp(program: Command): void {
       if (!(minutes > 0)) throw new UsageError(`--export-every: expected minutes > 0, got ${v}`);
       return minutes;
     })
-    .action(async (options: { dir: string; config?: string; dynamodbPort?: number; fhirPort?: number; pollMs: number; exportEvery?: number }) => {
+    .option('--no-export-schedule', 'do not run exports on a schedule (run them with `tributary sync`)')
+    .action(async (options: { dir: string; config?: string; dynamodbPort?: number; fhirPort?: number; pollMs: number; exportEvery?: number; exportSchedule: boolean }) => {
       const { config, source } = await loadConfig(options.config);
       const existing = await readEndpoints(options.dir);
       if (existing?.pid !== undefined && existing.pid !== process.pid && isAlive(existing.pid)) {
@@ -68,8 +69,8 @@ export function registerUp(program: Command): void {
       };
       const timer = setInterval(poll, options.pollMs);
       const exportMinutes = options.exportEvery ?? config.export.scheduleMinutes;
-      const stopSchedule = stack.exportRuntime?.startSchedule(exportMinutes * 60_000);
-      if (stopSchedule) process.stdout.write(`FHIR export runs every ${exportMinutes} min (or now: tributary sync --dir ${options.dir})\n`);
+      const stopSchedule = options.exportSchedule ? stack.exportRuntime?.startSchedule(exportMinutes * 60_000) : undefined;
+      if (stopSchedule) process.stdout.write(`FHIR export runs now and every ${exportMinutes} min (or on demand: tributary sync --dir ${options.dir})\n`);
       const unsubscribe = stack.onStreamRecords(() => poll());
 
       await new Promise<void>((resolve) => {

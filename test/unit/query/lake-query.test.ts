@@ -25,6 +25,11 @@ describe('LakeQuery views', () => {
       patient('p1', '2', '2024-02-01T00:00:00Z', 'New'),
       { resourceType: 'Patient', id: 'p2', meta: { lastUpdated: '2024-02-01T00:00:00Z' }, _tombstone: true, _deletedAt: '2024-02-01T00:00:00Z' },
     ]);
+    // The same version landed twice (a failed run's window exported again).
+    put('fhir/Patient/year=2024/month=02/day=01/j3.ndjson.gz', [patient('p1', '2', '2024-02-01T00:00:00Z', 'New')]);
+    put('changes/visits/siteId=2/year=2024/month=03/day=05/b.ndjson.gz', [
+      { op: 'c', table: 'visits', keys: { id: 'a' }, before: null, after: { id: 'a', n: 1 }, eventId: 'e1', seq: '1', ts: '2024-03-05T00:00:00.000Z' },
+    ]);
     put('fhir/Observation/year=2024/month=02/day=01/j2.ndjson.gz', [{ resourceType: 'Observation', id: 'o1', meta: { versionId: '1', lastUpdated: '2024-02-01T00:00:00Z' }, status: 'final' }]);
   });
   afterAll(() => rmSync(lake, { recursive: true, force: true }));
