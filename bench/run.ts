@@ -45,7 +45,18 @@ for (const run of plan) {
   process.stderr.write(`bench: ${run.file} ${run.variant} n=${n} …\n`);
   const child = spawnSync(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', join(here, 'cases', run.file), '--variant', run.variant, '--n', String(n), '--dir', dataDir],
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      join(here, 'cases', run.file),
+      '--variant',
+      run.variant,
+      '--n',
+      String(n),
+      '--dir',
+      dataDir,
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
   );
   if (child.status !== 0) {
@@ -53,7 +64,8 @@ for (const run of plan) {
     process.exitCode = 1;
     continue;
   }
-  for (const line of child.stdout.split('\n')) if (line.startsWith('BENCH ')) results.push(JSON.parse(line.slice(6)) as CaseResult);
+  for (const line of child.stdout.split('\n'))
+    if (line.startsWith('BENCH ')) results.push(JSON.parse(line.slice(6)) as CaseResult);
 }
 
 const rows = results.map((r) => ({

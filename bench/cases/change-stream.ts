@@ -30,28 +30,41 @@ if (variant === 'baseline') {
   const root = join(dir, `change-stream-${n}`);
   await rm(root, { recursive: true, force: true });
   const store = new DirectoryObjectStore(root);
-  const table = { name: 'visits', pipe: { partitionBy: ['siteId', 'year', 'month', 'day'], eventTime: { attribute: 'createdAtTime', unit: 'ms' as const } } };
-  const filters = compileFilters([{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }, { dynamodb: { NewImage: { siteId: { S: [{ prefix: '9' }] } } } }]);
+  const table = {
+    name: 'visits',
+    pipe: {
+      partitionBy: ['siteId', 'year', 'month', 'day'],
+      eventTime: { attribute: 'createdAtTime', unit: 'ms' as const },
+    },
+  };
+  const filters = compileFilters([
+    { eventName: ['INSERT', 'MODIFY', 'REMOVE'] },
+    { dynamodb: { NewImage: { siteId: { S: [{ prefix: '9' }] } } } },
+  ]);
   const writer = new PartitionedNdjsonWriter({ store, maxBytes: 5 * 1024 * 1024 });
-  await measure({ name: 'change-stream', variant: `filter+unmarshall+partition+gzip (n=${n})`, unit: 'records' }, async () => {
-    let bytes = 0;
-    let batch: unknown[] = [];
-    const flushBatch = async () => {
-      const passed = batch.filter((r) => filters.test(r));
-      const { ok, failed } = changeRecordsForBatch(passed, table);
-      if (failed.length > 0) throw new Error(`unexpected failures: ${failed[0]!.reason}`);
-      for (const change of ok) await writer.add(lakeLayout.changes('visits') + hivePath(change.partitions), change.line, change.record.seq);
-      batch = [];
-    };
-    for (const text of streamRecordTexts(n)) {
-      bytes += text.length;
-      batch.push(JSON.parse(text));
-      if (batch.length === BATCH) await flushBatch();
-    }
-    await flushBatch();
-    await writer.flush();
-    if (writer.stats.records !== n) throw new Error(`expected ${n} records written, got ${writer.stats.records}`);
-    return { items: n, bytes };
-  });
+  await measure(
+    { name: 'change-stream', variant: `filter+unmarshall+partition+gzip (n=${n})`, unit: 'records' },
+    async () => {
+      let bytes = 0;
+      let batch: unknown[] = [];
+      const flushBatch = async () => {
+        const passed = batch.filter((r) => filters.test(r));
+        const { ok, failed } = changeRecordsForBatch(passed, table);
+        if (failed.length > 0) throw new Error(`unexpected failures: ${failed[0]!.reason}`);
+        for (const change of ok)
+          await writer.add(lakeLayout.changes('visits') + hivePath(change.partitions), change.line, change.record.seq);
+        batch = [];
+      };
+      for (const text of streamRecordTexts(n)) {
+        bytes += text.length;
+        batch.push(JSON.parse(text));
+        if (batch.length === BATCH) await flushBatch();
+      }
+      await flushBatch();
+      await writer.flush();
+      if (writer.stats.records !== n) throw new Error(`expected ${n} records written, got ${writer.stats.records}`);
+      return { items: n, bytes };
+    },
+  );
   await rm(root, { recursive: true, force: true });
 }

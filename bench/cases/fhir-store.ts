@@ -32,28 +32,36 @@ if (variant === 'baseline') {
   const insertBundle = db.transaction((entries: Array<{ resource: { resourceType: string; id?: string } }>) => {
     for (const { resource } of entries) insert.run(resource.resourceType, resource.id ?? '', JSON.stringify(resource));
   });
-  await measure({ name: 'fhir-store', variant: `baseline: raw SQLite insert of the same bundles`, unit: 'resources' }, async () => {
-    let items = 0;
-    const bundles = function* () {
-      yield generateDirectory();
-      yield* generatePopulation({ patients: n, seed: 'bench' });
-    };
-    for (const bundle of bundles()) {
-      const entries = JSON.parse(JSON.stringify(bundle)).entry as Array<{ resource: { resourceType: string; id?: string } }>;
-      insertBundle(entries);
-      items += entries.length;
-    }
-    return { items };
-  });
+  await measure(
+    { name: 'fhir-store', variant: `baseline: raw SQLite insert of the same bundles`, unit: 'resources' },
+    async () => {
+      let items = 0;
+      const bundles = function* () {
+        yield generateDirectory();
+        yield* generatePopulation({ patients: n, seed: 'bench' });
+      };
+      for (const bundle of bundles()) {
+        const entries = JSON.parse(JSON.stringify(bundle)).entry as Array<{
+          resource: { resourceType: string; id?: string };
+        }>;
+        insertBundle(entries);
+        items += entries.length;
+      }
+      return { items };
+    },
+  );
   db.close();
 } else if (variant === 'ingest') {
   await rm(root, { recursive: true, force: true });
   const server = await open();
   try {
-    await measure({ name: 'fhir-store', variant: `ingest: transaction bundles (${n} patients)`, unit: 'resources' }, async () => {
-      const counts = await seedFhir({ fhirBaseUrl: server.fhirBaseUrl, patients: n, seed: 'bench', concurrency: 4 });
-      return { items: counts.resources };
-    });
+    await measure(
+      { name: 'fhir-store', variant: `ingest: transaction bundles (${n} patients)`, unit: 'resources' },
+      async () => {
+        const counts = await seedFhir({ fhirBaseUrl: server.fhirBaseUrl, patients: n, seed: 'bench', concurrency: 4 });
+        return { items: counts.resources };
+      },
+    );
   } finally {
     await server.close();
   }
@@ -61,7 +69,9 @@ if (variant === 'baseline') {
   const server = await open();
   try {
     await measure({ name: 'fhir-store', variant: 'export: $export to NDJSON', unit: 'resources' }, async () => {
-      const kickoff = await fetch(`${server.fhirBaseUrl}/$export`, { headers: { Prefer: 'respond-async', Accept: 'application/fhir+json' } });
+      const kickoff = await fetch(`${server.fhirBaseUrl}/$export`, {
+        headers: { Prefer: 'respond-async', Accept: 'application/fhir+json' },
+      });
       if (kickoff.status !== 202) throw new Error(`kick-off answered ${kickoff.status}: ${await kickoff.text()}`);
       const status = kickoff.headers.get('content-location')!;
       for (;;) {

@@ -12,9 +12,11 @@ export function* streamRecordTexts(count: number): Generator<string> {
       `"valueTwo":{"N":"12345678901234567890123456789012345${String(i % 1000).padStart(3, '0')}"},"createdAtTime":{"N":"${created}"}}`;
     const newImage = kind === 'REMOVE' ? '' : `,"NewImage":${image(1)}`;
     const oldImage = kind === 'INSERT' ? '' : `,"OldImage":${image(0)}`;
-    yield `{"eventID":"ev-${i}","eventName":"${kind}","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"us-east-1",` +
+    yield (
+      `{"eventID":"ev-${i}","eventName":"${kind}","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"us-east-1",` +
       `"eventSourceARN":"arn:aws:dynamodb:us-east-1:000000000000:table/visits/stream/2024-01-01T00:00:00.000",` +
       `"dynamodb":{"ApproximateCreationDateTime":${Math.floor(created / 1000)},"Keys":{"id":{"S":"item-${i}"}}${newImage}${oldImage},` +
-      `"SequenceNumber":"${String(i + 1).padStart(21, '0')}","SizeBytes":200,"StreamViewType":"NEW_AND_OLD_IMAGES"}}`;
+      `"SequenceNumber":"${String(i + 1).padStart(21, '0')}","SizeBytes":200,"StreamViewType":"NEW_AND_OLD_IMAGES"}}`
+    );
   }
 }

@@ -36,26 +36,37 @@ export async function runDemo(options: {
     out(`  dynamodb ${stack.endpoints.dynamodb}`);
     out(`  fhir     ${stack.endpoints.fhir}`);
 
-    out(`\n1. seeding ${options.patients} synthetic patients into the FHIR store, and their domain records into DynamoDB`);
+    out(
+      `\n1. seeding ${options.patients} synthetic patients into the FHIR store, and their domain records into DynamoDB`,
+    );
     const seeded = await seedPopulation(stack, { patients: options.patients, seed: 'demo', dynamodb: true, progress });
-    out(`   ${seeded.fhir.resources} FHIR resources; ${seeded.dynamodb?.patients} patients and ${seeded.dynamodb?.visits} visits in DynamoDB`);
+    out(
+      `   ${seeded.fhir.resources} FHIR resources; ${seeded.dynamodb?.patients} patients and ${seeded.dynamodb?.visits} visits in DynamoDB`,
+    );
 
     const patientIds = Array.from({ length: options.patients }, (_, i) => patientId(i));
     const workload = await writeDemoVisits(stack.clients.documents, 'visits', { items: options.visits, patientIds });
-    out(`\n2. wrote to DynamoDB table visits through the AWS SDK: ${workload.inserts} inserts, ${workload.updates} updates, ${workload.deletes} deletes`);
+    out(
+      `\n2. wrote to DynamoDB table visits through the AWS SDK: ${workload.inserts} inserts, ${workload.updates} updates, ${workload.deletes} deletes`,
+    );
 
     const unsubscribe = stack.bus.subscribe('PatientChange', (event) => {
       sample ??= event.detail as PatientChange;
     });
-    out('\n3. sync: pipes drain the streams (visits → lake; patients → FHIR enrichment → bus), then one FHIR export cycle');
+    out(
+      '\n3. sync: pipes drain the streams (visits → lake; patients → FHIR enrichment → bus), then one FHIR export cycle',
+    );
     const outcome = await runSyncCycle(stack, { export: true, progress: progress.quietCopy() });
     unsubscribe();
-    for (const pipe of outcome.pipes) out(`   pipe ${pipe.name}: ${pipe.read} read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`);
+    for (const pipe of outcome.pipes)
+      out(`   pipe ${pipe.name}: ${pipe.read} read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`);
     if (outcome.exportRun) {
       const run = outcome.exportRun;
       out(`   export run ${run.runId}: ${run.status}${run.error ? ` — ${run.error}` : ''}`);
       for (const [type, counts] of Object.entries(run.counts ?? {}).sort()) {
-        out(`     ${type.padEnd(18)} ${String(counts.resources).padStart(5)} resources, ${counts.deleted} deleted, ${counts.errors} errors`);
+        out(
+          `     ${type.padEnd(18)} ${String(counts.resources).padStart(5)} resources, ${counts.deleted} deleted, ${counts.errors} errors`,
+        );
       }
       exportOk = run.status === 'COMPLETED';
     }
@@ -70,8 +81,14 @@ export async function runDemo(options: {
       out(`\n${title}\n   tributary query "${sql.replace(/\s+/g, ' ')}"`);
       out(formatResult(await query.run(sql), 'table'));
     };
-    await show('4. partitions written under lake/changes/visits/ (siteId/year/month/day; the busiest months)', 'select siteId, year, month, count(*) as records from changes_visits group by all order by records desc, siteId, year, month limit 10');
-    await show('5. change records by operation', 'select op, count(*) as changes from changes_visits group by op order by op');
+    await show(
+      '4. partitions written under lake/changes/visits/ (siteId/year/month/day; the busiest months)',
+      'select siteId, year, month, count(*) as records from changes_visits group by all order by records desc, siteId, year, month limit 10',
+    );
+    await show(
+      '5. change records by operation',
+      'select op, count(*) as changes from changes_visits group by op order by op',
+    );
     const views = new Set(query.views.map((v) => v.name));
     if (views.has('fhir_patient')) {
       await show(
@@ -83,7 +100,11 @@ export async function runDemo(options: {
           group by all order by visit_changes desc, patient limit 5`,
       );
     }
-    if (views.has('events')) await show('7. events on the bus', "select detail_type, count(*) as events from events group by all order by all");
+    if (views.has('events'))
+      await show(
+        '7. events on the bus',
+        'select detail_type, count(*) as events from events group by all order by all',
+      );
   } finally {
     await query.close();
   }

@@ -4,7 +4,12 @@ import type { Progress } from './progress.js';
 /** What one sync cycle did. */
 export interface SyncOutcome {
   pipes: Array<{ name: string; read: number; delivered: number; filteredOut: number }>;
-  exportRun?: { runId: string; status: string; error?: string; counts?: Record<string, { resources: number; deleted: number; errors: number }> };
+  exportRun?: {
+    runId: string;
+    status: string;
+    error?: string;
+    counts?: Record<string, { resources: number; deleted: number; errors: number }>;
+  };
 }
 
 /**
@@ -14,7 +19,10 @@ export interface SyncOutcome {
  * @example
  * const outcome = await runSyncCycle(stack, { export: true, progress });
  */
-export async function runSyncCycle(stack: LocalStack, options: { export: boolean; progress: Progress }): Promise<SyncOutcome> {
+export async function runSyncCycle(
+  stack: LocalStack,
+  options: { export: boolean; progress: Progress },
+): Promise<SyncOutcome> {
   const { progress } = options;
   const outcome: SyncOutcome = { pipes: [] };
   for (const pipe of stack.pipes) {
@@ -27,7 +35,9 @@ export async function runSyncCycle(stack: LocalStack, options: { export: boolean
       filteredOut: pipe.stats.filteredOut - before.filteredOut,
     };
     outcome.pipes.push(row);
-    progress.note(`pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered`);
+    progress.note(
+      `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered`,
+    );
   }
   await stack.bus.flush();
   if (options.export && stack.exportRuntime) {

@@ -47,7 +47,8 @@ export async function loadConfig(path?: string): Promise<{ config: TributaryConf
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (!path && (error as { code?: string }).code === 'ENOENT') return { config: parseConfig(demoConfig, 'demo config'), source: 'built-in demo config' };
+    if (!path && (error as { code?: string }).code === 'ENOENT')
+      return { config: parseConfig(demoConfig, 'demo config'), source: 'built-in demo config' };
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
   let raw: unknown;

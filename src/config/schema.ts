@@ -55,9 +55,7 @@ export const patientEnrichmentSchema = z.object({
 
 /** A DynamoDB table Tributary captures. */
 export const tableSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name: 3-255 characters of a-z A-Z 0-9 _ . -'),
+  name: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name: 3-255 characters of a-z A-Z 0-9 _ . -'),
   partitionKey: z.string().min(1),
   partitionKeyType: z.enum(['S', 'N', 'B']).default('S'),
   sortKey: z.string().min(1).optional(),

@@ -33,7 +33,11 @@ export async function writeDemoVisits(
     ...(options.patientIds?.length ? { patientId: options.patientIds[i % options.patientIds.length] } : {}),
   }));
   for (let i = 0; i < items.length; i += 25) {
-    await client.send(new BatchWriteCommand({ RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    await client.send(
+      new BatchWriteCommand({
+        RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
   }
   let updates = 0;
   for (let i = 0; i < items.length; i += 3) {

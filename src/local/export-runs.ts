@@ -36,7 +36,13 @@ export async function listExportRuns(dir: string, config: TributaryConfig, limit
   let endpoint = endpoints?.dynamodb;
   try {
     if (!endpoint || !(await isServing(endpoint))) {
-      stack = await LocalStack.open({ dir, config: { ...config, tables: [] }, owner: `runs:${process.pid}`, attach: false, fhir: false });
+      stack = await LocalStack.open({
+        dir,
+        config: { ...config, tables: [] },
+        owner: `runs:${process.pid}`,
+        attach: false,
+        fhir: false,
+      });
       endpoint = stack.endpoints.dynamodb;
     }
     const { dynamodb } = localDynamoDbClients(endpoint, config.region);
@@ -52,14 +58,20 @@ export async function listExportRuns(dir: string, config: TributaryConfig, limit
       });
       return runs.map((run) => {
         const counts = run.counts ?? {};
-        const sum = (key: 'resources' | 'deleted' | 'errors') => Object.values(counts).reduce((total, c) => total + c[key], 0);
+        const sum = (key: 'resources' | 'deleted' | 'errors') =>
+          Object.values(counts).reduce((total, c) => total + c[key], 0);
         return {
           runId: run.runId,
           status: run.status,
           since: run.since,
           ...(run.transactionTime ? { transactionTime: run.transactionTime } : {}),
           startedAt: run.startedAt,
-          ...(run.endedAt ? { endedAt: run.endedAt, durationSeconds: Math.round((Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 100) / 10 } : {}),
+          ...(run.endedAt
+            ? {
+                endedAt: run.endedAt,
+                durationSeconds: Math.round((Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 100) / 10,
+              }
+            : {}),
           resources: sum('resources'),
           deleted: sum('deleted'),
           errors: sum('errors'),

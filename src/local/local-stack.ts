@@ -89,7 +89,19 @@ export class LocalStack {
     const running = options.attach === false ? undefined : await liveEndpoints(options.dir, options.config.region);
     if (running) {
       const clients = localDynamoDbClients(running.endpoints.dynamodb, options.config.region);
-      return new LocalStack(paths, options.config, running.endpoints, 'attached', clients, lake, bus, checkpoints, undefined, undefined, options.owner);
+      return new LocalStack(
+        paths,
+        options.config,
+        running.endpoints,
+        'attached',
+        clients,
+        lake,
+        bus,
+        checkpoints,
+        undefined,
+        undefined,
+        options.owner,
+      );
     }
 
     const dynamodb = await startEmbeddedDynamoDb({
@@ -119,7 +131,19 @@ export class LocalStack {
     };
     const clients = localDynamoDbClients(dynamodb.endpoint, options.config.region);
     await ensureTables(clients.dynamodb, options.config.tables);
-    const stack = new LocalStack(paths, options.config, endpoints, 'embedded', clients, lake, bus, checkpoints, dynamodb, fhirServer, options.owner);
+    const stack = new LocalStack(
+      paths,
+      options.config,
+      endpoints,
+      'embedded',
+      clients,
+      lake,
+      bus,
+      checkpoints,
+      dynamodb,
+      fhirServer,
+      options.owner,
+    );
     if (fhirServer) {
       // Recovers executions a killed process left behind, and releases their lock.
       stack.exportRuntime = await createLocalExportRuntime({

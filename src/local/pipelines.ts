@@ -55,7 +55,10 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
             table,
             errors,
             flushSeconds: pipe.flushSeconds,
-            writer: new PartitionedNdjsonWriter({ store: wiring.lake, maxBytes: Math.round(pipe.flushMiB * 1024 * 1024) }),
+            writer: new PartitionedNdjsonWriter({
+              store: wiring.lake,
+              maxBytes: Math.round(pipe.flushMiB * 1024 * 1024),
+            }),
           });
     runners.push(
       new PipeRunner(

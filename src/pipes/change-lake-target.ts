@@ -38,7 +38,12 @@ export class ChangeLakeTarget implements PipeTarget {
   }
 
   public async deliver(items: unknown[]): Promise<void> {
-    const result = await landChangeBatch({ records: items, table: this.options.table, writer: this.options.writer, errors: this.options.errors });
+    const result = await landChangeBatch({
+      records: items,
+      table: this.options.table,
+      writer: this.options.writer,
+      errors: this.options.errors,
+    });
     this.landed += result.landed;
     this.failed += result.failed;
   }

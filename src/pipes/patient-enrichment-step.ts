@@ -28,12 +28,22 @@ export function patientEnrichmentStep(
     });
     const byId = new Map(records.map((record) => [record.eventID, record]));
     for (const failure of failures) {
-      await errors.add({ reason: failure.reason, errorType: failure.errorType, eventId: failure.eventId, record: byId.get(failure.eventId) });
+      await errors.add({
+        reason: failure.reason,
+        errorType: failure.errorType,
+        eventId: failure.eventId,
+        record: byId.get(failure.eventId),
+      });
     }
     if (writeThrough && events.length > 0) {
       const result = await writeThrough.applyAll(events);
       for (const failure of result.failures) {
-        await errors.add({ reason: failure.reason, errorType: failure.errorType, eventId: failure.eventId, record: byId.get(failure.eventId) });
+        await errors.add({
+          reason: failure.reason,
+          errorType: failure.errorType,
+          eventId: failure.eventId,
+          record: byId.get(failure.eventId),
+        });
       }
     }
     return toPatientBusEvents(events);

@@ -27,7 +27,10 @@ function readNdjson(dir: string): string {
 async function subdirectories(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return [];
     throw error;
@@ -85,10 +88,18 @@ export async function discoverLakeViews(lake: string): Promise<LakeView[]> {
     });
   }
   if (await hasData(join(lake, 'events'))) {
-    views.push({ name: 'events', description: 'events published to the local bus', sql: `CREATE VIEW events AS SELECT * FROM ${readNdjson(join(lake, 'events'))}` });
+    views.push({
+      name: 'events',
+      description: 'events published to the local bus',
+      sql: `CREATE VIEW events AS SELECT * FROM ${readNdjson(join(lake, 'events'))}`,
+    });
   }
   if (await hasData(join(lake, '_errors'))) {
-    views.push({ name: 'errors', description: 'records that could not be processed, with the reason', sql: `CREATE VIEW errors AS SELECT * FROM ${readNdjson(join(lake, '_errors'))}` });
+    views.push({
+      name: 'errors',
+      description: 'records that could not be processed, with the reason',
+      sql: `CREATE VIEW errors AS SELECT * FROM ${readNdjson(join(lake, '_errors'))}`,
+    });
   }
   return views;
 }

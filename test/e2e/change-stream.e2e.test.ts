@@ -40,21 +40,68 @@ describe('change stream end to end through the CLI', () => {
     const up = await startUp(state, ['--config', configFile]);
     try {
       const client = DynamoDBDocumentClient.from(
-        new DynamoDBClient({ endpoint: up.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+        new DynamoDBClient({
+          endpoint: up.endpoints.dynamodb,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        }),
       );
-      await client.send(new PutCommand({ TableName: 'visits', Item: { id: 'a', siteId: '2', name: 'n', valueOne: 1, valueTwo: NumberValue.from(big), createdAtTime: Date.UTC(2024, 2, 5, 7) } }));
-      await client.send(new PutCommand({ TableName: 'visits', Item: { id: 'b', siteId: '../x', name: 'n', valueOne: 2, createdAtTime: Date.UTC(2024, 2, 6) } }));
-      await client.send(new PutCommand({ TableName: 'visits', Item: { id: 'c', name: 'no site', createdAtTime: Date.UTC(2024, 2, 6) } }));
-      await client.send(new UpdateCommand({ TableName: 'visits', Key: { id: 'a' }, UpdateExpression: 'SET valueOne = :v', ExpressionAttributeValues: { ':v': 2 } }));
+      await client.send(
+        new PutCommand({
+          TableName: 'visits',
+          Item: {
+            id: 'a',
+            siteId: '2',
+            name: 'n',
+            valueOne: 1,
+            valueTwo: NumberValue.from(big),
+            createdAtTime: Date.UTC(2024, 2, 5, 7),
+          },
+        }),
+      );
+      await client.send(
+        new PutCommand({
+          TableName: 'visits',
+          Item: { id: 'b', siteId: '../x', name: 'n', valueOne: 2, createdAtTime: Date.UTC(2024, 2, 6) },
+        }),
+      );
+      await client.send(
+        new PutCommand({
+          TableName: 'visits',
+          Item: { id: 'c', name: 'no site', createdAtTime: Date.UTC(2024, 2, 6) },
+        }),
+      );
+      await client.send(
+        new UpdateCommand({
+          TableName: 'visits',
+          Key: { id: 'a' },
+          UpdateExpression: 'SET valueOne = :v',
+          ExpressionAttributeValues: { ':v': 2 },
+        }),
+      );
       await client.send(new DeleteCommand({ TableName: 'visits', Key: { id: 'a' } }));
       // A write that changes nothing must not produce a change record.
-      await client.send(new PutCommand({ TableName: 'visits', Item: { id: 'b', siteId: '../x', name: 'n', valueOne: 2, createdAtTime: Date.UTC(2024, 2, 6) } }));
+      await client.send(
+        new PutCommand({
+          TableName: 'visits',
+          Item: { id: 'b', siteId: '../x', name: 'n', valueOne: 2, createdAtTime: Date.UTC(2024, 2, 6) },
+        }),
+      );
       client.destroy();
 
       const sync = await runCli(['sync', '--dir', state, '--config', configFile, '--no-export']);
       expect(sync.code, sync.stderr).toBe(0);
 
-      const result = await runCli(['query', '--dir', state, '--config', configFile, '--format', 'json', 'select keys.id as id, op, siteId, year, month, day from changes_visits order by seq']);
+      const result = await runCli([
+        'query',
+        '--dir',
+        state,
+        '--config',
+        configFile,
+        '--format',
+        'json',
+        'select keys.id as id, op, siteId, year, month, day from changes_visits order by seq',
+      ]);
       expect(result.code, result.stderr).toBe(0);
       const rows = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
       expect(rows.map((r) => [r.id ?? null, r.op])).toHaveLength(4);
@@ -64,11 +111,28 @@ describe('change stream end to end through the CLI', () => {
       const partitions = await readdir(join(state, 'lake', 'changes', 'visits'));
       expect(partitions.sort()).toEqual(['siteId=%2E%2E%2Fx', 'siteId=2']);
       // The record without siteId went to _errors with its reason.
-      const errors = await runCli(['query', '--dir', state, '--config', configFile, '--format', 'json', 'select reason, eventId from errors']);
+      const errors = await runCli([
+        'query',
+        '--dir',
+        state,
+        '--config',
+        configFile,
+        '--format',
+        'json',
+        'select reason, eventId from errors',
+      ]);
       expect(JSON.parse(errors.stdout)[0].reason).toMatch(/siteId/);
       // 38-digit numbers keep every digit in the landed NDJSON.
-      const files = (await readdir(join(state, 'lake', 'changes', 'visits', 'siteId=2'), { recursive: true })).filter((f) => f.endsWith('.ndjson.gz'));
-      const text = (await Promise.all(files.map(async (f) => gunzipSync(await readFile(join(state, 'lake', 'changes', 'visits', 'siteId=2', f))).toString()))).join('');
+      const files = (await readdir(join(state, 'lake', 'changes', 'visits', 'siteId=2'), { recursive: true })).filter(
+        (f) => f.endsWith('.ndjson.gz'),
+      );
+      const text = (
+        await Promise.all(
+          files.map(async (f) =>
+            gunzipSync(await readFile(join(state, 'lake', 'changes', 'visits', 'siteId=2', f))).toString(),
+          ),
+        )
+      ).join('');
       expect(text).toContain(`"valueTwo":${big}`);
     } finally {
       expect(await up.stop()).toBe(0);
@@ -82,14 +146,29 @@ describe('change stream end to end through the CLI', () => {
     await writeFile(slowConfig, JSON.stringify({ tables: [table] }));
     const up = await startUp(state, ['--config', slowConfig]);
     const client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: up.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+      new DynamoDBClient({
+        endpoint: up.endpoints.dynamodb,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      }),
     );
     for (const id of ['x1', 'x2', 'x3']) {
-      await client.send(new PutCommand({ TableName: 'visits', Item: { id, siteId: '1', createdAtTime: Date.UTC(2024, 0, 1) } }));
+      await client.send(
+        new PutCommand({ TableName: 'visits', Item: { id, siteId: '1', createdAtTime: Date.UTC(2024, 0, 1) } }),
+      );
     }
     client.destroy();
     expect(await up.stop()).toBe(0);
-    const result = await runCli(['query', '--dir', state, '--config', slowConfig, '--format', 'json', 'select count(*)::INT as n from changes_visits']);
+    const result = await runCli([
+      'query',
+      '--dir',
+      state,
+      '--config',
+      slowConfig,
+      '--format',
+      'json',
+      'select count(*)::INT as n from changes_visits',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([{ n: 3 }]);
   });

@@ -30,8 +30,18 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
 }
 
 /** Starts `tributary up` and resolves once `endpoints.json` is written. */
-export async function startUp(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; endpoints: Record<string, string>; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'up', '--dir', dir, ...extra], { env: { ...process.env, NO_COLOR: '1' } });
+export async function startUp(
+  dir: string,
+  extra: string[] = [],
+): Promise<{
+  child: ChildProcess;
+  endpoints: Record<string, string>;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}> {
+  const child = spawn(process.execPath, [BIN, 'up', '--dir', dir, ...extra], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

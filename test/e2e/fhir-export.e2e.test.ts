@@ -9,7 +9,10 @@ describe('incremental FHIR export end to end through the CLI', () => {
   beforeAll(async () => {
     dir = await tempDir('e2e-export');
     config = join(dir.path, 'config.json');
-    await writeFile(config, JSON.stringify({ tables: [], export: { initialCheckDelaySeconds: 1, maxCheckDelaySeconds: 2 } }));
+    await writeFile(
+      config,
+      JSON.stringify({ tables: [], export: { initialCheckDelaySeconds: 1, maxCheckDelaySeconds: 2 } }),
+    );
   });
   afterAll(async () => dir.cleanup());
 
@@ -28,17 +31,30 @@ describe('incremental FHIR export end to end through the CLI', () => {
       // Change the store between runs: update one patient, delete another, create a new one.
       const fhir = up.endpoints.fhir!;
       const p0 = (await (await fetch(`${fhir}/Patient/p-000000`)).json()) as Record<string, unknown>;
-      const put = await fetch(`${fhir}/Patient/p-000000`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ ...p0, gender: 'unknown' }) });
+      const put = await fetch(`${fhir}/Patient/p-000000`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ ...p0, gender: 'unknown' }),
+      });
       expect(put.status).toBe(200);
       expect((await fetch(`${fhir}/Patient/p-000001`, { method: 'DELETE' })).status).toBeLessThan(300);
-      const created = await fetch(`${fhir}/Patient/new-1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'new-1', gender: 'female' }) });
+      const created = await fetch(`${fhir}/Patient/new-1`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Patient', id: 'new-1', gender: 'female' }),
+      });
       expect(created.status).toBe(201);
 
       const second = await cli('sync');
       expect(second.code, second.stderr).toBe(0);
 
       const runs = await cli('runs', '--format', 'json');
-      const all = JSON.parse(runs.stdout) as Array<{ status: string; since: string | null; transactionTime: string; counts: Record<string, { resources: number; deleted: number }> }>;
+      const all = JSON.parse(runs.stdout) as Array<{
+        status: string;
+        since: string | null;
+        transactionTime: string;
+        counts: Record<string, { resources: number; deleted: number }>;
+      }>;
       expect(all).toHaveLength(2);
       const [latest, earliest] = all;
       expect(earliest!.status).toBe('COMPLETED');
@@ -58,8 +74,15 @@ describe('incremental FHIR export end to end through the CLI', () => {
         { id: 'p-000002', gender: expect.any(String) },
       ]);
       // Nothing lost or doubled: every version once in the history.
-      const history = await cli('query', '--format', 'json', "select count(*)::INT as n, count(distinct id || '/' || coalesce(meta.versionId, 'tomb'))::INT as distinct_versions from fhir_patient_history");
-      const [{ n, distinct_versions }] = JSON.parse(history.stdout) as Array<{ n: number; distinct_versions: number }>;
+      const history = await cli(
+        'query',
+        '--format',
+        'json',
+        "select count(*)::INT as n, count(distinct id || '/' || coalesce(meta.versionId, 'tomb'))::INT as distinct_versions from fhir_patient_history",
+      );
+      const { n, distinct_versions } = (
+        JSON.parse(history.stdout) as Array<{ n: number; distinct_versions: number }>
+      )[0]!;
       expect(n).toBe(distinct_versions);
       expect(n).toBe(6); // 3 first versions, p-000000 v2, new-1 v1, p-000001's tombstone
     } finally {

@@ -12,7 +12,12 @@ const configJson = {
     {
       name: 'patients',
       partitionKey: 'id',
-      pipe: { filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }], enrichment: 'patient-fhir', target: 'bus', batchSize: 10 },
+      pipe: {
+        filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
+        enrichment: 'patient-fhir',
+        target: 'bus',
+        batchSize: 10,
+      },
     },
   ],
   patientEnrichment: { identifierSystem: 'urn:example:mrn', writeThrough: true },
@@ -31,12 +36,31 @@ describe('patient enrichment end to end: PutItem → sync → events view', () =
     // Write through the real SDK against the embedded endpoint, then stop: `sync` restarts from the persisted state.
     const stack = await LocalStack.open({ dir: state, config: parseConfig(configJson), owner: 'test', attach: false });
     const client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+      new DynamoDBClient({
+        endpoint: stack.endpoints.dynamodb,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      }),
     );
     const address = { address1: '1 Main St', city: 'Springfield', state: 'IL', postalCode: '62701' };
-    await client.send(new PutCommand({ TableName: 'patients', Item: { id: 'p-1', firstName: 'Zoë', lastName: 'Łukasz', birthDate: '07-13-1991', address, gender: 'F' } }));
-    await client.send(new PutCommand({ TableName: 'patients', Item: { id: 'p-2', firstName: 'Ann', lastName: 'Lee', birthDate: '02-30-1991', address } }));
-    await client.send(new PutCommand({ TableName: 'patients', Item: { id: 'p-3', firstName: 'Bo', lastName: 'Ng', birthDate: '01-02-1980', address } }));
+    await client.send(
+      new PutCommand({
+        TableName: 'patients',
+        Item: { id: 'p-1', firstName: 'Zoë', lastName: 'Łukasz', birthDate: '07-13-1991', address, gender: 'F' },
+      }),
+    );
+    await client.send(
+      new PutCommand({
+        TableName: 'patients',
+        Item: { id: 'p-2', firstName: 'Ann', lastName: 'Lee', birthDate: '02-30-1991', address },
+      }),
+    );
+    await client.send(
+      new PutCommand({
+        TableName: 'patients',
+        Item: { id: 'p-3', firstName: 'Bo', lastName: 'Ng', birthDate: '01-02-1980', address },
+      }),
+    );
     await client.send(new DeleteCommand({ TableName: 'patients', Key: { id: 'p-3' } }));
     client.destroy();
     await stack.close();
@@ -47,22 +71,51 @@ describe('patient enrichment end to end: PutItem → sync → events view', () =
     expect(sync.stderr + sync.stdout).not.toMatch(/Zoë|Łukasz|1991/);
 
     const query = await runCli([
-      'query', '--dir', state, '--config', join(dir.path, 'config.json'), '--format', 'json',
+      'query',
+      '--dir',
+      state,
+      '--config',
+      join(dir.path, 'config.json'),
+      '--format',
+      'json',
       "select detail_type, source, detail.command as command, detail.resource.id as id, detail.resource.birthDate as birthDate, detail.resource.identifier[1].system as system from events where detail_type = 'PatientChange' order by time, command desc",
     ]);
     expect(query.code, query.stderr).toBe(0);
     const rows = JSON.parse(query.stdout) as Array<Record<string, unknown>>;
     expect(rows).toEqual(
       expect.arrayContaining([
-        { detail_type: 'PatientChange', source: 'tributary.patients', command: 'PUT', id: 'p-1', birthDate: '1991-07-13', system: 'urn:example:mrn' },
-        { detail_type: 'PatientChange', source: 'tributary.patients', command: 'PUT', id: 'p-3', birthDate: '1980-01-02', system: 'urn:example:mrn' },
+        {
+          detail_type: 'PatientChange',
+          source: 'tributary.patients',
+          command: 'PUT',
+          id: 'p-1',
+          birthDate: '1991-07-13',
+          system: 'urn:example:mrn',
+        },
+        {
+          detail_type: 'PatientChange',
+          source: 'tributary.patients',
+          command: 'PUT',
+          id: 'p-3',
+          birthDate: '1980-01-02',
+          system: 'urn:example:mrn',
+        },
         expect.objectContaining({ detail_type: 'PatientChange', command: 'DELETE' }),
       ]),
     );
     expect(rows).toHaveLength(3);
 
     // The impossible birth date went to _errors with its event id and a PHI-free reason.
-    const errors = await runCli(['query', '--dir', state, '--config', join(dir.path, 'config.json'), '--format', 'json', 'select reason, errorType, eventId from errors']);
+    const errors = await runCli([
+      'query',
+      '--dir',
+      state,
+      '--config',
+      join(dir.path, 'config.json'),
+      '--format',
+      'json',
+      'select reason, errorType, eventId from errors',
+    ]);
     const errorRows = JSON.parse(errors.stdout) as Array<{ reason: string; eventId: string }>;
     expect(errorRows).toHaveLength(1);
     expect(errorRows[0]!.reason).toMatch(/birthDate/);

@@ -18,7 +18,11 @@ export function registerDemo(program: Command): void {
     .action(async (options: { dir: string; visits: number; patients: number }) => {
       const { runDemo } = await import('../demo-job.js');
       await rm(options.dir, { recursive: true, force: true });
-      const ok = await runDemo({ ...options, out: (text = '') => process.stdout.write(`${text}\n`), progress: new Progress('demo') });
+      const ok = await runDemo({
+        ...options,
+        out: (text = '') => process.stdout.write(`${text}\n`),
+        progress: new Progress('demo'),
+      });
       if (!ok) process.exitCode = 1;
     });
 }

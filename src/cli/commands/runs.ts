@@ -6,7 +6,9 @@ import { configOption, dirOption } from '../main.js';
 export function registerRuns(program: Command): void {
   program
     .command('runs')
-    .description('List the FHIR export run history, newest first: id, status, since, transactionTime, counts, duration and error.')
+    .description(
+      'List the FHIR export run history, newest first: id, status, since, transactionTime, counts, duration and error.',
+    )
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))

@@ -24,26 +24,38 @@ export function registerSeed(program: Command): void {
     .option('-s, --seed <seed>', 'random seed (same seed, same data)', '1')
     .option('--no-dynamodb', 'do not write domain records to DynamoDB')
     .option('--concurrency <n>', 'bundles in flight', positiveInt('--concurrency'), 4)
-    .action(async (options: { dir: string; config?: string; patients: number; seed: string; dynamodb: boolean; concurrency: number }) => {
-      const { config } = await loadConfig(options.config);
-      const { LocalStack } = await import('../../local/local-stack.js');
-      const { seedPopulation } = await import('../../local/seed-population.js');
-      const stack = await LocalStack.open({ dir: options.dir, config, owner: `seed:${process.pid}` });
-      try {
-        const counts = await seedPopulation(stack, {
-          patients: options.patients,
-          seed: options.seed,
-          dynamodb: options.dynamodb,
-          concurrency: options.concurrency,
-          progress: new Progress('seed'),
-        });
-        const types = Object.entries(counts.fhir.byType)
-          .map(([type, n]) => `${type} ${n}`)
-          .join(', ');
-        process.stdout.write(`seeded ${counts.fhir.resources} FHIR resources (${types})\n`);
-        if (counts.dynamodb) process.stdout.write(`wrote ${counts.dynamodb.patients} patients and ${counts.dynamodb.visits} visits to DynamoDB\n`);
-      } finally {
-        await stack.close();
-      }
-    });
+    .action(
+      async (options: {
+        dir: string;
+        config?: string;
+        patients: number;
+        seed: string;
+        dynamodb: boolean;
+        concurrency: number;
+      }) => {
+        const { config } = await loadConfig(options.config);
+        const { LocalStack } = await import('../../local/local-stack.js');
+        const { seedPopulation } = await import('../../local/seed-population.js');
+        const stack = await LocalStack.open({ dir: options.dir, config, owner: `seed:${process.pid}` });
+        try {
+          const counts = await seedPopulation(stack, {
+            patients: options.patients,
+            seed: options.seed,
+            dynamodb: options.dynamodb,
+            concurrency: options.concurrency,
+            progress: new Progress('seed'),
+          });
+          const types = Object.entries(counts.fhir.byType)
+            .map(([type, n]) => `${type} ${n}`)
+            .join(', ');
+          process.stdout.write(`seeded ${counts.fhir.resources} FHIR resources (${types})\n`);
+          if (counts.dynamodb)
+            process.stdout.write(
+              `wrote ${counts.dynamodb.patients} patients and ${counts.dynamodb.visits} visits to DynamoDB\n`,
+            );
+        } finally {
+          await stack.close();
+        }
+      },
+    );
 }

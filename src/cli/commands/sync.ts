@@ -24,12 +24,17 @@ export function registerSync(program: Command): void {
       let outcome: SyncOutcome;
       if (remote) {
         progress.note(`asking the running tributary up (${remote}) to sync`);
-        const response = await fetch(`${remote}/sync`, { method: 'POST', body: JSON.stringify({ export: options.export }) });
+        const response = await fetch(`${remote}/sync`, {
+          method: 'POST',
+          body: JSON.stringify({ export: options.export }),
+        });
         const body = (await response.json()) as SyncOutcome & { error?: string };
         if (!response.ok) throw new Error(`tributary up could not sync: ${body.error ?? response.status}`);
         outcome = body;
         for (const pipe of outcome.pipes) {
-          progress.note(`pipe ${pipe.name}: ${pipe.read} records read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`);
+          progress.note(
+            `pipe ${pipe.name}: ${pipe.read} records read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`,
+          );
         }
       } else {
         const { LocalStack } = await import('../../local/local-stack.js');
@@ -42,7 +47,9 @@ export function registerSync(program: Command): void {
         }
       }
       if (outcome.exportRun) {
-        progress.note(`export run ${outcome.exportRun.runId}: ${outcome.exportRun.status}${outcome.exportRun.error ? ` (${outcome.exportRun.error})` : ''}`);
+        progress.note(
+          `export run ${outcome.exportRun.runId}: ${outcome.exportRun.status}${outcome.exportRun.error ? ` (${outcome.exportRun.error})` : ''}`,
+        );
         if (!['COMPLETED', 'SKIPPED'].includes(outcome.exportRun.status)) process.exitCode = 1;
       }
     });

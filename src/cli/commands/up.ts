@@ -8,7 +8,8 @@ import { Progress } from '../progress.js';
 const portOption = (name: string, what: string) =>
   new Option(`--${name}-port <port>`, `port of the ${what} endpoint (default: any free port)`).argParser((value) => {
     const port = Number(value);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--${name}-port: not a port: ${value}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--${name}-port: not a port: ${value}`);
     return port;
   });
 
@@ -16,81 +17,99 @@ const portOption = (name: string, what: string) =>
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('Start the local stack: DynamoDB with Streams, the FHIR store, the pipes and the export schedule. Ctrl-C flushes and stops.')
+    .description(
+      'Start the local stack: DynamoDB with Streams, the FHIR store, the pipes and the export schedule. Ctrl-C flushes and stops.',
+    )
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(portOption('dynamodb', 'DynamoDB'))
     .addOption(portOption('fhir', 'FHIR/HealthLake'))
     .option('--poll-ms <ms>', 'how often the pipes poll their streams', (v) => Number(v), 1000)
-    .option('--export-every <minutes>', 'export schedule (default: the config\'s export.scheduleMinutes, 15)', (v) => {
+    .option('--export-every <minutes>', "export schedule (default: the config's export.scheduleMinutes, 15)", (v) => {
       const minutes = Number(v);
       if (!(minutes > 0)) throw new UsageError(`--export-every: expected minutes > 0, got ${v}`);
       return minutes;
     })
     .option('--no-export-schedule', 'do not run exports on a schedule (run them with `tributary sync`)')
-    .action(async (options: { dir: string; config?: string; dynamodbPort?: number; fhirPort?: number; pollMs: number; exportEvery?: number; exportSchedule: boolean }) => {
-      const { config, source } = await loadConfig(options.config);
-      const existing = await readEndpoints(options.dir);
-      if (existing?.pid !== undefined && existing.pid !== process.pid && isAlive(existing.pid)) {
-        throw new UsageError(`tributary up is already running on ${options.dir} (pid ${existing.pid})`);
-      }
-      const { LocalStack } = await import('../../local/local-stack.js');
-      const { startControlServer } = await import('../../local/control-server.js');
-      const { runSyncCycle } = await import('../sync-cycle.js');
-      const stack = await LocalStack.open({
-        dir: options.dir,
-        config,
-        owner: `up:${process.pid}`,
-        attach: false,
-        ports: { dynamodb: options.dynamodbPort, fhir: options.fhirPort },
-      });
-      const quiet = new Progress('up', process.stderr, 0, true);
-      const control = await startControlServer({ sync: (o) => runSyncCycle(stack, { ...o, progress: quiet }) });
-      const endpoints: Endpoints = { ...stack.endpoints, control: control.url, pid: process.pid };
-      await writeEndpoints(options.dir, endpoints);
-      process.stdout.write(`tributary up: config ${source}, state ${stack.paths.root}\n`);
-      for (const [name, url] of Object.entries(endpoints)) if (name !== 'pid') process.stdout.write(`  ${name.padEnd(10)} ${url}\n`);
-      process.stdout.write(`endpoints written to ${stack.paths.endpoints}; Ctrl-C to stop\n`);
-
-      // Pipes poll on a timer and whenever a stream gets records; one poll at a time.
-      let polling = Promise.resolve();
-      let stopped = false;
-      const poll = () => {
-        polling = polling.then(async () => {
-          if (stopped) return;
-          for (const pipe of stack.pipes) {
-            try {
-              await pipe.poll();
-            } catch (error) {
-              process.stderr.write(`up: pipe ${pipe.pipe.name}: ${(error as Error).message}\n`);
-            }
-          }
+    .action(
+      async (options: {
+        dir: string;
+        config?: string;
+        dynamodbPort?: number;
+        fhirPort?: number;
+        pollMs: number;
+        exportEvery?: number;
+        exportSchedule: boolean;
+      }) => {
+        const { config, source } = await loadConfig(options.config);
+        const existing = await readEndpoints(options.dir);
+        if (existing?.pid !== undefined && existing.pid !== process.pid && isAlive(existing.pid)) {
+          throw new UsageError(`tributary up is already running on ${options.dir} (pid ${existing.pid})`);
+        }
+        const { LocalStack } = await import('../../local/local-stack.js');
+        const { startControlServer } = await import('../../local/control-server.js');
+        const { runSyncCycle } = await import('../sync-cycle.js');
+        const stack = await LocalStack.open({
+          dir: options.dir,
+          config,
+          owner: `up:${process.pid}`,
+          attach: false,
+          ports: { dynamodb: options.dynamodbPort, fhir: options.fhirPort },
         });
-      };
-      const timer = setInterval(poll, options.pollMs);
-      const exportMinutes = options.exportEvery ?? config.export.scheduleMinutes;
-      const stopSchedule = options.exportSchedule ? stack.exportRuntime?.startSchedule(exportMinutes * 60_000) : undefined;
-      if (stopSchedule) process.stdout.write(`FHIR export runs now and every ${exportMinutes} min (or on demand: tributary sync --dir ${options.dir})\n`);
-      const unsubscribe = stack.onStreamRecords(() => poll());
+        const quiet = new Progress('up', process.stderr, 0, true);
+        const control = await startControlServer({ sync: (o) => runSyncCycle(stack, { ...o, progress: quiet }) });
+        const endpoints: Endpoints = { ...stack.endpoints, control: control.url, pid: process.pid };
+        await writeEndpoints(options.dir, endpoints);
+        process.stdout.write(`tributary up: config ${source}, state ${stack.paths.root}\n`);
+        for (const [name, url] of Object.entries(endpoints))
+          if (name !== 'pid') process.stdout.write(`  ${name.padEnd(10)} ${url}\n`);
+        process.stdout.write(`endpoints written to ${stack.paths.endpoints}; Ctrl-C to stop\n`);
 
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      stopped = true;
-      clearInterval(timer);
-      stopSchedule?.();
-      unsubscribe();
-      process.stderr.write('up: flushing and stopping…\n');
-      await polling;
-      await control.close();
-      // Deliver what the streams still hold, then flush every buffer before stopping.
-      await runSyncCycle(stack, { export: false, progress: quiet });
-      await stack.close();
-      await clearEndpoints(options.dir);
-      process.stderr.write('up: stopped\n');
-    });
+        // Pipes poll on a timer and whenever a stream gets records; one poll at a time.
+        let polling = Promise.resolve();
+        let stopped = false;
+        const poll = () => {
+          polling = polling.then(async () => {
+            if (stopped) return;
+            for (const pipe of stack.pipes) {
+              try {
+                await pipe.poll();
+              } catch (error) {
+                process.stderr.write(`up: pipe ${pipe.pipe.name}: ${(error as Error).message}\n`);
+              }
+            }
+          });
+        };
+        const timer = setInterval(poll, options.pollMs);
+        const exportMinutes = options.exportEvery ?? config.export.scheduleMinutes;
+        const stopSchedule = options.exportSchedule
+          ? stack.exportRuntime?.startSchedule(exportMinutes * 60_000)
+          : undefined;
+        if (stopSchedule)
+          process.stdout.write(
+            `FHIR export runs now and every ${exportMinutes} min (or on demand: tributary sync --dir ${options.dir})\n`,
+          );
+        const unsubscribe = stack.onStreamRecords(() => poll());
+
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        stopped = true;
+        clearInterval(timer);
+        stopSchedule?.();
+        unsubscribe();
+        process.stderr.write('up: flushing and stopping…\n');
+        await polling;
+        await control.close();
+        // Deliver what the streams still hold, then flush every buffer before stopping.
+        await runSyncCycle(stack, { export: false, progress: quiet });
+        await stack.close();
+        await clearEndpoints(options.dir);
+        process.stderr.write('up: stopped\n');
+      },
+    );
 }
 
 function isAlive(pid: number): boolean {

@@ -10,8 +10,16 @@ describe('config', () => {
     const config = parseConfig({
       tables: [
         {
-          name: 'visits', partitionKey: 'id', stream: 'NEW_AND_OLD_IMAGES',
-          pipe: { filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }], partitionBy: ['siteId', 'year', 'month', 'day'], eventTime: { attribute: 'createdAtTime', unit: 'ms' }, batchSize: 100, flushSeconds: 2 },
+          name: 'visits',
+          partitionKey: 'id',
+          stream: 'NEW_AND_OLD_IMAGES',
+          pipe: {
+            filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
+            partitionBy: ['siteId', 'year', 'month', 'day'],
+            eventTime: { attribute: 'createdAtTime', unit: 'ms' },
+            batchSize: 100,
+            flushSeconds: 2,
+          },
         },
       ],
     });
@@ -29,17 +37,36 @@ describe('config', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(bad({ tables: [{ name: 'visits', partitionKey: 'id', pipe: { batchSize: 0 } }] })).toBe('tables.0.pipe.batchSize');
-    expect(bad({ tables: [{ name: 'x', partitionKey: 'id' }] })).toBe('tables.0.name');
-    expect(bad({ tables: [{ name: 'visits', partitionKey: 'id' }, { name: 'visits', partitionKey: 'id' }] })).toBe('tables.1.name');
-    // Filters are compiled with the event-pattern compiler: the path goes inside the pattern.
-    expect(bad({ tables: [{ name: 'visits', partitionKey: 'id', pipe: { filter: [{ dynamodb: { NewImage: { n: { N: [{ numeric: ['>', 'x'] }] } } } }] } }] })).toMatch(
-      /^tables\.0\.pipe\.filter\[0\]\.dynamodb\.NewImage\.n\.N/,
+    expect(bad({ tables: [{ name: 'visits', partitionKey: 'id', pipe: { batchSize: 0 } }] })).toBe(
+      'tables.0.pipe.batchSize',
     );
+    expect(bad({ tables: [{ name: 'x', partitionKey: 'id' }] })).toBe('tables.0.name');
+    expect(
+      bad({
+        tables: [
+          { name: 'visits', partitionKey: 'id' },
+          { name: 'visits', partitionKey: 'id' },
+        ],
+      }),
+    ).toBe('tables.1.name');
+    // Filters are compiled with the event-pattern compiler: the path goes inside the pattern.
+    expect(
+      bad({
+        tables: [
+          {
+            name: 'visits',
+            partitionKey: 'id',
+            pipe: { filter: [{ dynamodb: { NewImage: { n: { N: [{ numeric: ['>', 'x'] }] } } } }] },
+          },
+        ],
+      }),
+    ).toMatch(/^tables\.0\.pipe\.filter\[0\]\.dynamodb\.NewImage\.n\.N/);
   });
 
   it('a filter that no record can match is still valid', () => {
-    expect(() => parseConfig({ tables: [{ name: 'visits', partitionKey: 'id', pipe: { filter: [{ eventName: ['NEVER'] }] } }] })).not.toThrow();
+    expect(() =>
+      parseConfig({ tables: [{ name: 'visits', partitionKey: 'id', pipe: { filter: [{ eventName: ['NEVER'] }] } }] }),
+    ).not.toThrow();
   });
 
   it('falls back to the demo config only when no file was named', async () => {

@@ -66,7 +66,11 @@ describe('PipeRunner', () => {
   it('delivers in batches, filters, and commits after the flush', async () => {
     const source = new ListSource([record(1), record(2, 'REMOVE'), record(3), record(4), record(5)]);
     const target = new MemoryTarget();
-    const runner = new PipeRunner(pipe(source, target, { filter: compileFilters([{ eventName: ['INSERT'] }]) }), checkpoints, { owner: 't' });
+    const runner = new PipeRunner(
+      pipe(source, target, { filter: compileFilters([{ eventName: ['INSERT'] }]) }),
+      checkpoints,
+      { owner: 't' },
+    );
     const stats = await runner.drain();
     expect(target.durable.map((r) => (r as StreamRecord).eventID)).toEqual(['e1', 'e3', 'e4', 'e5']);
     expect(stats).toMatchObject({ read: 5, filteredOut: 1, delivered: 4 });
@@ -82,7 +86,9 @@ describe('PipeRunner', () => {
     const source = new ListSource([record(1), record(2)]);
     const target = new MemoryTarget();
     target.failFlush = true;
-    await expect(new PipeRunner(pipe(source, target), checkpoints, { owner: 't' }).drain()).rejects.toThrow('disk full');
+    await expect(new PipeRunner(pipe(source, target), checkpoints, { owner: 't' }).drain()).rejects.toThrow(
+      'disk full',
+    );
     expect(checkpoints.reader('p').get('shard-1')).toBeUndefined();
     target.failFlush = false;
     target.buffered = [];
@@ -92,15 +98,25 @@ describe('PipeRunner', () => {
 
   it('drops a batch when the enrichment returns []', async () => {
     const target = new MemoryTarget();
-    const enrichment = async (records: StreamRecord[]) => (records.some((r) => r.eventID === 'e1') ? [] : records.map((r) => ({ enriched: r.eventID })));
-    const stats = await new PipeRunner(pipe(new ListSource([record(1), record(2), record(3)]), target, { enrichment }), checkpoints, { owner: 't' }).drain();
+    const enrichment = async (records: StreamRecord[]) =>
+      records.some((r) => r.eventID === 'e1') ? [] : records.map((r) => ({ enriched: r.eventID }));
+    const stats = await new PipeRunner(
+      pipe(new ListSource([record(1), record(2), record(3)]), target, { enrichment }),
+      checkpoints,
+      { owner: 't' },
+    ).drain();
     expect(target.durable).toEqual([{ enriched: 'e3' }]);
     expect(stats.delivered).toBe(1);
     expect(checkpoints.reader('p').get('shard-1')).toBe(record(3).dynamodb!.SequenceNumber);
   });
 
   it('poll delivers without committing until the target asks to flush', async () => {
-    const target = Object.assign(new MemoryTarget(), { due: false, shouldFlush() { return this.due; } });
+    const target = Object.assign(new MemoryTarget(), {
+      due: false,
+      shouldFlush() {
+        return this.due;
+      },
+    });
     const runner = new PipeRunner(pipe(new ListSource([record(1)]), target), checkpoints, { owner: 't' });
     await runner.poll();
     expect(target.durable).toHaveLength(0);
@@ -116,7 +132,10 @@ describe('PipeRunner', () => {
 
   it('keeps two consumers off one pipe with a lease', async () => {
     expect(checkpoints.tryLease('p', 'up', 60_000)).toBe(true);
-    const runner = new PipeRunner(pipe(new ListSource([record(1)]), new MemoryTarget()), checkpoints, { owner: 'sync', leaseWaitMs: 300 });
+    const runner = new PipeRunner(pipe(new ListSource([record(1)]), new MemoryTarget()), checkpoints, {
+      owner: 'sync',
+      leaseWaitMs: 300,
+    });
     await expect(runner.drain()).rejects.toBeInstanceOf(PipeBusyError);
     // An expired lease can be taken over.
     expect(checkpoints.tryLease('p', 'sync', 60_000, Date.now() + 120_000)).toBe(true);

@@ -17,27 +17,72 @@ describe('LakeQuery views', () => {
       writeFileSync(join(lake, path), ndjson(rows));
     };
     put('changes/visits/siteId=2/year=2024/month=03/day=05/a.ndjson.gz', [
-      { op: 'c', table: 'visits', keys: { id: 'a' }, before: null, after: { id: 'a', n: 1 }, eventId: 'e1', seq: '1', ts: '2024-03-05T00:00:00.000Z' },
+      {
+        op: 'c',
+        table: 'visits',
+        keys: { id: 'a' },
+        before: null,
+        after: { id: 'a', n: 1 },
+        eventId: 'e1',
+        seq: '1',
+        ts: '2024-03-05T00:00:00.000Z',
+      },
     ]);
-    const patient = (id: string, v: string, at: string, family: string) => ({ resourceType: 'Patient', id, meta: { versionId: v, lastUpdated: at }, name: [{ family }] });
-    put('fhir/Patient/year=2024/month=01/day=01/j1.ndjson.gz', [patient('p1', '1', '2024-01-01T00:00:00Z', 'Old'), patient('p2', '1', '2024-01-01T00:00:00Z', 'Gone')]);
+    const patient = (id: string, v: string, at: string, family: string) => ({
+      resourceType: 'Patient',
+      id,
+      meta: { versionId: v, lastUpdated: at },
+      name: [{ family }],
+    });
+    put('fhir/Patient/year=2024/month=01/day=01/j1.ndjson.gz', [
+      patient('p1', '1', '2024-01-01T00:00:00Z', 'Old'),
+      patient('p2', '1', '2024-01-01T00:00:00Z', 'Gone'),
+    ]);
     put('fhir/Patient/year=2024/month=02/day=01/j2.ndjson.gz', [
       patient('p1', '2', '2024-02-01T00:00:00Z', 'New'),
-      { resourceType: 'Patient', id: 'p2', meta: { lastUpdated: '2024-02-01T00:00:00Z' }, _tombstone: true, _deletedAt: '2024-02-01T00:00:00Z' },
+      {
+        resourceType: 'Patient',
+        id: 'p2',
+        meta: { lastUpdated: '2024-02-01T00:00:00Z' },
+        _tombstone: true,
+        _deletedAt: '2024-02-01T00:00:00Z',
+      },
     ]);
     // The same version landed twice (a failed run's window exported again).
     put('fhir/Patient/year=2024/month=02/day=01/j3.ndjson.gz', [patient('p1', '2', '2024-02-01T00:00:00Z', 'New')]);
     put('changes/visits/siteId=2/year=2024/month=03/day=05/b.ndjson.gz', [
-      { op: 'c', table: 'visits', keys: { id: 'a' }, before: null, after: { id: 'a', n: 1 }, eventId: 'e1', seq: '1', ts: '2024-03-05T00:00:00.000Z' },
+      {
+        op: 'c',
+        table: 'visits',
+        keys: { id: 'a' },
+        before: null,
+        after: { id: 'a', n: 1 },
+        eventId: 'e1',
+        seq: '1',
+        ts: '2024-03-05T00:00:00.000Z',
+      },
     ]);
-    put('fhir/Observation/year=2024/month=02/day=01/j2.ndjson.gz', [{ resourceType: 'Observation', id: 'o1', meta: { versionId: '1', lastUpdated: '2024-02-01T00:00:00Z' }, status: 'final' }]);
+    put('fhir/Observation/year=2024/month=02/day=01/j2.ndjson.gz', [
+      {
+        resourceType: 'Observation',
+        id: 'o1',
+        meta: { versionId: '1', lastUpdated: '2024-02-01T00:00:00Z' },
+        status: 'final',
+      },
+    ]);
   });
   afterAll(() => rmSync(lake, { recursive: true, force: true }));
 
   it('offers a view per dataset', async () => {
     const query = await LakeQuery.open(lake);
     try {
-      expect(query.views.map((v) => v.name).sort()).toEqual(['changes_visits', 'fhir_observation', 'fhir_observation_history', 'fhir_patient', 'fhir_patient_history']);
+      expect(query.views.map((v) => v.name).sort()).toEqual([
+        'changes_visits',
+        'fhir_observation',
+        'fhir_observation_history',
+        'fhir_patient',
+        'fhir_patient_history',
+      ]);
       const { rows } = await query.run('select siteId, year, month, op from changes_visits');
       expect(rows).toEqual([{ siteId: '2', year: '2024', month: '03', op: 'c' }]);
     } finally {
@@ -70,7 +115,13 @@ describe('LakeQuery views', () => {
   });
 
   it('formats tables, JSON and CSV', () => {
-    const result = { columns: ['a', 'b'], rows: [{ a: 1, b: 'x,"y"' }, { a: null, b: { c: 1 } }] };
+    const result = {
+      columns: ['a', 'b'],
+      rows: [
+        { a: 1, b: 'x,"y"' },
+        { a: null, b: { c: 1 } },
+      ],
+    };
     expect(JSON.parse(formatResult(result, 'json'))).toEqual(result.rows);
     expect(formatResult(result, 'csv')).toBe('a,b\n1,"x,""y"""\n,"{""c"":1}"');
     expect(formatResult(result, 'table')).toContain('(2 rows)');
