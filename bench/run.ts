@@ -33,9 +33,9 @@ const plan: Run[] = [
   { file: 'fhir-store.ts', variant: 'ingest', n: 2_000 },
   { file: 'fhir-store.ts', variant: 'export', n: 2_000 },
   // process-file over a large NDJSON file, vs DuckDB COPY … PARTITION_BY on the same file.
-  { file: 'process-file.ts', variant: 'generate', n: 500 },
-  { file: 'process-file.ts', variant: 'duckdb', n: 500 },
-  { file: 'process-file.ts', variant: 'process-file', n: 500 },
+  { file: 'process-file.ts', variant: 'generate', n: 512 },
+  { file: 'process-file.ts', variant: 'duckdb', n: 512 },
+  { file: 'process-file.ts', variant: 'process-file', n: 512 },
 ];
 
 const results: CaseResult[] = [];

@@ -1,0 +1,98 @@
+/**
+ * process-file over one large exported NDJSON file (Observations, as HealthLake writes them), against
+ * DuckDB reading the same file and writing it partitioned with `COPY … PARTITION_BY` (the baseline). DuckDB's
+ * partitioned COPY supports Parquet and CSV, not JSON, so the baseline writes Parquet.
+ *
+ * Variants run in order: `generate` writes the file (n = MiB), `duckdb`, then `process-file`.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { processExportFile } from '../../src/fhir-export/process-file.js';
+import { DirectoryObjectStore } from '../../src/local/object-store/directory-object-store.js';
+import { generatePopulation } from '../../src/synthetic/population.js';
+import { caseArgs, measure } from '../measure.js';
+
+const { variant, n: targetMiB, dir } = caseArgs();
+const root = join(dir, 'process-file');
+const bucket = join(root, 's3', 'export');
+const key = 'exports/store-FHIR_EXPORT-bench/Observation/Observation-1.ndjson';
+const file = join(bucket, key);
+
+if (variant === 'generate') {
+  await rm(root, { recursive: true, force: true });
+  await mkdir(join(file, '..'), { recursive: true });
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let version = 0;
+  const target = targetMiB * 1024 * 1024;
+  // Synthetic Observations with server metadata, spread over the years the generator covers.
+  outer: for (let round = 0; ; round += 1) {
+    for (const bundle of generatePopulation({ patients: 1_000_000, seed: `bench-${round}` })) {
+      for (const { resource } of bundle.entry as Array<{
+        resource: { resourceType: string; effectiveDateTime?: string };
+      }>) {
+        if (resource.resourceType !== 'Observation') continue;
+        version += 1;
+        const line = `${JSON.stringify({ ...resource, meta: { versionId: '1', lastUpdated: resource.effectiveDateTime ?? '2024-01-01T00:00:00Z' } })}\n`;
+        bytes += Buffer.byteLength(line);
+        if (!out.write(line)) await once(out, 'drain');
+        if (bytes >= target) break outer;
+      }
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+  process.stderr.write(`bench: generated ${version} Observations, ${(bytes / 1048576).toFixed(0)} MiB\n`);
+} else if (variant === 'duckdb') {
+  const out = join(root, 'duckdb-lake');
+  await rm(out, { recursive: true, force: true });
+  const { size } = await stat(file);
+  await measure(
+    { name: 'process-file', variant: 'baseline: DuckDB read_json + COPY PARTITION_BY (Parquet)', unit: 'resources' },
+    async () => {
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      await connection.run('SET preserve_insertion_order = false');
+      const count = await connection.runAndReadAll(
+        `COPY (SELECT *, strftime(CAST(meta.lastUpdated AS TIMESTAMP), '%Y') AS year, strftime(CAST(meta.lastUpdated AS TIMESTAMP), '%m') AS month,
+                    strftime(CAST(meta.lastUpdated AS TIMESTAMP), '%d') AS day
+               FROM read_json('${file}', format = 'newline_delimited'))
+       TO '${out}' (FORMAT parquet, PARTITION_BY (year, month, day))`,
+      );
+      const items = Number(count.getRows()[0]?.[0] ?? 0);
+      connection.closeSync();
+      instance.closeSync();
+      return { items, bytes: size };
+    },
+  );
+  await rm(out, { recursive: true, force: true });
+} else {
+  const lakeDir = join(root, 'lake');
+  await rm(lakeDir, { recursive: true, force: true });
+  const { size } = await stat(file);
+  const exportStore = new DirectoryObjectStore(bucket);
+  const lake = new DirectoryObjectStore(lakeDir);
+  await measure(
+    { name: 'process-file', variant: 'process-file (stream → partitioned gzip NDJSON)', unit: 'resources' },
+    async () => {
+      const result = await processExportFile(
+        {
+          bucket: 'export',
+          key,
+          type: 'Observation',
+          kind: 'output',
+          jobId: 'bench',
+          runId: 'bench',
+          transactionTime: new Date().toISOString(),
+        },
+        { exportStore: () => exportStore, lake },
+      );
+      if (result.errors > 0) throw new Error(`${result.errors} lines rejected`);
+      return { items: result.resources, bytes: size };
+    },
+  );
+  await rm(root, { recursive: true, force: true });
+}
