@@ -41,7 +41,7 @@ if (variant === 'baseline') {
     { eventName: ['INSERT', 'MODIFY', 'REMOVE'] },
     { dynamodb: { NewImage: { siteId: { S: [{ prefix: '9' }] } } } },
   ]);
-  const writer = new PartitionedNdjsonWriter({ store, maxBytes: 5 * 1024 * 1024 });
+  const writer = new PartitionedNdjsonWriter({ store, maxBytes: 5 * 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024 });
   await measure(
     { name: 'change-stream', variant: `filter+unmarshall+partition+gzip (n=${n})`, unit: 'records' },
     async () => {

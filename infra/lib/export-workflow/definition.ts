@@ -1,0 +1,206 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+
+/** State names: part of the export workflow contract (tests and the local executor rely on them). */
+export const EXPORT_STATES = {
+  acquireLock: 'AcquireLock',
+  lockAcquired: 'LockAcquired?',
+  alreadyRunning: 'AlreadyRunning',
+  startExport: 'StartExport',
+  processFiles: 'ProcessFiles',
+  processFile: 'ProcessFile',
+  processFileFailed: 'ProcessFileFailed',
+  completeRun: 'CompleteRun',
+  runSucceeded: 'RunSucceeded',
+  recordFailure: 'RecordFailure',
+  publishFailure: 'PublishFailure',
+  runFailed: 'RunFailed',
+} as const;
+
+/** Inputs of {@link buildExportWorkflowDefinition}. */
+export interface ExportWorkflowDefinitionProps {
+  /** run-ledger Lambda (acquire / complete / fail). */
+  readonly ledgerFunction: lambda.IFunction;
+  /** process-file Lambda, one invocation per manifest item. */
+  readonly processFileFunction: lambda.IFunction;
+  /** Queue start-export consumes; the message carries the task token. */
+  readonly startQueue: sqs.IQueue;
+  /** Bus receiving ExportRunFailed. */
+  readonly eventBus: events.IEventBus;
+  /** StartExport HeartbeatSeconds. Default: 300. */
+  readonly heartbeatSeconds?: number;
+  /** StartExport TimeoutSeconds (longest export). Default: 21600 (6 h). */
+  readonly maxWaitSeconds?: number;
+  /** ProcessFiles MaxConcurrency. Default: 10. */
+  readonly maxConcurrency?: number;
+  /** ProcessFiles ToleratedFailurePercentage. Default: 0. */
+  readonly toleratedFailurePercentage?: number;
+}
+
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+/**
+ * The incremental FHIR export workflow (/tmp/team/EXPORT_WORKFLOW.md), defined once: CDK deploys
+ * it, and scripts/synth-workflow.ts writes the same ASL for the local executor.
+ *
+ * @example
+ * const definition = buildExportWorkflowDefinition(this, { ledgerFunction, processFileFunction, startQueue, eventBus });
+ * new sfn.StateMachine(this, 'Workflow', { definitionBody: sfn.DefinitionBody.fromChainable(definition) });
+ */
+export function buildExportWorkflowDefinition(scope: Construct, props: ExportWorkflowDefinitionProps): sfn.IChainable {
+  const runFailed = new sfn.Fail(scope, EXPORT_STATES.runFailed, {
+    error: 'Export.RunFailed',
+    cause: 'the export run failed; see the run ledger',
+  });
+
+  const publishFailure = new tasks.EventBridgePutEvents(scope, EXPORT_STATES.publishFailure, {
+    entries: [
+      {
+        eventBus: props.eventBus,
+        source: 'tributary.export',
+        detailType: 'ExportRunFailed',
+        detail: sfn.TaskInput.fromObject({
+          runId: sfn.JsonPath.stringAt('$.lock.runId'),
+          error: sfn.JsonPath.stringAt('$.error.Error'),
+          cause: sfn.JsonPath.stringAt('$.error.Cause'),
+        }),
+      },
+    ],
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  publishFailure.addCatch(runFailed, { errors: [sfn.Errors.ALL], resultPath: '$.publishError' });
+  publishFailure.next(runFailed);
+
+  const recordFailure = new tasks.LambdaInvoke(scope, EXPORT_STATES.recordFailure, {
+    lambdaFunction: props.ledgerFunction,
+    payload: sfn.TaskInput.fromObject({
+      action: 'fail',
+      runId: sfn.JsonPath.stringAt('$.lock.runId'),
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      error: sfn.JsonPath.stringAt('$.error.Error'),
+      cause: sfn.JsonPath.stringAt('$.error.Cause'),
+    }),
+    retryOnServiceExceptions: false,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  recordFailure.addRetry({
+    errors: [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED],
+    maxAttempts: 3,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+  });
+  // The EventBridge status-change rule and the lock lease are the backstop if the ledger is down.
+  recordFailure.addCatch(publishFailure, { errors: [sfn.Errors.ALL], resultPath: '$.ledgerError' });
+  recordFailure.next(publishFailure);
+
+  const acquireLock = new tasks.LambdaInvoke(scope, EXPORT_STATES.acquireLock, {
+    lambdaFunction: props.ledgerFunction,
+    payload: sfn.TaskInput.fromObject({
+      action: 'acquire',
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+    }),
+    resultSelector: {
+      acquired: sfn.JsonPath.stringAt('$.Payload.acquired'),
+      runId: sfn.JsonPath.stringAt('$.Payload.runId'),
+      since: sfn.JsonPath.stringAt('$.Payload.since'),
+    },
+    resultPath: '$.lock',
+  });
+  // Nothing to release: the lock was not taken.
+  acquireLock.addCatch(runFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+  const alreadyRunning = new sfn.Succeed(scope, EXPORT_STATES.alreadyRunning, { comment: 'already running' });
+
+  const startExport = new tasks.SqsSendMessage(scope, EXPORT_STATES.startExport, {
+    queue: props.startQueue,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    messageBody: sfn.TaskInput.fromObject({
+      taskToken: sfn.JsonPath.taskToken,
+      runId: sfn.JsonPath.stringAt('$.lock.runId'),
+      since: sfn.JsonPath.stringAt('$.lock.since'),
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+    }),
+    heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(props.heartbeatSeconds ?? 300)),
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(props.maxWaitSeconds ?? 21_600)),
+    resultPath: '$.export',
+  });
+  startExport.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+  const processFile = new tasks.LambdaInvoke(scope, EXPORT_STATES.processFile, {
+    lambdaFunction: props.processFileFunction,
+    payload: sfn.TaskInput.fromJsonPathAt('$'),
+    outputPath: '$.Payload',
+    retryOnServiceExceptions: false,
+  });
+  processFile.addRetry({
+    errors: [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED],
+    maxAttempts: 2,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+  });
+  // The child still fails (counted against ToleratedFailurePercentage), with the cause kept.
+  const processFileFailed = new sfn.Fail(scope, EXPORT_STATES.processFileFailed, {
+    error: 'Export.FileFailed',
+    causePath: sfn.JsonPath.stringAt('$.error.Cause'),
+  });
+  processFile.addCatch(processFileFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+  const processFiles = new sfn.DistributedMap(scope, EXPORT_STATES.processFiles, {
+    itemReader: new sfn.S3JsonItemReader({
+      bucketNamePath: sfn.JsonPath.stringAt('$.export.bucket'),
+      key: sfn.JsonPath.stringAt('$.export.manifestKey'),
+    }),
+    itemSelector: {
+      item: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+      runId: sfn.JsonPath.stringAt('$.lock.runId'),
+      jobId: sfn.JsonPath.stringAt('$.export.jobId'),
+      transactionTime: sfn.JsonPath.stringAt('$.export.transactionTime'),
+    },
+    mapExecutionType: sfn.StateMachineType.STANDARD,
+    maxConcurrency: props.maxConcurrency ?? 10,
+    toleratedFailurePercentage: props.toleratedFailurePercentage ?? 0,
+    resultPath: '$.processed',
+  });
+  processFiles.itemProcessor(processFile);
+  processFiles.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+  const completeRun = new tasks.LambdaInvoke(scope, EXPORT_STATES.completeRun, {
+    lambdaFunction: props.ledgerFunction,
+    payload: sfn.TaskInput.fromObject({
+      action: 'complete',
+      runId: sfn.JsonPath.stringAt('$.lock.runId'),
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      transactionTime: sfn.JsonPath.stringAt('$.export.transactionTime'),
+      jobId: sfn.JsonPath.stringAt('$.export.jobId'),
+      results: sfn.JsonPath.listAt('$.processed'),
+      // check-export always sends exportErrors (an empty array when there are none).
+      exportErrors: sfn.JsonPath.listAt('$.export.exportErrors'),
+    }),
+    resultPath: '$.completed',
+  });
+  completeRun.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+  const runSucceeded = new sfn.Succeed(scope, EXPORT_STATES.runSucceeded);
+
+  return acquireLock.next(
+    new sfn.Choice(scope, EXPORT_STATES.lockAcquired)
+      .when(
+        sfn.Condition.booleanEquals('$.lock.acquired', true),
+        startExport.next(processFiles).next(completeRun).next(runSucceeded),
+      )
+      .otherwise(alreadyRunning),
+  );
+}

@@ -1,0 +1,526 @@
+import { parseExportWorkflowConfig, type ExportWorkflowConfigInput } from '../../src/fhir-export/workflow-config.js';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as healthlake from 'aws-cdk-lib/aws-healthlake';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { buildExportWorkflowDefinition } from './export-workflow/definition.js';
+import type { HandlerCodeProvider } from './lambda/handler-code.js';
+import { TributaryFunction } from './lambda/tributary-function.js';
+import { grantKeyUse } from './shared/encryption.js';
+import { createDeadLetterQueue, QueueWithDlq } from './shared/queues.js';
+import { acknowledge, lakePrefixAcknowledgements, nagRef } from './nag-acknowledgements.js';
+import { SecureBucket } from './shared/secure-bucket.js';
+import { bucketObjectsArn, grantLakeWrite } from './shared/grants.js';
+
+/** Export staging prefix in the export bucket: HealthLake output and manifests live under it. */
+export const EXPORT_STAGING_PREFIX = 'exports/';
+
+/**
+ * EventBridge Scheduler rate for a run interval in minutes (whole minutes, at least 1).
+ *
+ * @example
+ * scheduleExpressionFor(15) // 'rate(15 minutes)'
+ */
+export function scheduleExpressionFor(minutes: number): string {
+  const whole = Math.max(1, Math.round(minutes));
+  return `rate(${whole} ${whole === 1 ? 'minute' : 'minutes'})`;
+}
+
+/** Props of {@link HealthLakeExportPipeline}. Every default is listed. */
+export interface HealthLakeExportPipelineProps {
+  /** Bundles of the handlers. */
+  readonly handlerCode: HandlerCodeProvider;
+  /** Customer-managed key for every resource here. */
+  readonly encryptionKey: kms.IKey;
+  /** Lake bucket process-file writes `fhir/<Type>/…` to (usually shared with the change pipes). */
+  readonly lakeBucket: s3.IBucket;
+  /** Bucket receiving the export bucket's server access logs. */
+  readonly serverAccessLogsBucket: s3.IBucket;
+  /** Use this HealthLake datastore instead of creating one. Default: a new datastore (`datastoreProps`). */
+  readonly existingDatastoreId?: string;
+  /** Settings of the new datastore. Default: R4, name `tributary`, SSE with `encryptionKey`. Ignored with `existingDatastoreId`. */
+  readonly datastoreProps?: { readonly datastoreName?: string };
+  /** Bus for FhirResourceChanged and ExportRunFailed. Default: a new bus. */
+  readonly existingEventBus?: events.IEventBus;
+  /**
+   * Workflow timings and policies: the `export` section of the Tributary config, the same object the
+   * local runtime uses. Default: its schema defaults (heartbeat 300 s, max wait 6 h, execution timeout 24 h,
+   * MaxConcurrency 10, ToleratedFailurePercentage 0, every 15 minutes, every type, COMPLETED_WITH_ERRORS fails,
+   * no FhirResourceChanged events, 25 h lock lease).
+   */
+  readonly workflow?: ExportWorkflowConfigInput;
+  /** EventBridge Scheduler expression. Default: `rate(<workflow.scheduleMinutes> minutes)`. */
+  readonly schedule?: string;
+  /** Days export staging objects are kept. Default: 7. */
+  readonly exportStagingDays?: number;
+  /** Reserved concurrency of start-export and check-export (HealthLake runs one export at a time). Default: 1. */
+  readonly exportReservedConcurrency?: number;
+  /** Default: `RemovalPolicy.RETAIN` (table, bucket, queues, datastore, log groups). */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Incremental HealthLake export on a schedule (SYSTEM.md §3, /tmp/team/EXPORT_WORKFLOW.md): a Standard
+ * state machine with the SQS callback pattern, a Distributed Map over the manifest, a run ledger with
+ * a lock released on every failure path (including execution timeout, via an EventBridge rule).
+ *
+ * @example
+ * const exports = new HealthLakeExportPipeline(this, 'FhirExport', { handlerCode, encryptionKey: key, lakeBucket, serverAccessLogsBucket });
+ */
+export class HealthLakeExportPipeline extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly ledgerTable: dynamodb.Table;
+  public readonly exportBucket: s3.Bucket;
+  public readonly startQueue: QueueWithDlq;
+  public readonly recheckQueue: QueueWithDlq;
+  public readonly eventBus: events.IEventBus;
+  public readonly dataAccessRole: iam.Role;
+  public readonly datastoreId: string;
+  public readonly datastoreArn: string;
+  public readonly datastoreEndpoint: string;
+  public readonly datastore?: healthlake.CfnFHIRDatastore;
+  public readonly runLedger: TributaryFunction;
+  public readonly startExport: TributaryFunction;
+  public readonly checkExport: TributaryFunction;
+  public readonly processFile: TributaryFunction;
+  public readonly schedule: scheduler.CfnSchedule;
+  /** DLQ of run-ledger's asynchronous invocations (the status-change rule). */
+  public readonly ledgerDeadLetterQueue: sqs.Queue;
+  /** Metrics worth an alarm, by name. */
+  public readonly alarmMetrics: Record<string, cloudwatch.IMetric>;
+
+  public constructor(scope: Construct, id: string, props: HealthLakeExportPipelineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const key = props.encryptionKey;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const workflow = parseExportWorkflowConfig(props.workflow);
+    const stateMachineName = `${stack.stackName}-${id}`;
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executionArns = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+
+    this.exportBucket = new SecureBucket(this, 'ExportBucket', {
+      encryptionKey: key,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: 'export-bucket/',
+      removalPolicy,
+      lifecycleRules: [
+        {
+          id: 'expire-export-staging',
+          prefix: EXPORT_STAGING_PREFIX,
+          expiration: Duration.days(props.exportStagingDays ?? 7),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
+    }).bucket;
+
+    // HealthLake datastore: new (SSE with the customer-managed key) or existing by id.
+    if (props.existingDatastoreId) {
+      this.datastoreId = props.existingDatastoreId;
+      this.datastoreArn = stack.formatArn({
+        service: 'healthlake',
+        resource: 'datastore',
+        resourceName: `fhir/${props.existingDatastoreId}`,
+      });
+      this.datastoreEndpoint = `https://healthlake.${stack.region}.amazonaws.com/datastore/${props.existingDatastoreId}/r4/`;
+    } else {
+      this.datastore = new healthlake.CfnFHIRDatastore(this, 'Datastore', {
+        datastoreTypeVersion: 'R4',
+        datastoreName: props.datastoreProps?.datastoreName ?? 'tributary',
+        sseConfiguration: { kmsEncryptionConfig: { cmkType: 'CUSTOMER_MANAGED_KMS_KEY', kmsKeyId: key.keyArn } },
+      });
+      this.datastore.applyRemovalPolicy(removalPolicy);
+      this.datastoreId = this.datastore.attrDatastoreId;
+      this.datastoreArn = this.datastore.attrDatastoreArn;
+      this.datastoreEndpoint = this.datastore.attrDatastoreEndpoint;
+    }
+
+    // The role HealthLake assumes to write the export into the export bucket.
+    this.dataAccessRole = new iam.Role(this, 'DataAccessRole', {
+      assumedBy: new iam.ServicePrincipal('healthlake.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'HealthLake writes FHIR export output to the Tributary export bucket',
+    });
+    this.dataAccessRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucketObjectsArn(this.exportBucket, EXPORT_STAGING_PREFIX)],
+      }),
+    );
+    this.dataAccessRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket', 's3:GetBucketPublicAccessBlock', 's3:GetEncryptionConfiguration'],
+        resources: [this.exportBucket.bucketArn],
+      }),
+    );
+    grantKeyUse(key, this.dataAccessRole, 'encrypt');
+
+    this.eventBus =
+      props.existingEventBus ??
+      new events.EventBus(this, 'Bus', { description: 'Tributary FhirResourceChanged / ExportRunFailed' });
+
+    this.startQueue = new QueueWithDlq(this, 'StartQueue', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(180),
+      removalPolicy,
+    });
+    this.recheckQueue = new QueueWithDlq(this, 'RecheckQueue', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(180),
+      maxReceiveCount: 10,
+      removalPolicy,
+    });
+
+    const fn = (
+      fid: string,
+      handlerName: 'run-ledger' | 'start-export' | 'check-export' | 'process-file',
+      extra: Partial<ConstructorParameters<typeof TributaryFunction>[2]>,
+    ) =>
+      new TributaryFunction(this, fid, {
+        handlerName,
+        code: props.handlerCode,
+        encryptionKey: key,
+        removalPolicy,
+        ...extra,
+      });
+    const exportConcurrency = props.exportReservedConcurrency ?? 1;
+
+    // run-ledger is also invoked asynchronously by the status-change rule: give it a DLQ.
+    this.ledgerDeadLetterQueue = createDeadLetterQueue(this, 'RunLedgerDlq', key, removalPolicy);
+    this.runLedger = fn('RunLedger', 'run-ledger', {
+      deadLetterQueue: this.ledgerDeadLetterQueue,
+      // Lease above the execution timeout: the backstop if no failure path releases the lock.
+      environment: {
+        LEDGER_TABLE: this.ledgerTable.tableName,
+        LEASE_SECONDS: String(workflow.leaseSeconds),
+      },
+      reservedConcurrentExecutions: 5,
+    });
+    // start-export and check-export share one environment (src/fhir-export/export-task-env.ts).
+    const exportTaskEnvironment: Record<string, string> = {
+      SOURCE_KIND: 'healthlake',
+      FHIR_BASE_URL: this.datastoreEndpoint,
+      DATASTORE_ID: this.datastoreId,
+      EXPORT_OUTPUT_S3_URI: `s3://${this.exportBucket.bucketName}/${EXPORT_STAGING_PREFIX}`,
+      EXPORT_KMS_KEY_ID: key.keyArn,
+      DATA_ACCESS_ROLE_ARN: this.dataAccessRole.roleArn,
+      EXPORT_BUCKET: this.exportBucket.bucketName,
+      MANIFEST_PREFIX: `${EXPORT_STAGING_PREFIX}${workflow.manifestPrefix}`,
+      EXPORT_TYPES: workflow.types.join(','),
+      LEDGER_TABLE: this.ledgerTable.tableName,
+      RECHECK_QUEUE_URL: this.recheckQueue.queue.queueUrl,
+      INITIAL_CHECK_DELAY_SECONDS: String(workflow.initialCheckDelaySeconds),
+      MAX_CHECK_DELAY_SECONDS: String(workflow.maxCheckDelaySeconds),
+      BACKOFF_MULTIPLIER: String(workflow.backoffMultiplier),
+      MAX_WAIT_SECONDS: String(workflow.maxWaitSeconds),
+      MAX_DESCRIBE_ERRORS: String(workflow.maxDescribeErrors),
+      COMPLETED_WITH_ERRORS: workflow.completedWithErrors,
+    };
+    this.startExport = fn('StartExport', 'start-export', {
+      timeout: Duration.seconds(60),
+      reservedConcurrentExecutions: exportConcurrency,
+      environment: exportTaskEnvironment,
+    });
+    this.checkExport = fn('CheckExport', 'check-export', {
+      timeout: Duration.seconds(120),
+      reservedConcurrentExecutions: exportConcurrency,
+      environment: exportTaskEnvironment,
+    });
+    this.processFile = fn('ProcessFile', 'process-file', {
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      reservedConcurrentExecutions: workflow.mapMaxConcurrency,
+      environment: {
+        LAKE_BUCKET: props.lakeBucket.bucketName,
+        ...(props.lakeBucket.encryptionKey ? { LAKE_KMS_KEY_ID: props.lakeBucket.encryptionKey.keyArn } : {}),
+        EMIT_EVENTS: String(workflow.emitEvents),
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        MAX_BUFFER_MIB: '64',
+      },
+    });
+
+    // run-ledger: the ledger items, and DescribeExecution to detect a dead lock owner.
+    this.runLedger.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: [this.ledgerTable.tableArn],
+      }),
+    );
+    this.runLedger.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executionArns] }),
+    );
+    grantKeyUse(key, this.runLedger.role, 'encrypt');
+
+    // start-export: FHIR $export on this datastore only, PassRole of the data-access role to HealthLake only.
+    this.startExport.function.addEventSource(
+      new lambdaEvents.SqsEventSource(this.startQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
+    );
+    this.startExport.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'healthlake:StartFHIRExportJobWithPost',
+          'healthlake:StartFHIRExportJob',
+          'healthlake:ListFHIRExportJobs',
+          'healthlake:DescribeFHIRDatastore',
+        ],
+        resources: [this.datastoreArn],
+      }),
+    );
+    this.startExport.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.dataAccessRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'healthlake.amazonaws.com' } },
+      }),
+    );
+    this.checkExport.function.addEventSource(
+      new lambdaEvents.SqsEventSource(this.recheckQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
+    );
+    this.checkExport.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'healthlake:DescribeFHIRExportJobWithGet',
+          'healthlake:DescribeFHIRExportJob',
+          'healthlake:ListFHIRExportJobs',
+          'healthlake:CancelFHIRExportJobWithDelete',
+        ],
+        resources: [this.datastoreArn],
+      }),
+    );
+    // check-export reads the export output listing and writes the manifest.
+    this.checkExport.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+        resources: [bucketObjectsArn(this.exportBucket, EXPORT_STAGING_PREFIX)],
+      }),
+    );
+    this.checkExport.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.exportBucket.bucketArn] }),
+    );
+    for (const worker of [this.startExport, this.checkExport]) {
+      worker.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.recheckQueue.queue.queueArn] }),
+      );
+      // The run record carries the job id (idempotent start on runId).
+      worker.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          resources: [this.ledgerTable.tableArn],
+        }),
+      );
+      worker.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+          resources: [stateMachineArn],
+        }),
+      );
+      grantKeyUse(key, worker.role, 'encrypt');
+    }
+
+    // process-file: read export output, write the lake, publish events.
+    this.processFile.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucketObjectsArn(this.exportBucket, EXPORT_STAGING_PREFIX)],
+      }),
+    );
+    grantLakeWrite(props.lakeBucket, this.processFile.role, ['fhir/', '_errors/', 'events/']);
+    this.processFile.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
+    );
+    grantKeyUse(key, this.processFile.role, 'encrypt');
+
+    // The state machine.
+    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
+      encryptionKey: key,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    const definition = buildExportWorkflowDefinition(new Construct(this, 'Workflow'), {
+      ledgerFunction: this.runLedger.function,
+      processFileFunction: this.processFile.function,
+      startQueue: this.startQueue.queue,
+      eventBus: this.eventBus,
+      heartbeatSeconds: workflow.heartbeatSeconds,
+      maxWaitSeconds: workflow.maxWaitSeconds,
+      maxConcurrency: workflow.mapMaxConcurrency,
+      toleratedFailurePercentage: workflow.toleratedFailurePercentage,
+    });
+    const stateMachineRole = new iam.Role(this, 'WorkflowRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'Tributary FHIR export state machine',
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.seconds(workflow.executionTimeoutSeconds),
+      role: stateMachineRole,
+      tracingEnabled: true,
+      // ALL state events, but never execution data (inputs/outputs may carry PHI).
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      removalPolicy,
+    });
+    // Distributed Map: read the manifest, run child executions of this state machine.
+    stateMachineRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucketObjectsArn(this.exportBucket, EXPORT_STAGING_PREFIX)],
+      }),
+    );
+    stateMachineRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+    );
+    stateMachineRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [executionArns],
+      }),
+    );
+    stateMachineRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+    );
+
+    // Schedule (EventBridge Scheduler) starts the workflow.
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'Tributary export schedule starts the state machine',
+    });
+    schedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+    );
+    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+      scheduleExpression: props.schedule ?? scheduleExpressionFor(workflow.scheduleMinutes),
+      flexibleTimeWindow: { mode: 'OFF' },
+      kmsKeyArn: key.keyArn,
+      target: {
+        arn: this.stateMachine.stateMachineArn,
+        roleArn: schedulerRole.roleArn,
+        input: '{}',
+        retryPolicy: { maximumRetryAttempts: 0 },
+      },
+      description: 'Tributary incremental FHIR export',
+    });
+    schedulerRole.addToPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
+
+    // Backstop for failures no Catch sees (timeout, abort): release the lock via run-ledger.
+    new events.Rule(this, 'ExecutionEndedRule', {
+      description: 'Tributary: release the export lock when an execution times out, aborts or fails',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['TIMED_OUT', 'ABORTED', 'FAILED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [
+        new targets.LambdaFunction(this.runLedger.function, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.ledgerDeadLetterQueue,
+        }),
+      ],
+    });
+
+    this.alarmMetrics = {
+      ExecutionsFailed: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      ExecutionsTimedOut: this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+      StartQueueDlqDepth: this.startQueue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      RecheckQueueDlqDepth: this.recheckQueue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      RunLedgerDlqDepth: this.ledgerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      RunLedgerErrors: this.runLedger.metricErrors(),
+      StartExportErrors: this.startExport.metricErrors(),
+      CheckExportErrors: this.checkExport.metricErrors(),
+      ProcessFileErrors: this.processFile.metricErrors(),
+    };
+
+    const exportObjects = `AwsSolutions-IAM5[Resource::${nagRef(this.exportBucket)}/${EXPORT_STAGING_PREFIX}*]`;
+    const objectsReason =
+      'Object keys are generated per export job; access is scoped to the export staging prefix of this bucket.';
+    // cdk-nag renders unresolved pseudo parameters as <AWS::Region>/<AWS::AccountId> (env-agnostic stacks).
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const executions = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${stateMachineName}:*]`;
+    const executionsReason =
+      'Execution names are generated per run; access is scoped to executions of this one state machine.';
+    acknowledge(this.dataAccessRole, { [exportObjects]: objectsReason });
+    acknowledge(this.checkExport.role, { [exportObjects]: objectsReason });
+    acknowledge(this.processFile.role, {
+      [exportObjects]: objectsReason,
+      ...lakePrefixAcknowledgements(props.lakeBucket, ['fhir/', '_errors/', 'events/']),
+    });
+    acknowledge(this.runLedger.role, { [executions]: executionsReason });
+    acknowledge(stateMachineRole, {
+      [exportObjects]:
+        'The Distributed Map reads the manifest, whose key is generated per run, under the export staging prefix only.',
+      [executions]: executionsReason,
+      [`AwsSolutions-IAM5[Resource::${nagRef(this.runLedger.function)}:*]`]:
+        'CDK LambdaInvoke grants the function and its versions/aliases (qualifier wildcard), still one function.',
+      [`AwsSolutions-IAM5[Resource::${nagRef(this.processFile.function)}:*]`]:
+        'CDK LambdaInvoke grants the function and its versions/aliases (qualifier wildcard), still one function.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
+        'CDK SqsSendMessage grants data-key generation on the start queue key only (one key ARN), needed to send to the SSE-KMS queue.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'X-Ray tracing of the state machine: xray:PutTraceSegments/GetSamplingRules support no resource-level permissions.',
+    });
+    const mapExecutions =
+      '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + nagRef(this.stateMachine).slice(1, -5) + '"}]}]}';
+    acknowledge(this.stateMachine, {
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${mapExecutions}:*]`]:
+        'Distributed Map child executions of this state machine only (names generated by Step Functions).',
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${mapExecutions}/*:*]`]:
+        'Distributed Map child executions of this state machine only (names generated by Step Functions).',
+    });
+  }
+}

@@ -1,0 +1,302 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { lakeLayout, sanitiseSegment } from '../../src/lake/layout.js';
+import { SecureBucket } from './shared/secure-bucket.js';
+
+/** JSON SerDe the lake tables use (reads NDJSON, gzip by extension; nested objects as JSON strings). */
+export const JSON_SERDE = 'org.openx.data.jsonserde.JsonSerDe';
+/** Time partitions the change pipeline and FHIR landing produce, with their projection ranges. */
+const TIME_PARTITIONS: Record<string, { min: number; max: number }> = {
+  month: { min: 1, max: 12 },
+  day: { min: 1, max: 31 },
+  hour: { min: 0, max: 23 },
+  minute: { min: 0, max: 59 },
+};
+
+/** A change table to catalogue. */
+export interface CatalogChangeTable {
+  /** Config table name; the Glue table is `changes_<name>` (lower-case, `-`/`.` become `_`). */
+  readonly name: string;
+  /** Partition columns, in path order (the config's `pipe.partitionBy`). */
+  readonly partitionBy: readonly string[];
+}
+
+/** Props of {@link LakeCatalog}. Every default is listed. */
+export interface LakeCatalogProps {
+  /** The lake bucket. */
+  readonly lakeBucket: s3.IBucket;
+  /** Change tables (`changes_<table>`). */
+  readonly changeTables: readonly CatalogChangeTable[];
+  /** Exported FHIR types (`fhir_<type>` lower-case). */
+  readonly fhirTypes: readonly string[];
+  /** Key for the Athena results bucket and query-result encryption. */
+  readonly encryptionKey: kms.IKey;
+  /** Server access logs of the results bucket. Required unless `existingResultsBucket`. */
+  readonly serverAccessLogsBucket: s3.IBucket;
+  /** Athena results bucket. Default: a new SecureBucket expiring results after `queryResultsRetentionDays`. */
+  readonly existingResultsBucket?: s3.IBucket;
+  /** Glue database name. Default: `tributary`. */
+  readonly databaseName?: string;
+  /** Athena workgroup name. Default: `tributary`. */
+  readonly workgroupName?: string;
+  /** First projected year. Default: 2020 (last: 2099). */
+  readonly projectionStartYear?: number;
+  /** Known values of attribute partitions (enum projection). Default: none, so they are `injected` (queries must filter them by equality). */
+  readonly partitionValues?: Readonly<Record<string, readonly string[]>>;
+  /** Attribute of change images holding the patient id, joined to `fhir_patient.id`. Default: `patientId`. */
+  readonly patientIdAttribute?: string;
+  /** Days query results are kept. Default: 30. */
+  readonly queryResultsRetentionDays?: number;
+  /** Default: `RemovalPolicy.RETAIN` (results bucket). */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Glue table name of a change table. */
+export function changeTableName(table: string): string {
+  return `changes_${table.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
+}
+
+/** Glue table name of a FHIR type. */
+export function fhirTableName(type: string): string {
+  return `fhir_${type.toLowerCase()}`;
+}
+
+/** Columns of the change record (SYSTEM.md): images and keys stay JSON strings (use json_extract). */
+const CHANGE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'op', type: 'string', comment: 'c | u | d' },
+  { name: 'table', type: 'string' },
+  { name: 'keys', type: 'string', comment: 'JSON' },
+  { name: 'before', type: 'string', comment: 'JSON image before the change' },
+  { name: 'after', type: 'string', comment: 'JSON image after the change' },
+  { name: 'eventid', type: 'string' },
+  { name: 'seq', type: 'string' },
+  { name: 'ts', type: 'string', comment: 'ISO-8601 UTC event time' },
+  { name: 'ttl', type: 'boolean', comment: 'true for deletes made by TTL' },
+];
+
+/** Top-level FHIR elements catalogued per type (nested elements are JSON strings). */
+const FHIR_COLUMNS: Record<string, string[]> = {
+  Patient: ['identifier', 'active', 'name', 'gender', 'birthdate', 'address', 'deceasedboolean', 'deceaseddatetime'],
+  Encounter: ['status', 'class', 'type', 'subject', 'period', 'reasoncode'],
+  Observation: [
+    'status',
+    'category',
+    'code',
+    'subject',
+    'encounter',
+    'effectivedatetime',
+    'valuequantity',
+    'valuecodeableconcept',
+    'valuestring',
+  ],
+  Condition: [
+    'clinicalstatus',
+    'verificationstatus',
+    'category',
+    'code',
+    'subject',
+    'encounter',
+    'onsetdatetime',
+    'recordeddate',
+  ],
+  MedicationRequest: [
+    'status',
+    'intent',
+    'medicationcodeableconcept',
+    'medicationreference',
+    'subject',
+    'encounter',
+    'authoredon',
+    'dosageinstruction',
+  ],
+};
+
+/**
+ * Partition projection parameters for a path of partitions: integer ranges for time parts
+ * (zero-padded), enum or injected for attribute partitions, and the storage location template.
+ *
+ * @example
+ * projectionParameters('s3://lake/changes/visits/', ['siteId', 'year'], 2020, {})['projection.siteid.type'] // 'injected'
+ */
+export function projectionParameters(
+  location: string,
+  partitionBy: readonly string[],
+  startYear: number,
+  partitionValues: Readonly<Record<string, readonly string[]>>,
+): Record<string, string> {
+  const parameters: Record<string, string> = { 'projection.enabled': 'true' };
+  for (const column of partitionBy) {
+    // Glue lower-cases column names; projection keys and template variables must match them.
+    const name = column.toLowerCase();
+    const time = TIME_PARTITIONS[name];
+    const values = partitionValues[column];
+    if (name === 'year') {
+      Object.assign(parameters, {
+        'projection.year.type': 'integer',
+        'projection.year.range': `${startYear},2099`,
+        'projection.year.digits': '4',
+      });
+    } else if (time) {
+      Object.assign(parameters, {
+        [`projection.${name}.type`]: 'integer',
+        [`projection.${name}.range`]: `${time.min},${time.max}`,
+        [`projection.${name}.digits`]: '2',
+      });
+    } else if (values?.length) {
+      Object.assign(parameters, {
+        [`projection.${name}.type`]: 'enum',
+        [`projection.${name}.values`]: values.join(','),
+      });
+    } else {
+      parameters[`projection.${name}.type`] = 'injected';
+    }
+  }
+  parameters['storage.location.template'] =
+    location + partitionBy.map((column) => `${sanitiseSegment(column)}=\${${column.toLowerCase()}}/`).join('');
+  return parameters;
+}
+
+/**
+ * Glue database, one JSON table per change table and per FHIR type with partition projection (no
+ * crawler), an Athena workgroup with enforced, KMS-encrypted results, and named queries joining
+ * change tables with `fhir_patient` (SYSTEM.md §4).
+ *
+ * @example
+ * new LakeCatalog(this, 'Catalog', { lakeBucket, changeTables: [{ name: 'visits', partitionBy: ['year', 'month', 'day'] }], fhirTypes: ['Patient'], encryptionKey: key, serverAccessLogsBucket });
+ */
+export class LakeCatalog extends Construct {
+  public readonly database: glue.CfnDatabase;
+  public readonly databaseName: string;
+  public readonly tables: Record<string, glue.CfnTable> = {};
+  public readonly workgroup: athena.CfnWorkGroup;
+  public readonly resultsBucket: s3.IBucket;
+  public readonly namedQueries: athena.CfnNamedQuery[] = [];
+
+  public constructor(scope: Construct, id: string, props: LakeCatalogProps) {
+    super(scope, id);
+    const account = Stack.of(this).account;
+    const startYear = props.projectionStartYear ?? 2020;
+    const partitionValues = props.partitionValues ?? {};
+    this.databaseName = props.databaseName ?? 'tributary';
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: { name: this.databaseName, description: 'Tributary lake: change tables and FHIR resources' },
+    });
+    const lakeRoot = `s3://${props.lakeBucket.bucketName}/`;
+
+    const addTable = (
+      name: string,
+      prefix: string,
+      columns: glue.CfnTable.ColumnProperty[],
+      partitionBy: readonly string[],
+      description: string,
+    ) => {
+      const location = lakeRoot + prefix;
+      const table = new glue.CfnTable(this, name, {
+        catalogId: account,
+        databaseName: this.databaseName,
+        tableInput: {
+          name,
+          description,
+          tableType: 'EXTERNAL_TABLE',
+          partitionKeys: partitionBy.map((column) => ({ name: column.toLowerCase(), type: 'string' })),
+          parameters: {
+            classification: 'json',
+            EXTERNAL: 'TRUE',
+            ...projectionParameters(location, partitionBy, startYear, partitionValues),
+          },
+          storageDescriptor: {
+            location,
+            columns,
+            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+            serdeInfo: {
+              serializationLibrary: JSON_SERDE,
+              parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
+            },
+          },
+        },
+      });
+      table.addResourceDependency(this.database);
+      this.tables[name] = table;
+    };
+
+    for (const change of props.changeTables) {
+      addTable(
+        changeTableName(change.name),
+        lakeLayout.changes(change.name),
+        CHANGE_COLUMNS,
+        change.partitionBy,
+        `Changes of DynamoDB table ${change.name}`,
+      );
+    }
+    for (const type of props.fhirTypes) {
+      const columns = ['id', 'resourcetype', 'meta', ...(FHIR_COLUMNS[type] ?? [])].map((name) => ({
+        name,
+        type: 'string',
+      }));
+      addTable(
+        fhirTableName(type),
+        lakeLayout.fhir(type),
+        columns,
+        ['year', 'month', 'day'],
+        `FHIR ${type} resources exported from HealthLake`,
+      );
+    }
+
+    this.resultsBucket =
+      props.existingResultsBucket ??
+      new SecureBucket(this, 'ResultsBucket', {
+        encryptionKey: props.encryptionKey,
+        serverAccessLogsBucket: props.serverAccessLogsBucket,
+        serverAccessLogsPrefix: 'athena-results/',
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        lifecycleRules: [
+          { id: 'expire-query-results', expiration: Duration.days(props.queryResultsRetentionDays ?? 30) },
+        ],
+      }).bucket;
+
+    this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: props.workgroupName ?? 'tributary',
+      description: 'Tributary lake queries (results encrypted with the Tributary key)',
+      state: 'ENABLED',
+      recursiveDeleteOption: false,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        engineVersion: { selectedEngineVersion: 'AUTO' },
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.encryptionKey.keyArn },
+        },
+      },
+    });
+
+    if (props.fhirTypes.includes('Patient')) {
+      const patientId = props.patientIdAttribute ?? 'patientId';
+      for (const change of props.changeTables) {
+        const table = changeTableName(change.name);
+        const query = new athena.CfnNamedQuery(this, `${table}WithPatient`, {
+          name: `${table} joined with fhir_patient`,
+          description: `Latest changes of ${change.name} with the FHIR Patient they refer to (by ${patientId})`,
+          database: this.databaseName,
+          workGroup: this.workgroup.ref,
+          queryString: [
+            `SELECT c.op, c.ts, json_extract_scalar(c.after, '$.${patientId}') AS patient_id, p.gender, p.birthdate, c.after`,
+            `FROM ${table} c`,
+            `JOIN fhir_patient p ON p.id = json_extract_scalar(coalesce(c.after, c.before), '$.${patientId}')`,
+            `WHERE c.year = date_format(current_date, '%Y') AND c.month = date_format(current_date, '%m')`,
+            `ORDER BY c.ts DESC`,
+            `LIMIT 100`,
+          ].join('\n'),
+        });
+        query.addResourceDependency(this.workgroup);
+        this.namedQueries.push(query);
+      }
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { ChangeStreamToLake } from './change-stream-to-lake.js';
+import { DEFAULT_FHIR_TYPES, type DeployConfig } from './config-sections.js';
+import { HealthLakeExportPipeline } from './healthlake-export-pipeline.js';
+import { LakeCatalog } from './lake-catalog.js';
+import type { HandlerCodeProvider } from './lambda/handler-code.js';
+import { acknowledge, acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { OperationalAlarms } from './operational-alarms.js';
+import { PatientEnrichmentPipe } from './patient-enrichment-pipe.js';
+import { createDataKey } from './shared/encryption.js';
+import { createAccessLogBucket, SecureBucket } from './shared/secure-bucket.js';
+import { pipeConfigOf } from './shared/stream-source.js';
+
+/** Props of {@link TributaryStack}. */
+export interface TributaryStackProps extends StackProps {
+  /** The Tributary config (the file the local runtime reads), with the deployment sections. */
+  readonly config: DeployConfig;
+  /** Handler bundles. Default in bin/app.ts: `HandlerCode.fromDist()` (run `npm run build` first). */
+  readonly handlerCode: HandlerCodeProvider;
+}
+
+/**
+ * The whole system from one config: a change pipe per table (`target: lake`), the patient
+ * enrichment pipe (`enrichment: patient-fhir`, `target: bus`), the HealthLake export workflow, the
+ * catalog, and alarms, all encrypted with one customer-managed key.
+ *
+ * @example
+ * new TributaryStack(app, 'Tributary', { config: parseDeployConfig(raw), handlerCode: HandlerCode.fromDist() });
+ */
+export class TributaryStack extends Stack {
+  public readonly encryptionKey: kms.Key;
+  public readonly lakeBucket: s3.Bucket;
+  public readonly eventBus: events.EventBus;
+  public readonly changePipes: Record<string, ChangeStreamToLake> = {};
+  public readonly patientPipes: Record<string, PatientEnrichmentPipe> = {};
+  public readonly exportPipeline: HealthLakeExportPipeline;
+  public readonly catalog: LakeCatalog;
+  public readonly alarms: OperationalAlarms;
+
+  public constructor(scope: Construct, id: string, props: TributaryStackProps) {
+    super(scope, id, props);
+    const { config, handlerCode } = props;
+    const removalPolicy = config.aws.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.encryptionKey = createDataKey(this, 'DataKey', { removalPolicy });
+    const key = this.encryptionKey;
+    const serverAccessLogsBucket = createAccessLogBucket(this, 'AccessLogs', removalPolicy);
+    this.lakeBucket = new SecureBucket(this, 'Lake', {
+      encryptionKey: key,
+      serverAccessLogsBucket,
+      serverAccessLogsPrefix: 'lake/',
+      removalPolicy,
+    }).bucket;
+    this.eventBus = new events.EventBus(this, 'Bus', {
+      description: 'Tributary events: PatientChange, FhirResourceChanged, ExportRunFailed',
+    });
+    this.alarms = new OperationalAlarms(this, 'Alarms', {
+      encryptionKey: key,
+      ...(config.alarms.email ? { email: config.alarms.email } : {}),
+    });
+
+    this.exportPipeline = new HealthLakeExportPipeline(this, 'FhirExport', {
+      handlerCode,
+      encryptionKey: key,
+      lakeBucket: this.lakeBucket,
+      serverAccessLogsBucket,
+      existingEventBus: this.eventBus,
+      ...(config.aws.datastoreId
+        ? { existingDatastoreId: config.aws.datastoreId }
+        : { datastoreProps: { datastoreName: config.aws.datastoreName } }),
+      workflow: config.export,
+      ...(config.aws.scheduleExpression ? { schedule: config.aws.scheduleExpression } : {}),
+      exportStagingDays: config.aws.exportStagingDays,
+      exportReservedConcurrency: config.aws.exportReservedConcurrency,
+      removalPolicy,
+    });
+    this.alarms.addMetrics('FhirExport', this.exportPipeline.alarmMetrics);
+
+    const lakeTables: Array<{ name: string; partitionBy: readonly string[] }> = [];
+    for (const table of config.tables) {
+      if (!table.pipe) continue; // a table without `pipe` is not captured, as locally
+      const pipe = pipeConfigOf(table);
+      const existing = config.aws.existingTables[table.name];
+      const existingTable = existing
+        ? dynamodb.Table.fromTableAttributes(this, `Existing${table.name}`, {
+            tableStreamArn: existing.streamArn,
+            tableName: existing.streamArn.split(':table/')[1]!.split('/')[0]!,
+            ...(existing.kmsKeyArn
+              ? { encryptionKey: kms.Key.fromKeyArn(this, `Existing${table.name}Key`, existing.kmsKeyArn) }
+              : {}),
+          })
+        : undefined;
+      const common = {
+        table,
+        handlerCode,
+        encryptionKey: key,
+        removalPolicy,
+        ...(existingTable ? { existingTable } : {}),
+      };
+      if (pipe.target === 'bus') {
+        const enrichment = config.patientEnrichment;
+        const patients = new PatientEnrichmentPipe(this, `Patients-${table.name}`, {
+          ...common,
+          enrichmentOptions: {
+            identifierSystem: enrichment.identifierSystem,
+            source: enrichment.source,
+            validate: enrichment.validate,
+          },
+          existingEventBus: this.eventBus,
+          ...(config.patientEnrichment.writeThrough
+            ? {
+                healthLakeWriteThrough: {
+                  datastoreArn: this.exportPipeline.datastoreArn,
+                  datastoreEndpoint: this.exportPipeline.datastoreEndpoint,
+                },
+              }
+            : {}),
+        });
+        this.patientPipes[table.name] = patients;
+        this.alarms.addMetrics(`Patients-${table.name}`, patients.alarmMetrics);
+      } else {
+        const changes = new ChangeStreamToLake(this, `Changes-${table.name}`, {
+          ...common,
+          lakeBucket: this.lakeBucket,
+        });
+        this.changePipes[table.name] = changes;
+        this.alarms.addMetrics(`Changes-${table.name}`, changes.alarmMetrics);
+        lakeTables.push({ name: table.name, partitionBy: pipe.partitionBy });
+      }
+    }
+
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      lakeBucket: this.lakeBucket,
+      changeTables: lakeTables,
+      fhirTypes:
+        config.catalog.fhirTypes ?? (config.export.types.length > 0 ? config.export.types : [...DEFAULT_FHIR_TYPES]),
+      encryptionKey: key,
+      serverAccessLogsBucket,
+      databaseName: config.catalog.databaseName,
+      workgroupName: config.catalog.workgroupName,
+      projectionStartYear: config.catalog.projectionStartYear,
+      partitionValues: config.catalog.partitionValues,
+      patientIdAttribute: config.catalog.patientIdAttribute,
+      queryResultsRetentionDays: config.catalog.queryResultsRetentionDays,
+      removalPolicy,
+    });
+
+    acknowledgeNagFindings(this);
+    acknowledge(serverAccessLogsBucket, {
+      'HIPAA.Security-S3DefaultEncryptionKMS':
+        'S3 server access log delivery supports only SSE-S3 on the target bucket; access logs hold request metadata, not PHI payloads.',
+      'AwsSolutions-S1': 'This is the server access log bucket; logging it to itself would loop.',
+      'HIPAA.Security-S3BucketLoggingEnabled': 'This is the server access log bucket; logging it to itself would loop.',
+    });
+  }
+}

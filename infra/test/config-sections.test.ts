@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { demoConfig } from '../../src/config/demo-config.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { parseDeployConfig } from '../lib/config-sections.js';
+
+describe('parseDeployConfig', () => {
+  it('reads the demo config and fills every deployment default', () => {
+    const config = parseDeployConfig(demoConfig);
+    expect(config.tables[0]?.name).toBe('visits');
+    expect(config.export).toMatchObject({
+      scheduleMinutes: 15,
+      heartbeatSeconds: 300,
+      mapMaxConcurrency: 10,
+      toleratedFailurePercentage: 0,
+    });
+    expect(config.catalog).toMatchObject({
+      databaseName: 'tributary',
+      workgroupName: 'tributary',
+      partitionValues: {},
+    });
+    expect(config.aws).toEqual({
+      datastoreName: 'tributary',
+      exportStagingDays: 7,
+      existingTables: {},
+      removalPolicy: 'retain',
+      exportReservedConcurrency: 1,
+    });
+    expect(config.alarms.email).toBeUndefined();
+  });
+
+  it('names the bad field in the deployment sections', () => {
+    expect(() => parseDeployConfig({ aws: { datastoreId: 'nope' } })).toThrow(ConfigError);
+    expect(() => parseDeployConfig({ aws: { datastoreId: 'nope' } })).toThrow(/aws\.datastoreId/);
+    expect(() => parseDeployConfig({ export: { heartbeatSeconds: 60, maxCheckDelaySeconds: 120 } })).toThrow(
+      /export\.maxCheckDelaySeconds/,
+    );
+    expect(() => parseDeployConfig({ aws: { existingTables: { visits: { streamArn: 'arn:aws:s3:::x' } } } })).toThrow(
+      /aws\.existingTables\.visits\.streamArn/,
+    );
+  });
+
+  it('still validates the local sections', () => {
+    expect(() => parseDeployConfig({ tables: [{ name: 'x', partitionKey: 'id' }] })).toThrow(/tables\.0\.name/);
+  });
+});
