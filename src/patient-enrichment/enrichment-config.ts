@@ -17,12 +17,18 @@ export const patientEnrichmentEnvSchema = z.object({
   /** Validate every Patient against FHIR R4 at run time (adds about 1 s to a cold start). */
   TRIBUTARY_VALIDATE_FHIR: flag,
   TRIBUTARY_UNMAPPABLE_GENDER: z.enum(['reject', 'unknown']).default('reject'),
+  /** FHIR base URL of the HealthLake datastore for the write-through; unset means no write-through. */
+  TRIBUTARY_HEALTHLAKE_ENDPOINT: z.url().optional(),
+  /** Region used to sign write-through requests (the Lambda runtime sets AWS_REGION). */
+  AWS_REGION: z.string().min(1).optional(),
 });
 
 /** Parsed environment of the patient-enrichment Lambda. */
 export interface PatientEnrichmentConfig {
   options: PatientEnrichmentOptions;
   deadLetterQueueUrl?: string;
+  /** Write-through target: the datastore's FHIR base URL and the signing region. */
+  writeThrough?: { baseUrl: string; region: string };
 }
 
 /** Raised when the Lambda environment is invalid; names variables, not values. */
@@ -51,5 +57,18 @@ export function loadPatientEnrichmentConfig(env: Record<string, string | undefin
       unmappableGender: vars.TRIBUTARY_UNMAPPABLE_GENDER,
     },
     ...(vars.TRIBUTARY_ENRICHMENT_DLQ_URL ? { deadLetterQueueUrl: vars.TRIBUTARY_ENRICHMENT_DLQ_URL } : {}),
+    ...(vars.TRIBUTARY_HEALTHLAKE_ENDPOINT
+      ? {
+          writeThrough: {
+            baseUrl: vars.TRIBUTARY_HEALTHLAKE_ENDPOINT,
+            region: vars.AWS_REGION ?? regionOf(vars.TRIBUTARY_HEALTHLAKE_ENDPOINT),
+          },
+        }
+      : {}),
   };
+}
+
+/** The region in a HealthLake endpoint host (`healthlake.<region>.amazonaws.com`), else us-east-1. */
+function regionOf(endpoint: string): string {
+  return /^healthlake\.([a-z0-9-]+)\.amazonaws\.com$/.exec(new URL(endpoint).hostname)?.[1] ?? 'us-east-1';
 }

@@ -128,3 +128,53 @@ describe('patient-enrichment handler (EventBridge Pipes enrichment)', () => {
     expect(() => handlerWith({ TRIBUTARY_UNMAPPABLE_GENDER: 'guess' })).toThrow(/TRIBUTARY_UNMAPPABLE_GENDER/);
   });
 });
+
+describe('patient-enrichment handler write-through', () => {
+  it('applies each change to the FHIR store, and parks refused writes on the DLQ while the events still go out', async () => {
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: 'x' }], Failed: [] });
+    const calls: Array<{ method: string; url: string }> = [];
+    // A store that has nothing yet, accepts ok-1 and refuses ok-3.
+    const fakeFetch = (async (url: string, init: RequestInit = {}) => {
+      const method = init.method ?? 'GET';
+      calls.push({ method, url });
+      if (method === 'GET') return new Response('{}', { status: 404 });
+      if (url.endsWith('/Patient/ok-3')) return new Response('{"resourceType":"OperationOutcome"}', { status: 400 });
+      return new Response('{"resourceType":"Patient","meta":{"versionId":"1"}}', { status: 201 });
+    }) as typeof fetch;
+    const { FhirWriteThrough } = await import('../../../src/patient-enrichment/index.js');
+    const handler = createPatientEnrichmentHandler({
+      env: { TRIBUTARY_ENRICHMENT_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq' },
+      logger: new Logger({ serviceName: 'patient-enrichment' }),
+      metrics: new Metrics({ namespace: 'Tributary', serviceName: 'patient-enrichment' }),
+      sqs: new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+      writeThrough: new FhirWriteThrough({ baseUrl: 'https://healthlake.example/datastore/d/r4', fetch: fakeFetch }),
+    });
+    const records = [
+      streamRecord('INSERT', domainPatient({ id: 'ok-1' })),
+      streamRecord('INSERT', domainPatient({ id: 'ok-3' })),
+    ];
+    const events = await handler(records);
+    expect(events).toHaveLength(2);
+    expect(calls.filter((c) => c.method === 'PUT').map((c) => c.url)).toEqual([
+      'https://healthlake.example/datastore/d/r4/Patient/ok-1',
+      'https://healthlake.example/datastore/d/r4/Patient/ok-3',
+    ]);
+    const parked = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]!.MessageBody).toContain(records[1]!.eventID);
+    expect(output.join('')).toContain('patient write-through failed');
+  });
+
+  it('reads the write-through target from the environment', async () => {
+    const { loadPatientEnrichmentConfig } = await import('../../../src/patient-enrichment/index.js');
+    const config = loadPatientEnrichmentConfig({
+      TRIBUTARY_HEALTHLAKE_ENDPOINT: 'https://healthlake.eu-west-2.amazonaws.com/datastore/abc/r4/',
+    });
+    expect(config.writeThrough).toEqual({
+      baseUrl: 'https://healthlake.eu-west-2.amazonaws.com/datastore/abc/r4/',
+      region: 'eu-west-2',
+    });
+  });
+});
