@@ -1,122 +1,28 @@
-import { z } from 'zod';
-import { configSchema, type TributaryConfig } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { TributaryConfig } from '../../src/config/schema.js';
+
+export {
+  DEFAULT_FHIR_TYPES,
+  alarmsSectionSchema,
+  awsSectionSchema,
+  catalogSectionSchema,
+  existingTableSchema,
+  type AlarmsSection,
+  type AwsSection,
+  type CatalogSection,
+  type ExistingTable,
+} from '../../src/config/deploy-sections.js';
+
+/** The config the stack reads: the one Tributary config, deployment sections included. */
+export type DeployConfig = TributaryConfig;
 
 /**
- * Config sections the AWS deployment needs beyond the local runtime's schema.
- * Proposed for merging into src/config/schema.ts; until then {@link parseDeployConfig}
- * reads them from the same file the local runtime reads.
- */
-
-/** FHIR resource types that Tributary lands by default. */
-export const DEFAULT_FHIR_TYPES = ['Patient', 'Encounter', 'Observation', 'Condition', 'MedicationRequest'] as const;
-
-/** Glue/Athena catalog over the lake (SYSTEM.md §4). */
-export const catalogSectionSchema = z.object({
-  /** FHIR types catalogued as `fhir_<type>`. Default: `export.types`, or {@link DEFAULT_FHIR_TYPES} when that is empty (every type). */
-  fhirTypes: z
-    .array(z.string().regex(/^[A-Z][A-Za-z]+$/, 'a FHIR resource type, e.g. Patient'))
-    .min(1)
-    .optional(),
-  /** Glue database name. */
-  databaseName: z
-    .string()
-    .regex(/^[a-z0-9_]{1,255}$/, 'lower-case letters, digits and _')
-    .default('tributary'),
-  /** Athena workgroup name. */
-  workgroupName: z
-    .string()
-    .regex(/^[a-zA-Z0-9._-]{1,128}$/)
-    .default('tributary'),
-  /** First year partition projection covers. */
-  projectionStartYear: z.number().int().min(1970).max(2100).default(2020),
-  /** Days Athena query results are kept. */
-  queryResultsRetentionDays: z.number().int().min(1).max(3650).default(30),
-  /** Known values of attribute partitions (e.g. `{"siteId": ["1","2"]}`): enum projection. Others are `injected` (queries must filter them by equality). */
-  partitionValues: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
-  /** Patient identifier attribute in change tables, joined with `fhir_patient.id`. */
-  patientIdAttribute: z.string().min(1).default('patientId'),
-});
-
-/** Where alarms go. */
-export const alarmsSectionSchema = z.object({
-  /** E-mail subscribed to the alarm topic (confirmation required). No subscription when absent. */
-  email: z.string().email().optional(),
-});
-
-/** An existing DynamoDB table to capture instead of creating one. */
-export const existingTableSchema = z.object({
-  /** The table's stream ARN (required: the stream label cannot be derived offline). */
-  streamArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]+\/stream\/.+$/, 'a DynamoDB stream ARN'),
-  /** KMS key ARN of the table, if it uses a customer-managed key (the pipe needs kms:Decrypt). */
-  kmsKeyArn: z.string().startsWith('arn:').optional(),
-});
-
-/**
- * Deployment-only settings. Workflow timings and policies are NOT here: the stack reads the shared
- * `export` section (src/fhir-export/workflow-config.ts) and `patientEnrichment`, as the local runtime does.
- */
-export const awsSectionSchema = z.object({
-  /** Use this existing HealthLake datastore instead of creating one. */
-  datastoreId: z
-    .string()
-    .regex(/^[a-f0-9]{32}$/, 'a HealthLake datastore id: 32 lower-case hex characters')
-    .optional(),
-  /** Name of the datastore created when `datastoreId` is absent. */
-  datastoreName: z
-    .string()
-    .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u)
-    .default('tributary'),
-  /** EventBridge Scheduler expression overriding `export.scheduleMinutes` (e.g. `cron(0 2 * * ? *)`). */
-  scheduleExpression: z
-    .string()
-    .regex(/^(rate|cron|at)\(.+\)$/, 'rate(...), cron(...) or at(...)')
-    .optional(),
-  /** Days export staging objects (HealthLake output, manifests) are kept in the export bucket. */
-  exportStagingDays: z.number().int().min(1).max(3650).default(7),
-  /** Tables that already exist, by config table name. Others are created. */
-  existingTables: z.record(z.string(), existingTableSchema).default({}),
-  /** `retain` keeps buckets, tables, keys and the datastore on `cdk destroy`; `destroy` removes them (dev only). */
-  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
-  /** Reserved concurrency of start-export/check-export, protecting HealthLake's one-export-at-a-time API. */
-  exportReservedConcurrency: z.number().int().min(1).max(100).default(1),
-});
-
-const sectionsSchema = z.object({
-  catalog: catalogSectionSchema.default(catalogSectionSchema.parse({})),
-  alarms: alarmsSectionSchema.default({}),
-  aws: awsSectionSchema.default(awsSectionSchema.parse({})),
-});
-
-export type CatalogSection = z.infer<typeof catalogSectionSchema>;
-export type AlarmsSection = z.infer<typeof alarmsSectionSchema>;
-export type AwsSection = z.infer<typeof awsSectionSchema>;
-export type ExistingTable = z.infer<typeof existingTableSchema>;
-
-/** The local config plus the deployment sections. */
-export type DeployConfig = TributaryConfig & z.infer<typeof sectionsSchema>;
-
-/**
- * Validates a raw config object (the same file the local runtime reads) for deployment.
- * Throws {@link ConfigError} naming the first bad field.
+ * Parses the Tributary config for a deployment: the same schema and filter compilation as the local
+ * runtime. Throws `ConfigError` naming the bad field.
  *
  * @example
- * const config = parseDeployConfig({ tables: [{ name: 'visits', partitionKey: 'id' }], aws: { scheduleExpression: 'rate(1 hour)' } });
+ * const config = parseDeployConfig(JSON.parse(readFileSync('tributary.config.json', 'utf8')));
  */
 export function parseDeployConfig(raw: unknown, source = 'config'): DeployConfig {
-  const base = configSchema.safeParse(raw);
-  const sections = sectionsSchema.safeParse(raw ?? {});
-  for (const result of [base, sections]) {
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      const field = issue.path.map(String).join('.') || '(root)';
-      throw new ConfigError(`${source}: ${field}: ${issue.message}`, field);
-    }
-  }
-  return { ...(base.data as TributaryConfig), ...sections.data! };
+  return parseConfig(raw ?? {}, source);
 }
-
-/** The deployment sections alone, for merging into the shared config schema. */
-export const deploySectionsSchema = sectionsSchema;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { exportWorkflowConfigSchema } from '../fhir-export/workflow-config.js';
+import { alarmsSectionSchema, awsSectionSchema, catalogSectionSchema } from './deploy-sections.js';
 
 /** An EventBridge event pattern, checked in depth by the event-pattern compiler at load. */
 export const eventPatternSchema = z.record(z.string(), z.unknown());
@@ -77,6 +78,12 @@ export const configSchema = z
     patientEnrichment: patientEnrichmentSchema.prefault({}),
     /** The incremental FHIR export workflow (timings, polling, policies); the CDK stack reads the same section. */
     export: exportWorkflowConfigSchema.prefault({}),
+    /** Glue/Athena catalog (AWS deployment). */
+    catalog: catalogSectionSchema.prefault({}),
+    /** Where alarms go (AWS deployment). */
+    alarms: alarmsSectionSchema.prefault({}),
+    /** AWS-only settings: existing datastore and tables, schedule, retention (AWS deployment). */
+    aws: awsSectionSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
