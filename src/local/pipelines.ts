@@ -26,6 +26,10 @@ export interface LocalPipeWiring {
   writeThrough?: FhirWriteThrough;
 }
 
+const MiB = 1024 * 1024;
+/** Most uncompressed bytes one local lake target buffers across all its partitions. */
+const LOCAL_BUFFER_CAP = 64 * MiB;
+
 /** Name of the pipe of a table, used for checkpoints and `_errors/<pipe>`. */
 export const pipeNameOf = (table: TableConfig) => `${table.name}-pipe`;
 
@@ -57,7 +61,9 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
             flushSeconds: pipe.flushSeconds,
             writer: new PartitionedNdjsonWriter({
               store: wiring.lake,
-              maxBytes: Math.round(pipe.flushMiB * 1024 * 1024),
+              maxBytes: Math.round(pipe.flushMiB * MiB),
+              // Bounds the pipe's memory whatever the number of partitions (Firehose's ~500 would be 2.5 GB).
+              maxTotalBytes: Math.max(LOCAL_BUFFER_CAP, Math.round(pipe.flushMiB * MiB)),
             }),
           });
     runners.push(
