@@ -1,19 +1,23 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HealthLakeClient } from '@aws-sdk/client-healthlake';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SfnTaskCallbacks, SqsDelayQueue } from './aws-adapters.js';
 import { BulkDataExportSource } from './bulk-data-export-source.js';
 import { DynamoDbLedgerStore } from './dynamodb-ledger-store.js';
 import { SfnExecutionStatus } from './execution-status.js';
-import type { ExportStepDeps } from './export-steps.js';
-import type { ExportTaskEnv } from './export-task-env.js';
+import type { ExportStepDeps, StepOutcome } from './export-steps.js';
+import { exportTaskEnvSchema, parseEnvironment, type ExportTaskEnv } from './export-task-env.js';
 import { HealthLakeExportSource } from './healthlake-export-source.js';
 import { parseS3Prefix } from './locate.js';
 import { RunLedger } from './run-ledger.js';
-import { S3ObjectStore } from './s3-object-store.js';
+import { S3ObjectStore } from '../aws/s3-object-store.js';
 import { createSigV4Fetch } from './sigv4-fetch.js';
 import { SmartBackendAuth } from './smart-backend-auth.js';
 import type { FhirExportSource } from './types.js';
@@ -113,5 +117,66 @@ export function createExportStepDeps(env: ExportTaskEnv, clients: ExportTaskClie
       manifestBucket: env.EXPORT_BUCKET,
       manifestPrefix: env.MANIFEST_PREFIX,
     },
+  };
+}
+
+/** What differs between the start-export and check-export Lambdas; see {@link createExportTaskHandler}. */
+export interface ExportTaskHandlerOptions {
+  /** Lambda name (`start-export` / `check-export`): service name of the logger, metrics and tracer. */
+  name: string;
+  /** The step each SQS message runs. */
+  step: (message: unknown, deps: ExportStepDeps) => Promise<StepOutcome>;
+  /** Metric counted once per processed message. */
+  metricOf: (outcome: StepOutcome) => string;
+  /** Extra log fields of a processed message (ids, statuses, reasons; never PHI). */
+  logFieldsOf: (outcome: StepOutcome) => Record<string, unknown>;
+  /** Log message when the step throws (the message becomes a batch item failure). */
+  failureMessage: string;
+  /** Environment to read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Builds the SQS handler shared by start-export and check-export: validates the environment now (a bad deployment
+ * fails at cold start), creates Tracer-captured clients, wires the step deps on first use, runs the step per record
+ * and reports the records whose step threw as batch item failures.
+ *
+ * @example
+ * export const handler = createExportTaskHandler({ name: 'check-export', step: checkExportStep,
+ *   metricOf: (o) => `ExportCheck_${o.action}`, logFieldsOf: () => ({}), failureMessage: 'check-export could not complete' });
+ */
+export function createExportTaskHandler(
+  options: ExportTaskHandlerOptions,
+): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
+  const env = parseEnvironment(exportTaskEnvSchema, options.env ?? process.env);
+  const logger = new Logger({ serviceName: `tributary-${options.name}` });
+  const metrics = new Metrics({ namespace: 'Tributary', serviceName: options.name });
+  const tracer = new Tracer({ serviceName: `tributary-${options.name}` });
+  const clients = createExportTaskClients(env.HEALTHLAKE_REGION ?? env.AWS_REGION);
+  for (const client of Object.values(clients)) if (client) tracer.captureAWSv3Client(client);
+  let deps: ExportStepDeps | undefined;
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    deps ??= { ...createExportStepDeps(env, clients), log: (message, fields) => logger.info(message, fields) };
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    try {
+      for (const record of event.Records) {
+        try {
+          const outcome = await options.step(JSON.parse(record.body) as unknown, deps);
+          metrics.addMetric(options.metricOf(outcome), MetricUnit.Count, 1);
+          logger.info(`${options.name} processed`, {
+            messageId: record.messageId,
+            action: outcome.action,
+            ...options.logFieldsOf(outcome),
+          });
+        } catch (error) {
+          logger.error(options.failureMessage, { messageId: record.messageId, error: (error as Error).name });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+    return { batchItemFailures };
   };
 }

@@ -4,7 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ObjectStore } from '../ports/object-store.js';
 import {
   kickoffUrl,
-  readKickoffResponse,
+  kickOffExport,
   readStatusResponse,
   isTransientStatus,
   type FetchLike,
@@ -58,25 +58,13 @@ export class BulkDataExportSource implements FhirExportSource {
     if (known) return known;
     const types = request.types ?? this.options.types;
     const url = kickoffUrl(this.options.fhirBaseUrl, { since: request.since, ...(types ? { types } : {}) });
-    let response: Response;
-    try {
-      response = await this.fetchFn(url, {
-        method: 'GET',
-        headers: { accept: 'application/fhir+json', prefer: 'respond-async' },
-      });
-    } catch (error) {
-      throw new TransientExportError(`$export kick-off failed: ${(error as Error).message}`, { cause: error });
-    }
-    let started: { statusUrl: string; jobId: string };
-    try {
-      started = await readKickoffResponse(response);
-    } catch (error) {
-      if (error instanceof TransientExportError) throw error;
-      throw new ExportStartError((error as Error).message, { cause: error });
-    }
-    const job: ExportJobRef = { jobId: started.jobId, statusUrl: started.statusUrl, runId: request.runId };
-    await this.options.registry.recordJob(request.runId, job);
-    return job;
+    return kickOffExport({
+      fetch: this.fetchFn,
+      url,
+      init: { method: 'GET', headers: { accept: 'application/fhir+json', prefer: 'respond-async' } },
+      registry: this.options.registry,
+      runId: request.runId,
+    });
   }
 
   public async describeExport(job: ExportJobRef): Promise<ExportJobDescription> {

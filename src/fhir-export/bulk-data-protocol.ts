@@ -1,5 +1,6 @@
-import { ExportProtocolError, TransientExportError, redactUrl } from './errors.js';
-import type { ExportJobDescription, ExportJobStatus, ExportManifest, ManifestFile } from './types.js';
+import { ExportProtocolError, ExportStartError, TransientExportError, redactUrl } from './errors.js';
+import type { ExportJobRegistry } from './job-registry.js';
+import type { ExportJobDescription, ExportJobRef, ExportJobStatus, ExportManifest, ManifestFile } from './types.js';
 
 const JOB_STATUSES: readonly ExportJobStatus[] = [
   'SUBMITTED',
@@ -49,6 +50,42 @@ export async function readKickoffResponse(response: Response): Promise<{ statusU
   const location = response.headers.get('content-location');
   if (!location) throw new ExportProtocolError('$export kick-off answered 202 without Content-Location');
   return { statusUrl: location, jobId: jobIdFromStatusUrl(location) };
+}
+
+/** What {@link kickOffExport} sends and where it records the job. */
+export interface KickoffRequest {
+  fetch: FetchLike;
+  /** The `$export` URL ({@link kickoffUrl}). */
+  url: string;
+  init: RequestInit;
+  registry: ExportJobRegistry;
+  runId: string;
+}
+
+/**
+ * Sends a `$export` kick-off and records the started job under `runId`. A network error or a 429/5xx answer throws
+ * {@link TransientExportError} (retry); any other refusal throws {@link ExportStartError} (the run fails).
+ *
+ * @example
+ * const job = await kickOffExport({ fetch, url: kickoffUrl(base, { since: null }), init: { method: 'GET' }, registry, runId: 'run-1' });
+ */
+export async function kickOffExport(request: KickoffRequest): Promise<ExportJobRef> {
+  let response: Response;
+  try {
+    response = await request.fetch(request.url, request.init);
+  } catch (error) {
+    throw new TransientExportError(`$export kick-off failed: ${(error as Error).message}`, { cause: error });
+  }
+  let started: { statusUrl: string; jobId: string };
+  try {
+    started = await readKickoffResponse(response);
+  } catch (error) {
+    if (error instanceof TransientExportError) throw error;
+    throw new ExportStartError((error as Error).message, { cause: error });
+  }
+  const job: ExportJobRef = { jobId: started.jobId, statusUrl: started.statusUrl, runId: request.runId };
+  await request.registry.recordJob(request.runId, job);
+  return job;
 }
 
 /**

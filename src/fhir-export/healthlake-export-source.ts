@@ -1,6 +1,6 @@
 import { ListFHIRExportJobsCommand, type HealthLakeClient } from '@aws-sdk/client-healthlake';
-import { kickoffUrl, readKickoffResponse, readStatusResponse, type FetchLike } from './bulk-data-protocol.js';
-import { ExportStartError, ExportWorkflowError, TransientExportError } from './errors.js';
+import { kickoffUrl, kickOffExport, readStatusResponse, type FetchLike } from './bulk-data-protocol.js';
+import { ExportWorkflowError, TransientExportError } from './errors.js';
 import type { ExportJobRegistry } from './job-registry.js';
 import { locateExportUrl } from './locate.js';
 import type {
@@ -62,31 +62,21 @@ export class HealthLakeExportSource implements FhirExportSource {
       },
       ...(this.options.dataAccessRoleArn ? { DataAccessRoleArn: this.options.dataAccessRoleArn } : {}),
     };
-    let response: Response;
-    try {
-      response = await this.options.fetch(url, {
+    return kickOffExport({
+      fetch: this.options.fetch,
+      url,
+      init: {
         method: 'POST',
         headers: { accept: 'application/fhir+json', 'content-type': 'application/json', prefer: 'respond-async' },
         body: JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new TransientExportError(`$export kick-off failed: ${(error as Error).message}`, { cause: error });
-    }
-    let started: { statusUrl: string; jobId: string };
-    try {
-      started = await readKickoffResponse(response);
-    } catch (error) {
-      if (error instanceof TransientExportError) throw error;
-      throw new ExportStartError((error as Error).message, { cause: error });
-    }
-    const job: ExportJobRef = { jobId: started.jobId, statusUrl: started.statusUrl, runId: request.runId };
-    await this.options.registry.recordJob(request.runId, job);
-    return job;
+      },
+      registry: this.options.registry,
+      runId: request.runId,
+    });
   }
 
   public async describeExport(job: ExportJobRef): Promise<ExportJobDescription> {
-    const statusUrl =
-      job.statusUrl ?? `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(job.jobId)}`;
+    const statusUrl = job.statusUrl ?? this.statusUrlOf(job.jobId);
     let response: Response;
     try {
       response = await this.options.fetch(statusUrl, { method: 'GET', headers: { accept: 'application/fhir+json' } });
@@ -101,10 +91,14 @@ export class HealthLakeExportSource implements FhirExportSource {
   }
 
   public async cancelExport(job: ExportJobRef): Promise<void> {
-    const statusUrl =
-      job.statusUrl ?? `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(job.jobId)}`;
+    const statusUrl = job.statusUrl ?? this.statusUrlOf(job.jobId);
     const response = await this.options.fetch(statusUrl, { method: 'DELETE' });
     await response.body?.cancel().catch(() => undefined);
+  }
+
+  /** HealthLake's status URL of a job: `…/r4/export/<jobId>`. */
+  private statusUrlOf(jobId: string): string {
+    return `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(jobId)}`;
   }
 
   private async findByJobName(runId: string): Promise<ExportJobRef | undefined> {
@@ -117,7 +111,7 @@ export class HealthLakeExportSource implements FhirExportSource {
       if (!match?.JobId) return undefined;
       return {
         jobId: match.JobId,
-        statusUrl: `${this.options.fhirBaseUrl.replace(/\/+$/, '')}/export/${encodeURIComponent(match.JobId)}`,
+        statusUrl: this.statusUrlOf(match.JobId),
         runId,
       };
     } catch (error) {

@@ -2,30 +2,25 @@ import { z } from 'zod';
 import { InvalidWorkflowInputError } from './errors.js';
 import type { ProcessFileInput } from './types.js';
 
+/** Fields of the exported file the item names. */
+const fileItem = {
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  type: z.string().min(1),
+  kind: z.enum(['output', 'deleted']),
+  count: z.number().optional(),
+};
+/** Fields of the run the file belongs to. */
+const runFields = {
+  runId: z.string().min(1),
+  jobId: z.string().min(1),
+  transactionTime: z.string().min(1),
+};
+
 /** Input of process-file as the Distributed Map's ItemSelector builds it: `{item, runId, jobId, transactionTime}`, or flat. */
 export const processFileInputSchema = z.union([
-  z.object({
-    item: z.object({
-      bucket: z.string().min(1),
-      key: z.string().min(1),
-      type: z.string().min(1),
-      kind: z.enum(['output', 'deleted']),
-      count: z.number().optional(),
-    }),
-    runId: z.string().min(1),
-    jobId: z.string().min(1),
-    transactionTime: z.string().min(1),
-  }),
-  z.object({
-    bucket: z.string().min(1),
-    key: z.string().min(1),
-    type: z.string().min(1),
-    kind: z.enum(['output', 'deleted']),
-    count: z.number().optional(),
-    runId: z.string().min(1),
-    jobId: z.string().min(1),
-    transactionTime: z.string().min(1),
-  }),
+  z.object({ item: z.object(fileItem), ...runFields }),
+  z.object({ ...fileItem, ...runFields }),
 ]);
 
 /**

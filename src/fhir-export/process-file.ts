@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { datePartitions, hivePath, lakeLayout, sanitiseSegment } from '../lake/layout.js';
+import { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
 import type { BusEvent, EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import { ChunkedGzipWriter } from './chunked-gzip-writer.js';
 import { ExportWorkflowError } from './errors.js';
 import { parseDeleteUrl, tombstone } from './tombstone.js';
 import type { ProcessFileInput, ProcessFileResult } from './types.js';
@@ -60,12 +60,8 @@ export class EventPublishError extends ExportWorkflowError {
  */
 export async function processExportFile(input: ProcessFileInput, deps: ProcessFileDeps): Promise<ProcessFileResult> {
   const stem = fileStem(input);
-  const lake = new ChunkedGzipWriter({
-    store: deps.lake,
-    stem,
-    ...(deps.maxBufferedBytes ? { maxBufferedBytes: deps.maxBufferedBytes } : {}),
-  });
-  const errors = new ChunkedGzipWriter({ store: deps.lake, stem, maxBufferedBytes: 4 * 1024 * 1024 });
+  const lake = fileWriter(deps.lake, stem, deps.maxBufferedBytes ?? 16 * 1024 * 1024);
+  const errors = fileWriter(deps.lake, stem, 4 * 1024 * 1024);
   const errorPrefix = `${lakeLayout.errors(FHIR_EXPORT_ERROR_PIPELINE)}${hivePath(datePartitions(new Date(input.transactionTime)))}`;
   const events = new EventBatcher(deps.bus, deps.eventBatchSize ?? 100);
   const result: ProcessFileResult = {
@@ -93,6 +89,7 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
         runId: input.runId,
         jobId: input.jobId,
       }),
+      String(line),
     );
   };
 
@@ -129,8 +126,7 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
           await reject(lineNumber, 'meta.lastUpdated is not a valid instant');
           continue;
         }
-        const pending = lake.add(prefixes.of(resource.resourceType, at), text);
-        if (pending) await pending;
+        await lake.add(prefixes.of(resource.resourceType, at), text, resource.id);
         result.resources += 1;
         if (deps.bus)
           await events.add({
@@ -170,6 +166,7 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
           await lake.add(
             prefixes.of(target.resourceType, at),
             JSON.stringify(tombstone(target.resourceType, target.id, iso)),
+            target.id,
           );
           result.deleted += 1;
           deletedByType[target.resourceType] = (deletedByType[target.resourceType] ?? 0) + 1;
@@ -188,10 +185,10 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
     lines.close();
     stream.destroy();
   }
-  const keys = await lake.close();
-  const errorKeys = await errors.close();
+  await lake.close();
+  await errors.close();
   await events.close();
-  result.files = keys.length + errorKeys.length;
+  result.files = lake.stats.files + errors.stats.files;
   if (input.kind === 'deleted') result.deletedByType = deletedByType;
   return result;
 }
@@ -206,6 +203,21 @@ function checkResource(value: unknown, expectedType: string): string | undefined
   if (resource.resourceType !== expectedType)
     return `resourceType ${resource.resourceType} does not match file type ${sanitiseSegment(expectedType)}`;
   return undefined;
+}
+
+/**
+ * A lake writer for one export file: at most `budget` uncompressed bytes buffered (the largest partition is written
+ * first when over), files named `<stem>-<seq>.ndjson.gz` per partition, so a retry of the same file overwrites.
+ */
+function fileWriter(store: ObjectStore, stem: string, budget: number): PartitionedNdjsonWriter {
+  return new PartitionedNdjsonWriter({
+    store,
+    maxBytes: budget,
+    maxTotalBytes: budget,
+    // The byte budget bounds memory; a file spanning years of days must not be cut into tiny files.
+    maxOpenPartitions: Number.MAX_SAFE_INTEGER,
+    fileName: ({ sequence }) => `${stem}-${String(sequence).padStart(4, '0')}.ndjson.gz`,
+  });
 }
 
 /** Deterministic file stem: job id, file name and a hash of the full key. */

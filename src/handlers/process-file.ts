@@ -8,7 +8,7 @@ import { EventBridgeBus } from '../event-bus/eventbridge-bus.js';
 import { parseEnvironment, processFileEnvSchema } from '../fhir-export/export-task-env.js';
 import { parseProcessFileInput } from '../fhir-export/process-file-input.js';
 import { processExportFile } from '../fhir-export/process-file.js';
-import { S3ObjectStore } from '../fhir-export/s3-object-store.js';
+import { S3ObjectStore } from '../aws/s3-object-store.js';
 import type { ProcessFileResult } from '../fhir-export/types.js';
 import type { ObjectStore } from '../ports/object-store.js';
 

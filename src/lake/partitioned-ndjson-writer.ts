@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { gzipDeterministic } from './deterministic-gzip.js';
 import { ndjsonFileName } from './file-name.js';
-import type { PartitionedNdjsonWriterOptions, WriterStats, WrittenFile } from './types.js';
+import type { FileNameParts, PartitionedNdjsonWriterOptions, WriterStats, WrittenFile } from './types.js';
 
 /** Lines buffered for one partition prefix. */
 interface PartitionBuffer {
@@ -10,8 +10,10 @@ interface PartitionBuffer {
   bytes: number;
   readonly firstId: string;
   lastId: string;
-  /** Running hash of every id, so the file name covers the whole content without keeping ids. */
-  readonly ids: Hash;
+  /** Running hash of every id, so the default file name covers the whole content without keeping ids. */
+  readonly ids: Hash | undefined;
+  /** Number of this file among the files of its prefix (see `fileName`). */
+  sequence: number;
 }
 
 const NEWLINE_BYTES = 1;
@@ -33,8 +35,10 @@ const NEWLINE_BYTES = 1;
  * await writer.flush();
  */
 export class PartitionedNdjsonWriter {
-  readonly #options: Required<Omit<PartitionedNdjsonWriterOptions, 'intervalMs' | 'onFlushError'>> &
-    Pick<PartitionedNdjsonWriterOptions, 'onFlushError'>;
+  readonly #options: Required<Omit<PartitionedNdjsonWriterOptions, 'intervalMs' | 'onFlushError' | 'fileName'>> &
+    Pick<PartitionedNdjsonWriterOptions, 'onFlushError' | 'fileName'>;
+  /** Files started per prefix; kept only when `fileName` may number by sequence. */
+  readonly #sequences = new Map<string, number>();
   readonly #buffers = new Map<string, PartitionBuffer>();
   readonly #inFlight = new Set<Promise<WrittenFile>>();
   readonly #stats: WriterStats = { files: 0, records: 0, bytes: 0, rawBytes: 0, bufferedRecords: 0 };
@@ -59,6 +63,7 @@ export class PartitionedNdjsonWriter {
       maxTotalBytes: options.maxTotalBytes ?? 256 * 1024 * 1024,
       compressionLevel: options.compressionLevel ?? 6,
       onFlushError: options.onFlushError,
+      fileName: options.fileName,
     };
     if (options.intervalMs !== undefined) {
       if (!(options.intervalMs > 0)) throw new RangeError('intervalMs must be positive');
@@ -109,13 +114,21 @@ export class PartitionedNdjsonWriter {
     }
     if (buffer === undefined) {
       if (this.#buffers.size >= this.#options.maxOpenPartitions) written.push(this.#write(this.#largest()));
-      buffer = { prefix, lines: [], bytes: 0, firstId: id, lastId: id, ids: createHash('sha256') };
+      buffer = {
+        prefix,
+        lines: [],
+        bytes: 0,
+        firstId: id,
+        lastId: id,
+        ids: this.#options.fileName ? undefined : createHash('sha256'),
+        sequence: 0,
+      };
       this.#buffers.set(prefix, buffer);
     }
     buffer.lines.push(line);
     buffer.bytes += lineBytes;
     buffer.lastId = id;
-    buffer.ids.update(id).update('\n');
+    buffer.ids?.update(id).update('\n');
     this.#stats.bufferedRecords++;
     this.#bufferedBytes += lineBytes;
     // A single line at or over the limit is written on its own rather than held.
@@ -169,6 +182,11 @@ export class PartitionedNdjsonWriter {
   /** Detaches the buffer at once (so new lines start a fresh one) and writes it. */
   #write(buffer: PartitionBuffer): Promise<WrittenFile> {
     this.#buffers.delete(buffer.prefix);
+    if (this.#options.fileName !== undefined) {
+      // Numbered here, synchronously, so the order of writes (not of their completion) decides the names.
+      buffer.sequence = this.#sequences.get(buffer.prefix) ?? 0;
+      this.#sequences.set(buffer.prefix, buffer.sequence + 1);
+    }
     this.#stats.bufferedRecords -= buffer.lines.length;
     this.#bufferedBytes -= buffer.bytes;
     const promise = this.#put(buffer).finally(() => this.#inFlight.delete(promise));
@@ -179,7 +197,16 @@ export class PartitionedNdjsonWriter {
   async #put(buffer: PartitionBuffer): Promise<WrittenFile> {
     const body = `${buffer.lines.join('\n')}\n`;
     const gz = await gzipDeterministic(body, this.#options.compressionLevel);
-    const key = buffer.prefix + ndjsonFileName(buffer.firstId, buffer.lastId, buffer.ids.digest('hex'));
+    const parts: FileNameParts = {
+      prefix: buffer.prefix,
+      sequence: buffer.sequence,
+      firstId: buffer.firstId,
+      lastId: buffer.lastId,
+    };
+    const name = buffer.ids
+      ? ndjsonFileName(buffer.firstId, buffer.lastId, buffer.ids.digest('hex'))
+      : this.#options.fileName!(parts);
+    const key = buffer.prefix + name;
     await this.#options.store.put(key, gz, { contentType: 'application/gzip' });
     this.#stats.files++;
     this.#stats.records += buffer.lines.length;

@@ -17,6 +17,22 @@ export interface PartitionedNdjsonWriterOptions {
   compressionLevel?: number;
   /** Called when a timer-driven flush fails; otherwise the error is rethrown by the next call. */
   onFlushError?: (error: unknown) => void;
+  /**
+   * Names each file (the part after the prefix). Default {@link ndjsonFileName} of the first/last id and a hash of
+   * every id (that hash is only computed for the default).
+   * A caller whose input already has a stable name (an export file) can name by `sequence` instead: the writer
+   * numbers the files of each prefix 0, 1, 2… in write order, which depends only on the lines added.
+   */
+  fileName?: (file: FileNameParts) => string;
+}
+
+/** What {@link PartitionedNdjsonWriterOptions.fileName} can name a file from. */
+export interface FileNameParts {
+  prefix: string;
+  /** Files this writer already started under the same prefix. */
+  sequence: number;
+  firstId: string;
+  lastId: string;
 }
 
 /** One file the writer put. */

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+const MAX_BODY_BYTES = 64 * 1024;
+
 /** Operations a running `tributary up` offers to other commands on the same machine. */
 export interface ControlHandlers {
   /** One sync cycle (drain pipes, export), returning a JSON-safe summary. */
@@ -19,12 +21,22 @@ export async function startControlServer(handlers: ControlHandlers): Promise<{ u
   let busy = Promise.resolve();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let bytes = 0;
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      // The only body is `{"export":…}`: refuse to buffer anything large.
+      if (bytes > MAX_BODY_BYTES) {
+        reply(413, { error: 'body too large' });
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
     req.on('end', () => {
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
       if (req.method === 'GET' && req.url === '/health') return reply(200, { ok: true });
       if (req.method !== 'POST' || req.url !== '/sync') return reply(404, { error: 'not found' });
       let options = { export: true };

@@ -89,7 +89,9 @@ export async function listExportRuns(dir: string, config: TributaryConfig, limit
 
 async function isServing(endpoint: string): Promise<boolean> {
   try {
-    await fetch(endpoint, { method: 'POST', signal: AbortSignal.timeout(1500) });
+    const response = await fetch(endpoint, { method: 'POST', signal: AbortSignal.timeout(1500) });
+    // Only reachability matters; release the connection instead of leaving the body unread.
+    await response.body?.cancel().catch(() => undefined);
     return true;
   } catch {
     return false;

@@ -86,7 +86,13 @@ export class LocalStack {
     const bus = new LocalEventBus({ store: lake });
     const checkpoints = new CheckpointStore(paths.pipes);
 
-    const running = options.attach === false ? undefined : await liveEndpoints(options.dir, options.config.region);
+    let running: { endpoints: Endpoints } | undefined;
+    try {
+      running = options.attach === false ? undefined : await liveEndpoints(options.dir, options.config.region);
+    } catch (error) {
+      checkpoints.close();
+      throw error;
+    }
     if (running) {
       const clients = localDynamoDbClients(running.endpoints.dynamodb, options.config.region);
       return new LocalStack(
@@ -104,14 +110,17 @@ export class LocalStack {
       );
     }
 
-    const dynamodb = await startEmbeddedDynamoDb({
-      dataDir: paths.dynamodb,
-      streamsDbFile: paths.streams,
-      region: options.config.region,
-      ...(options.ports?.dynamodb !== undefined ? { port: options.ports.dynamodb } : {}),
-    });
+    let dynamodb: EmbeddedDynamoDb | undefined;
     let fhirServer: FhirServer | undefined;
+    let clients: LocalDynamoDbClients | undefined;
+    let stack: LocalStack | undefined;
     try {
+      dynamodb = await startEmbeddedDynamoDb({
+        dataDir: paths.dynamodb,
+        streamsDbFile: paths.streams,
+        region: options.config.region,
+        ...(options.ports?.dynamodb !== undefined ? { port: options.ports.dynamodb } : {}),
+      });
       if (options.fhir !== false) {
         fhirServer = await startFhirServer({
           dbFile: paths.fhir,
@@ -121,42 +130,48 @@ export class LocalStack {
           ...(options.ports?.fhir !== undefined ? { port: options.ports.fhir } : {}),
         });
       }
+      const endpoints: Endpoints = {
+        dynamodb: dynamodb.endpoint,
+        ...(fhirServer ? { fhir: fhirServer.fhirBaseUrl, healthlake: fhirServer.healthlakeEndpoint } : {}),
+      };
+      clients = localDynamoDbClients(dynamodb.endpoint, options.config.region);
+      await ensureTables(clients.dynamodb, options.config.tables);
+      stack = new LocalStack(
+        paths,
+        options.config,
+        endpoints,
+        'embedded',
+        clients,
+        lake,
+        bus,
+        checkpoints,
+        dynamodb,
+        fhirServer,
+        options.owner,
+      );
+      if (fhirServer) {
+        // Recovers executions a killed process left behind, and releases their lock.
+        stack.exportRuntime = await createLocalExportRuntime({
+          stateDir: options.dir,
+          config: { region: options.config.region, export: options.config.export },
+          dynamodbEndpoint: dynamodb.endpoint,
+          fhirBaseUrl: fhirServer.fhirBaseUrl,
+          healthlakeEndpoint: fhirServer.healthlakeEndpoint,
+          lakeStore: lake,
+          bus,
+        });
+      }
+      return stack;
     } catch (error) {
-      await dynamodb.close();
+      // Nothing was flushed or committed yet: stop what started, so a failed open leaves no server or handle behind.
+      await stack?.exportRuntime?.close().catch(() => undefined);
+      checkpoints.close();
+      clients?.dynamodb.destroy();
+      clients?.streams.destroy();
+      await fhirServer?.close().catch(() => undefined);
+      await dynamodb?.close().catch(() => undefined);
       throw error;
     }
-    const endpoints: Endpoints = {
-      dynamodb: dynamodb.endpoint,
-      ...(fhirServer ? { fhir: fhirServer.fhirBaseUrl, healthlake: fhirServer.healthlakeEndpoint } : {}),
-    };
-    const clients = localDynamoDbClients(dynamodb.endpoint, options.config.region);
-    await ensureTables(clients.dynamodb, options.config.tables);
-    const stack = new LocalStack(
-      paths,
-      options.config,
-      endpoints,
-      'embedded',
-      clients,
-      lake,
-      bus,
-      checkpoints,
-      dynamodb,
-      fhirServer,
-      options.owner,
-    );
-    if (fhirServer) {
-      // Recovers executions a killed process left behind, and releases their lock.
-      stack.exportRuntime = await createLocalExportRuntime({
-        stateDir: options.dir,
-        config: { region: options.config.region, export: options.config.export },
-        dynamodbEndpoint: dynamodb.endpoint,
-        fhirBaseUrl: fhirServer.fhirBaseUrl,
-        healthlakeEndpoint: fhirServer.healthlakeEndpoint,
-        lakeStore: lake,
-        bus,
-      });
-    }
-    return stack;
   }
 
   /** Wakes a listener whenever a table's stream gets records (embedded mode only). */
@@ -174,11 +189,16 @@ export class LocalStack {
     return this.pipes;
   }
 
-  /** Flushes every pipe and the bus, then stops the services this process started. */
+  /**
+   * Flushes every pipe and the bus, then stops the services this process started. Every pipe is closed (and its
+   * lease released) even when another one fails; the first failure is rethrown.
+   */
   public async close(): Promise<void> {
     try {
-      for (const pipe of this.pipes) await pipe.close();
-      await this.bus.flush();
+      const failures: unknown[] = [];
+      for (const pipe of this.pipes) await pipe.close().catch((error: unknown) => failures.push(error));
+      await this.bus.flush().catch((error: unknown) => failures.push(error));
+      if (failures.length > 0) throw failures[0];
     } finally {
       await this.exportRuntime?.close();
       this.checkpoints.close();

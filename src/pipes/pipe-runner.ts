@@ -76,7 +76,7 @@ export class PipeRunner {
 
   /** Flushes the target and commits every delivered position. */
   public async flush(): Promise<void> {
-    await this.pipe.target.flush();
+    await this.rewindOnFailure(() => this.pipe.target.flush());
     this.stats.flushes += 1;
     for (const [shard, seq] of this.pending) this.checkpoints.commit(this.pipe.name, shard, seq);
     this.pending.clear();
@@ -84,15 +84,40 @@ export class PipeRunner {
 
   /** Flushes and gives the lease back (shutdown). */
   public async close(): Promise<void> {
-    await this.flush();
-    this.checkpoints.releaseLease(this.pipe.name, this.options.owner);
+    try {
+      await this.flush();
+    } finally {
+      // A failed flush has forgotten its uncommitted positions, so another consumer may take over at once.
+      this.checkpoints.releaseLease(this.pipe.name, this.options.owner);
+    }
+  }
+
+  /**
+   * A failed deliver or flush may have dropped buffered lines of batches delivered earlier (the lake writer does not
+   * keep the lines of a failed write). Their positions must then never be committed: forget them, so the next read
+   * replays from the last committed checkpoint (at least once, never skipping).
+   */
+  private async rewindOnFailure<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.pending.clear();
+      throw error;
+    }
   }
 
   private async readAvailable(): Promise<void> {
+    await this.rewindOnFailure(() => this.readAndDeliver());
+  }
+
+  private async readAndDeliver(): Promise<void> {
     const reader = this.checkpoints.reader(this.pipe.name);
     // Positions already delivered but not yet committed must not be read twice in one process.
     const positions = { get: (shard: string) => this.pending.get(shard) ?? reader.get(shard) };
     for await (const batch of this.pipe.source.read(positions, this.pipe.batchSize)) {
+      // Renew the lease per batch: a long backlog must not outlive it and let a second consumer read the same records.
+      if (!this.checkpoints.tryLease(this.pipe.name, this.options.owner, this.leaseMs))
+        throw new PipeBusyError(this.pipe.name);
       this.stats.read += batch.records.length;
       const passed = this.pipe.filter ? batch.records.filter((r) => this.pipe.filter!.test(r)) : batch.records;
       this.stats.filteredOut += batch.records.length - passed.length;

@@ -22,7 +22,8 @@ export function formatResult(result: QueryResult, format: OutputFormat, maxWidth
   }
   const clip = (text: string) => (text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text);
   const body = result.rows.map((row) => result.columns.map((c) => clip(cell(row[c]))));
-  const widths = result.columns.map((c, i) => Math.max(c.length, ...body.map((r) => r[i]!.length)));
+  // A fold, not Math.max(...rows): spreading a large result overflows the call stack.
+  const widths = result.columns.map((c, i) => body.reduce((width, r) => Math.max(width, r[i]!.length), c.length));
   const line = (cells: string[]) => cells.map((text, i) => text.padEnd(widths[i]!)).join(' │ ');
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
   const count = `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`;

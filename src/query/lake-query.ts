@@ -33,15 +33,22 @@ export class LakeQuery {
   public static async open(lake: string): Promise<LakeQuery> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
-    const views = await discoverLakeViews(lake);
-    for (const view of views) {
-      try {
-        await connection.run(view.sql);
-      } catch (error) {
-        throw new QueryError(`cannot create view ${view.name}: ${(error as Error).message}`);
+    try {
+      const views = await discoverLakeViews(lake);
+      for (const view of views) {
+        try {
+          await connection.run(view.sql);
+        } catch (error) {
+          throw new QueryError(`cannot create view ${view.name}: ${(error as Error).message}`);
+        }
       }
+      return new LakeQuery(instance, connection, views);
+    } catch (error) {
+      // The caller gets no handle to close: release DuckDB here.
+      connection.closeSync();
+      instance.closeSync();
+      throw error;
     }
-    return new LakeQuery(instance, connection, views);
   }
 
   public async run(sql: string): Promise<QueryResult> {

@@ -24,6 +24,15 @@ function readNdjson(dir: string): string {
   return `read_json(${quote(glob)}, format = 'newline_delimited', hive_partitioning = true, union_by_name = true, sample_size = -1)`;
 }
 
+/** A partition/table folder name as written (percent-encoded by the lake); a malformed escape is shown as is. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 async function subdirectories(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -56,11 +65,11 @@ export async function discoverLakeViews(lake: string): Promise<LakeView[]> {
   for (const table of await subdirectories(join(lake, 'changes'))) {
     const dir = join(lake, 'changes', table);
     if (!(await hasData(dir))) continue;
-    const name = `changes_${viewIdentifier(decodeURIComponent(table))}`;
+    const name = `changes_${viewIdentifier(decodeSegment(table))}`;
     // Delivery is at least once: a replayed record lands again under the same eventId; show it once.
     views.push({
       name,
-      description: `change records of table ${decodeURIComponent(table)}`,
+      description: `change records of table ${decodeSegment(table)}`,
       sql: `CREATE VIEW ${name} AS SELECT * FROM ${readNdjson(dir)} QUALIFY row_number() OVER (PARTITION BY eventId ORDER BY seq) = 1`,
     });
   }

@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, NumberValue, PutCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { NumberValue, PutCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startUp, tempDir } from './cli-harness.js';
+import { localDocumentClient, queryJson, runCli, startUp, tempDir } from './cli-harness.js';
 
 const config = {
   tables: [
@@ -39,13 +38,7 @@ describe('change stream end to end through the CLI', () => {
     const big = '12345678901234567890123456789012345678';
     const up = await startUp(state, ['--config', configFile]);
     try {
-      const client = DynamoDBDocumentClient.from(
-        new DynamoDBClient({
-          endpoint: up.endpoints.dynamodb,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-        }),
-      );
+      const client = localDocumentClient(up.endpoints.dynamodb);
       await client.send(
         new PutCommand({
           TableName: 'visits',
@@ -92,16 +85,11 @@ describe('change stream end to end through the CLI', () => {
       const sync = await runCli(['sync', '--dir', state, '--config', configFile, '--no-export']);
       expect(sync.code, sync.stderr).toBe(0);
 
-      const result = await runCli([
-        'query',
-        '--dir',
+      const result = await queryJson(
         state,
-        '--config',
         configFile,
-        '--format',
-        'json',
         'select keys.id as id, op, siteId, year, month, day from changes_visits order by seq',
-      ]);
+      );
       expect(result.code, result.stderr).toBe(0);
       const rows = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
       expect(rows.map((r) => [r.id ?? null, r.op])).toHaveLength(4);
@@ -111,16 +99,7 @@ describe('change stream end to end through the CLI', () => {
       const partitions = await readdir(join(state, 'lake', 'changes', 'visits'));
       expect(partitions.sort()).toEqual(['siteId=%2E%2E%2Fx', 'siteId=2']);
       // The record without siteId went to _errors with its reason.
-      const errors = await runCli([
-        'query',
-        '--dir',
-        state,
-        '--config',
-        configFile,
-        '--format',
-        'json',
-        'select reason, eventId from errors',
-      ]);
+      const errors = await queryJson(state, configFile, 'select reason, eventId from errors');
       expect(JSON.parse(errors.stdout)[0].reason).toMatch(/siteId/);
       // 38-digit numbers keep every digit in the landed NDJSON.
       const files = (await readdir(join(state, 'lake', 'changes', 'visits', 'siteId=2'), { recursive: true })).filter(
@@ -145,13 +124,7 @@ describe('change stream end to end through the CLI', () => {
     const table = { ...config.tables[0]!, pipe: { ...config.tables[0]!.pipe, flushSeconds: 900 } };
     await writeFile(slowConfig, JSON.stringify({ tables: [table] }));
     const up = await startUp(state, ['--config', slowConfig]);
-    const client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: up.endpoints.dynamodb,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      }),
-    );
+    const client = localDocumentClient(up.endpoints.dynamodb);
     for (const id of ['x1', 'x2', 'x3']) {
       await client.send(
         new PutCommand({ TableName: 'visits', Item: { id, siteId: '1', createdAtTime: Date.UTC(2024, 0, 1) } }),
@@ -159,16 +132,7 @@ describe('change stream end to end through the CLI', () => {
     }
     client.destroy();
     expect(await up.stop()).toBe(0);
-    const result = await runCli([
-      'query',
-      '--dir',
-      state,
-      '--config',
-      slowConfig,
-      '--format',
-      'json',
-      'select count(*)::INT as n from changes_visits',
-    ]);
+    const result = await queryJson(state, slowConfig, 'select count(*)::INT as n from changes_visits');
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([{ n: 3 }]);
   });

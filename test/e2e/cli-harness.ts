@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,4 +74,17 @@ export async function startUp(
 export async function tempDir(prefix: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `tributary-${prefix}-`));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A DocumentClient on the embedded DynamoDB endpoint (any credentials work). Call `destroy()` when done. */
+export function localDocumentClient(endpoint: string | undefined): DynamoDBDocumentClient {
+  if (!endpoint) throw new Error('endpoints.json has no dynamodb endpoint');
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+  );
+}
+
+/** Runs `tributary query --dir <state> --config <config> --format json <sql>`. */
+export function queryJson(state: string, config: string, sql: string): Promise<CliResult> {
+  return runCli(['query', '--dir', state, '--config', config, '--format', 'json', sql]);
 }

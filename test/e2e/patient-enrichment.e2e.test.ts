@@ -1,11 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStack } from '../../src/local/local-stack.js';
 import { parseConfig } from '../../src/config/load.js';
-import { runCli, tempDir } from './cli-harness.js';
+import { localDocumentClient, queryJson, runCli, tempDir } from './cli-harness.js';
 
 const configJson = {
   tables: [
@@ -35,13 +34,7 @@ describe('patient enrichment end to end: PutItem → sync → events view', () =
     const state = join(dir.path, 'state');
     // Write through the real SDK against the embedded endpoint, then stop: `sync` restarts from the persisted state.
     const stack = await LocalStack.open({ dir: state, config: parseConfig(configJson), owner: 'test', attach: false });
-    const client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: stack.endpoints.dynamodb,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      }),
-    );
+    const client = localDocumentClient(stack.endpoints.dynamodb);
     const address = { address1: '1 Main St', city: 'Springfield', state: 'IL', postalCode: '62701' };
     await client.send(
       new PutCommand({
@@ -70,16 +63,11 @@ describe('patient enrichment end to end: PutItem → sync → events view', () =
     // No PHI on the console.
     expect(sync.stderr + sync.stdout).not.toMatch(/Zoë|Łukasz|1991/);
 
-    const query = await runCli([
-      'query',
-      '--dir',
+    const query = await queryJson(
       state,
-      '--config',
       join(dir.path, 'config.json'),
-      '--format',
-      'json',
       "select detail_type, source, detail.command as command, detail.resource.id as id, detail.resource.birthDate as birthDate, detail.resource.identifier[1].system as system from events where detail_type = 'PatientChange' order by time, command desc",
-    ]);
+    );
     expect(query.code, query.stderr).toBe(0);
     const rows = JSON.parse(query.stdout) as Array<Record<string, unknown>>;
     expect(rows).toEqual(
@@ -106,16 +94,11 @@ describe('patient enrichment end to end: PutItem → sync → events view', () =
     expect(rows).toHaveLength(3);
 
     // The impossible birth date went to _errors with its event id and a PHI-free reason.
-    const errors = await runCli([
-      'query',
-      '--dir',
+    const errors = await queryJson(
       state,
-      '--config',
       join(dir.path, 'config.json'),
-      '--format',
-      'json',
       'select reason, errorType, eventId from errors',
-    ]);
+    );
     const errorRows = JSON.parse(errors.stdout) as Array<{ reason: string; eventId: string }>;
     expect(errorRows).toHaveLength(1);
     expect(errorRows[0]!.reason).toMatch(/birthDate/);

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { configOption, dirOption } from '../main.js';
+import { positiveInt } from '../option-parsers.js';
 
 /** `tributary runs`: the export run history, newest first. */
 export function registerRuns(program: Command): void {
@@ -12,7 +13,7 @@ export function registerRuns(program: Command): void {
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('-n, --limit <n>', 'most runs to list', (v) => Number(v), 20)
+    .option('-n, --limit <n>', 'most runs to list', positiveInt('--limit'), 20)
     .action(async (options: { dir: string; config?: string; format: 'table' | 'json'; limit: number }) => {
       const { config } = await loadConfig(options.config);
       const { listExportRuns } = await import('../../local/export-runs.js');

@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { UsageError } from '../errors.js';
 import { configOption, dirOption } from '../main.js';
+import { positiveInt } from '../option-parsers.js';
 import { Progress } from '../progress.js';
-
-const positiveInt = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected a positive whole number, got ${value}`);
-  return n;
-};
 
 /** `tributary seed`: deterministic synthetic FHIR data, and matching domain records in DynamoDB. */
 export function registerSeed(program: Command): void {

@@ -61,6 +61,7 @@ async function runningControl(dir: string): Promise<string | undefined> {
   if (!endpoints?.control) return undefined;
   try {
     const response = await fetch(`${endpoints.control}/health`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel().catch(() => undefined);
     return response.ok ? endpoints.control : undefined;
   } catch {
     return undefined;

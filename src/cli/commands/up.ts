@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { clearEndpoints, readEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
 import { UsageError } from '../errors.js';
 import { configOption, dirOption } from '../main.js';
+import { positiveInt, positiveNumber } from '../option-parsers.js';
 import { Progress } from '../progress.js';
 
 const portOption = (name: string, what: string) =>
@@ -24,12 +25,12 @@ export function registerUp(program: Command): void {
     .addOption(configOption())
     .addOption(portOption('dynamodb', 'DynamoDB'))
     .addOption(portOption('fhir', 'FHIR/HealthLake'))
-    .option('--poll-ms <ms>', 'how often the pipes poll their streams', (v) => Number(v), 1000)
-    .option('--export-every <minutes>', "export schedule (default: the config's export.scheduleMinutes, 15)", (v) => {
-      const minutes = Number(v);
-      if (!(minutes > 0)) throw new UsageError(`--export-every: expected minutes > 0, got ${v}`);
-      return minutes;
-    })
+    .option('--poll-ms <ms>', 'how often the pipes poll their streams', positiveInt('--poll-ms'), 1000)
+    .option(
+      '--export-every <minutes>',
+      "export schedule (default: the config's export.scheduleMinutes, 15)",
+      positiveNumber('--export-every'),
+    )
     .option('--no-export-schedule', 'do not run exports on a schedule (run them with `tributary sync`)')
     .action(
       async (options: {
@@ -57,19 +58,40 @@ export function registerUp(program: Command): void {
           ports: { dynamodb: options.dynamodbPort, fhir: options.fhirPort },
         });
         const quiet = new Progress('up', process.stderr, 0, true);
-        const control = await startControlServer({ sync: (o) => runSyncCycle(stack, { ...o, progress: quiet }) });
-        const endpoints: Endpoints = { ...stack.endpoints, control: control.url, pid: process.pid };
-        await writeEndpoints(options.dir, endpoints);
+        // Every use of the pipes (timer polls, `sync` through the control endpoint) runs one at a time on this chain:
+        // two concurrent reads of one runner would deliver the same records twice.
+        let polling = Promise.resolve();
+        const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+          const run = polling.then(work);
+          polling = run.then(
+            () => undefined,
+            () => undefined,
+          );
+          return run;
+        };
+        let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
+        let endpoints: Endpoints;
+        try {
+          control = await startControlServer({
+            sync: (o) => serialised(() => runSyncCycle(stack, { ...o, progress: quiet })),
+          });
+          endpoints = { ...stack.endpoints, control: control.url, pid: process.pid };
+          await writeEndpoints(options.dir, endpoints);
+        } catch (error) {
+          // Started servers would keep the process alive after the error is reported.
+          await control?.close();
+          await stack.close();
+          throw error;
+        }
         process.stdout.write(`tributary up: config ${source}, state ${stack.paths.root}\n`);
         for (const [name, url] of Object.entries(endpoints))
           if (name !== 'pid') process.stdout.write(`  ${name.padEnd(10)} ${url}\n`);
         process.stdout.write(`endpoints written to ${stack.paths.endpoints}; Ctrl-C to stop\n`);
 
         // Pipes poll on a timer and whenever a stream gets records; one poll at a time.
-        let polling = Promise.resolve();
         let stopped = false;
         const poll = () => {
-          polling = polling.then(async () => {
+          void serialised(async () => {
             if (stopped) return;
             for (const pipe of stack.pipes) {
               try {
@@ -101,12 +123,16 @@ export function registerUp(program: Command): void {
         stopSchedule?.();
         unsubscribe();
         process.stderr.write('up: flushing and stopping…\n');
-        await polling;
-        await control.close();
-        // Deliver what the streams still hold, then flush every buffer before stopping.
-        await runSyncCycle(stack, { export: false, progress: quiet });
-        await stack.close();
-        await clearEndpoints(options.dir);
+        try {
+          // No new sync requests; then let the running poll or sync finish.
+          await control.close();
+          await polling;
+          // Deliver what the streams still hold, then flush every buffer before stopping.
+          await runSyncCycle(stack, { export: false, progress: quiet });
+        } finally {
+          await stack.close();
+          await clearEndpoints(options.dir);
+        }
         process.stderr.write('up: stopped\n');
       },
     );

@@ -37,6 +37,18 @@ const DYNALITE_UPDATE_FIELDS = [
   'AttributeDefinitions',
 ];
 
+/** The stream setting and table name of a CreateTable/UpdateTable request, or the wire error for a bad setting. */
+function streamRequestOf(
+  request: ClientRequest,
+): { setting: StreamSetting | undefined; tableName: string } | { error: BufferedResponse } {
+  try {
+    const setting = parseStreamSpecification(request.input['StreamSpecification']);
+    return { setting, tableName: String(request.input['TableName'] ?? '') };
+  } catch (error) {
+    return { error: errorResponse(error as AwsWireError) };
+  }
+}
+
 /**
  * CreateTable, DescribeTable, UpdateTable and DeleteTable with DynamoDB Streams settings, which
  * dynalite ignores: stream state lives in the {@link StreamStore}, and table descriptions gain
@@ -50,13 +62,9 @@ export class TableLifecycle {
   public constructor(private readonly context: ProxyContext) {}
 
   public async createTable(request: ClientRequest): Promise<BufferedResponse> {
-    let setting: StreamSetting | undefined;
-    try {
-      setting = parseStreamSpecification(request.input['StreamSpecification']);
-    } catch (error) {
-      return errorResponse(error as AwsWireError);
-    }
-    const tableName = String(request.input['TableName'] ?? '');
+    const parsed = streamRequestOf(request);
+    if ('error' in parsed) return parsed.error;
+    const { setting, tableName } = parsed;
     return this.context.tableLocks.run([tableName], async () => {
       const response = await forward(this.context, request);
       if (!isOk(response)) return response;
@@ -88,13 +96,9 @@ export class TableLifecycle {
   }
 
   public async updateTable(request: ClientRequest): Promise<BufferedResponse> {
-    let setting: StreamSetting | undefined;
-    try {
-      setting = parseStreamSpecification(request.input['StreamSpecification']);
-    } catch (error) {
-      return errorResponse(error as AwsWireError);
-    }
-    const tableName = String(request.input['TableName'] ?? '');
+    const parsed = streamRequestOf(request);
+    if ('error' in parsed) return parsed.error;
+    const { setting, tableName } = parsed;
     return this.context.tableLocks.run([tableName], async () => {
       if (!setting) {
         const response = await forward(this.context, request);

@@ -2,6 +2,7 @@
  * Errors raised by the FHIR store. Each carries the HTTP status and the
  * OperationOutcome issue code it maps to, so HTTP routing stays a thin adapter.
  * Messages name types, ids and parameters only, never resource content (no PHI).
+ 
  *
  * @example
  * throw new FhirError(422, 'processing', 'cannot process');
@@ -17,7 +18,22 @@ export class FhirError extends Error {
   }
 }
 
-/** 400: malformed input (invalid JSON, bad resourceType or id, unsupported parameter). *
+/**
+ * Base class of the errors whose status and issue code are fixed, so each subclass only names itself.
+ *
+ * @example
+ * class TeapotError extends fhirErrorOf(418, 'processing') {}
+ */
+function fhirErrorOf(status: number, issueCode: string) {
+  return class extends FhirError {
+    public constructor(message: string) {
+      super(status, issueCode, message);
+    }
+  };
+}
+
+/** 400: malformed input (invalid JSON, bad resourceType or id, unsupported parameter).
+ *
  * @example
  * throw new InvalidRequestError('resource id does not match the URL id');
  */
@@ -28,62 +44,53 @@ export class InvalidRequestError extends FhirError {
   }
 }
 
-/** 400 with issue code `not-supported`: a valid FHIR feature this store does not implement. *
+/** 400 with issue code `not-supported`: a valid FHIR feature this store does not implement.
+ *
  * @example
  * throw new NotSupportedError('_typeFilter is not supported');
  */
-export class NotSupportedError extends FhirError {
+export class NotSupportedError extends fhirErrorOf(400, 'not-supported') {
   public override readonly name = 'NotSupportedError';
-  public constructor(message: string) {
-    super(400, 'not-supported', message);
-  }
 }
 
-/** 404: the resource, version or job does not exist. *
+/** 404: the resource, version or job does not exist.
+ *
  * @example
  * throw new NotFoundError('Patient/1 does not exist');
  */
-export class NotFoundError extends FhirError {
+export class NotFoundError extends fhirErrorOf(404, 'not-found') {
   public override readonly name = 'NotFoundError';
-  public constructor(message: string) {
-    super(404, 'not-found', message);
-  }
 }
 
-/** 410: the resource exists only as a deleted version. *
+/** 410: the resource exists only as a deleted version.
+ *
  * @example
  * throw new GoneError('Patient/1 was deleted');
  */
-export class GoneError extends FhirError {
+export class GoneError extends fhirErrorOf(410, 'deleted') {
   public override readonly name = 'GoneError';
-  public constructor(message: string) {
-    super(410, 'deleted', message);
-  }
 }
 
-/** 409: the write conflicts with the current state (e.g. If-Match on a deleted resource). *
+/** 409: the write conflicts with the current state (e.g. If-Match on a deleted resource).
+ *
  * @example
  * throw new ConflictError('Patient/1 is deleted; If-Match cannot apply');
  */
-export class ConflictError extends FhirError {
+export class ConflictError extends fhirErrorOf(409, 'conflict') {
   public override readonly name = 'ConflictError';
-  public constructor(message: string) {
-    super(409, 'conflict', message);
-  }
 }
 
-/** 412: a precondition failed (If-Match version mismatch, ambiguous conditional match). *
+/** 412: a precondition failed (If-Match version mismatch, ambiguous conditional match).
+ *
  * @example
  * throw new PreconditionFailedError('If-Match version 2 does not match 3');
  */
-export class PreconditionFailedError extends FhirError {
+export class PreconditionFailedError extends fhirErrorOf(412, 'conflict') {
   public override readonly name = 'PreconditionFailedError';
-  public constructor(message: string) {
-    super(412, 'conflict', message);
-  }
 }
 
-/** 413: the request body is larger than the configured limit. *
+/** 413: the request body is larger than the configured limit.
+ *
  * @example
  * throw new PayloadTooLargeError(16 * 1024 * 1024);
  */
@@ -94,7 +101,8 @@ export class PayloadTooLargeError extends FhirError {
   }
 }
 
-/** 405: the path exists but not with this method. *
+/** 405: the path exists but not with this method.
+ *
  * @example
  * throw new MethodNotAllowedError('PATCH', '/Patient/1');
  */

@@ -18,6 +18,16 @@ const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
 const TRANSITION = ['Next', 'End'];
 const ERRORS = ['Retry', 'Catch'];
+/** Map fields that only a DISTRIBUTED Map accepts. */
+const DISTRIBUTED_MAP_FIELDS = [
+  'ItemReader',
+  'ItemBatcher',
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+  'Label',
+];
 const ALLOWED_FIELDS: Record<string, string[]> = {
   Task: [
     ...COMMON,
@@ -53,13 +63,7 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
     'ResultPath',
     'MaxConcurrency',
     'MaxConcurrencyPath',
-    'ItemReader',
-    'ItemBatcher',
-    'ToleratedFailurePercentage',
-    'ToleratedFailurePercentagePath',
-    'ToleratedFailureCount',
-    'ToleratedFailureCountPath',
-    'Label',
+    ...DISTRIBUTED_MAP_FIELDS,
   ],
 };
 /** Fields we know from ASL but deliberately refuse, with the reason. */
@@ -541,15 +545,7 @@ function checkMap(problems: Problems, at: string, state: Record<string, unknown>
       expressChild: scope.expressChild || executionType === 'EXPRESS',
     });
   const distributed = mode === 'DISTRIBUTED';
-  for (const k of [
-    'ItemReader',
-    'ItemBatcher',
-    'ToleratedFailurePercentage',
-    'ToleratedFailurePercentagePath',
-    'ToleratedFailureCount',
-    'ToleratedFailureCountPath',
-    'Label',
-  ]) {
+  for (const k of DISTRIBUTED_MAP_FIELDS) {
     if (state[k] !== undefined && !distributed)
       problems.push({ path: `${at}.${k}`, message: `${k} requires ItemProcessor.ProcessorConfig.Mode DISTRIBUTED` });
   }

@@ -4,17 +4,12 @@ import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFirehoseTransformHandler, handler } from '../../../src/handlers/firehose-transform.js';
 import { streamRecord } from '../change-stream/fixtures.js';
+import { captureConsoleOutput } from './lambda-test-env.js';
 
 let output: string[];
 
 beforeEach(() => {
-  output = [];
-  const capture = (chunk: unknown) => {
-    output.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureConsoleOutput();
 });
 afterEach(() => {
   vi.restoreAllMocks();

@@ -6,18 +6,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPatientEnrichmentHandler } from '../../../src/handlers/patient-enrichment.js';
 import { PatientEnrichmentConfigError, type FhirPatient } from '../../../src/patient-enrichment/index.js';
 import { domainPatient, PHI_VALUES, streamRecord } from '../patient-enrichment/fixtures.js';
+import { captureConsoleOutput } from './lambda-test-env.js';
 
 const sqsMock = mockClient(SQSClient);
 let output: string[];
 
 beforeEach(() => {
-  output = [];
-  const capture = (chunk: unknown) => {
-    output.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureConsoleOutput();
 });
 afterEach(() => {
   vi.restoreAllMocks();

@@ -3,23 +3,16 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadWithEnv } from './lambda-test-env.js';
 
 const s3 = mockClient(S3Client);
 
 async function loadHandler() {
-  vi.resetModules();
-  for (const [key, value] of Object.entries({
-    AWS_REGION: 'eu-west-2',
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'x',
-    LAKE_BUCKET: 'tributary-lake',
-    LAKE_PREFIX: 'lake/',
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  }))
-    vi.stubEnv(key, value);
-  return (await import('../../../src/handlers/process-file.js')).handler;
+  const loaded = await loadWithEnv(
+    { LAKE_BUCKET: 'tributary-lake', LAKE_PREFIX: 'lake/' },
+    () => import('../../../src/handlers/process-file.js'),
+  );
+  return loaded.handler;
 }
 
 describe('process-file handler', () => {

@@ -2,24 +2,15 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadWithEnv } from './lambda-test-env.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const ARN = 'arn:aws:states:eu-west-2:1:execution:tributary-export:run-1';
 
 async function loadHandler() {
-  vi.resetModules();
-  for (const [key, value] of Object.entries({
-    AWS_REGION: 'eu-west-2',
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'x',
-    LEDGER_TABLE: 'ledger',
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  }))
-    vi.stubEnv(key, value);
-  return (await import('../../../src/handlers/run-ledger.js')).handler;
+  const loaded = await loadWithEnv({ LEDGER_TABLE: 'ledger' }, () => import('../../../src/handlers/run-ledger.js'));
+  return loaded.handler;
 }
 
 describe('run-ledger handler', () => {

@@ -166,4 +166,24 @@ describe('PartitionedNdjsonWriter', () => {
     expect(() => new PartitionedNdjsonWriter({ store, maxBytes: 1, maxOpenPartitions: 0 })).toThrow(RangeError);
     expect(() => new PartitionedNdjsonWriter({ store, maxBytes: 1, maxTotalBytes: -1 })).toThrow(RangeError);
   });
+
+  it('fileName can number files per prefix by write order (stable names from the caller, not from the ids)', async () => {
+    const store = new MemoryObjectStore();
+    const writer = new PartitionedNdjsonWriter({
+      store,
+      maxBytes: 20,
+      fileName: ({ sequence }) => `job1_file-${sequence}.ndjson.gz`,
+    });
+    const line = '{"n":"12345"}'; // 14 bytes with its newline: each second line starts a new file
+    for (const id of ['x', 'y', 'z']) await writer.add(A, line, id);
+    await writer.add(B, line, 'w');
+    await writer.close();
+    expect([...store.puts].sort()).toEqual([
+      `${A}job1_file-0.ndjson.gz`,
+      `${A}job1_file-1.ndjson.gz`,
+      `${A}job1_file-2.ndjson.gz`,
+      `${B}job1_file-0.ndjson.gz`,
+    ]);
+    expect(store.lines(`${A}job1_file-2.ndjson.gz`)).toEqual([line]);
+  });
 });

@@ -96,6 +96,45 @@ describe('PipeRunner', () => {
     expect(target.durable).toHaveLength(2);
   });
 
+  it('after a failed flush that lost buffered lines, the same runner re-reads instead of committing them', async () => {
+    // Like the lake writer: a failed write drops the lines it held.
+    const target = Object.assign(new MemoryTarget(), {
+      async flush(this: MemoryTarget) {
+        if (this.failFlush) {
+          this.buffered = [];
+          throw new Error('disk full');
+        }
+        this.durable.push(...this.buffered.flat());
+        this.buffered = [];
+      },
+    });
+    const runner = new PipeRunner(pipe(new ListSource([record(1), record(2)]), target), checkpoints, { owner: 't' });
+    target.failFlush = true;
+    await expect(runner.drain()).rejects.toThrow('disk full');
+    target.failFlush = false;
+    await runner.flush(); // nothing buffered any more: must not commit positions whose lines were lost
+    expect(checkpoints.reader('p').get('shard-1')).toBeUndefined();
+    await runner.drain();
+    expect(target.durable.map((r) => (r as StreamRecord).eventID)).toEqual(['e1', 'e2']);
+    expect(checkpoints.reader('p').get('shard-1')).toBe(record(2).dynamodb!.SequenceNumber);
+  });
+
+  it('stops reading when its lease was taken over mid-drain, and commits nothing', async () => {
+    const source = new ListSource([record(1), record(2), record(3), record(4)]);
+    const target = Object.assign(new MemoryTarget(), {
+      async deliver(this: MemoryTarget, items: unknown[]) {
+        this.buffered.push(items);
+        // The lease expired (as after a long stall) and another consumer took the pipe.
+        checkpoints.tryLease('p', 'other', 60_000, Date.now() + 10 * 60_000);
+      },
+    });
+    await expect(new PipeRunner(pipe(source, target), checkpoints, { owner: 't' }).drain()).rejects.toBeInstanceOf(
+      PipeBusyError,
+    );
+    expect(target.buffered.flat()).toHaveLength(2); // the second batch was never read
+    expect(checkpoints.reader('p').get('shard-1')).toBeUndefined();
+  });
+
   it('drops a batch when the enrichment returns []', async () => {
     const target = new MemoryTarget();
     const enrichment = async (records: StreamRecord[]) =>

@@ -16,18 +16,17 @@ describe('LakeQuery views', () => {
       mkdirSync(join(lake, path, '..'), { recursive: true });
       writeFileSync(join(lake, path), ndjson(rows));
     };
-    put('changes/visits/siteId=2/year=2024/month=03/day=05/a.ndjson.gz', [
-      {
-        op: 'c',
-        table: 'visits',
-        keys: { id: 'a' },
-        before: null,
-        after: { id: 'a', n: 1 },
-        eventId: 'e1',
-        seq: '1',
-        ts: '2024-03-05T00:00:00.000Z',
-      },
-    ]);
+    const visitCreated = {
+      op: 'c',
+      table: 'visits',
+      keys: { id: 'a' },
+      before: null,
+      after: { id: 'a', n: 1 },
+      eventId: 'e1',
+      seq: '1',
+      ts: '2024-03-05T00:00:00.000Z',
+    };
+    put('changes/visits/siteId=2/year=2024/month=03/day=05/a.ndjson.gz', [visitCreated]);
     const patient = (id: string, v: string, at: string, family: string) => ({
       resourceType: 'Patient',
       id,
@@ -50,18 +49,8 @@ describe('LakeQuery views', () => {
     ]);
     // The same version landed twice (a failed run's window exported again).
     put('fhir/Patient/year=2024/month=02/day=01/j3.ndjson.gz', [patient('p1', '2', '2024-02-01T00:00:00Z', 'New')]);
-    put('changes/visits/siteId=2/year=2024/month=03/day=05/b.ndjson.gz', [
-      {
-        op: 'c',
-        table: 'visits',
-        keys: { id: 'a' },
-        before: null,
-        after: { id: 'a', n: 1 },
-        eventId: 'e1',
-        seq: '1',
-        ts: '2024-03-05T00:00:00.000Z',
-      },
-    ]);
+    // The same change delivered twice (at-least-once): the view shows it once.
+    put('changes/visits/siteId=2/year=2024/month=03/day=05/b.ndjson.gz', [visitCreated]);
     put('fhir/Observation/year=2024/month=02/day=01/j2.ndjson.gz', [
       {
         resourceType: 'Observation',
@@ -125,5 +114,12 @@ describe('LakeQuery views', () => {
     expect(JSON.parse(formatResult(result, 'json'))).toEqual(result.rows);
     expect(formatResult(result, 'csv')).toBe('a,b\n1,"x,""y"""\n,"{""c"":1}"');
     expect(formatResult(result, 'table')).toContain('(2 rows)');
+  });
+
+  it('formats a table of many rows (no argument spread over the rows)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ n: i }));
+    const table = formatResult({ columns: ['n'], rows }, 'table');
+    expect(table.endsWith('(200000 rows)')).toBe(true);
+    expect(table.split('\n')[1]).toBe('──────'); // widest cell: '199999'
   });
 });
