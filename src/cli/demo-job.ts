@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import { demoConfig } from '../config/demo-config.js';
 import { parseConfig } from '../config/load.js';
 import { writeDemoVisits } from '../local/demo-visits.js';
+import { resolveLakeDir } from '../local/lake-dir.js';
 import { LocalStack } from '../local/local-stack.js';
 import { seedPopulation } from '../local/seed-population.js';
 import { maskedPatientSummary } from '../patient-enrichment/mask.js';
@@ -75,7 +75,7 @@ export async function runDemo(options: {
     await stack.close();
   }
 
-  const query = await LakeQuery.open(join(options.dir, 'lake'));
+  const query = await LakeQuery.open(resolveLakeDir(options.dir, config));
   try {
     const show = async (title: string, sql: string) => {
       out(`\n${title}\n   tributary query "${sql.replace(/\s+/g, ' ')}"`);

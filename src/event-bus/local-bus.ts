@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gzipDeterministic } from '../lake/deterministic-gzip.js';
 import { datePartitions, hivePath, lakeLayout } from '../lake/layout.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { BusEvent, EventBus, PublishResult } from '../ports/event-bus.js';
@@ -133,7 +133,8 @@ export class LocalEventBus implements EventBus {
     for (const [prefix, lines] of groups) {
       const name = sha256(lines.map((line) => line.id).join('\n')).slice(0, 32);
       const key = `${prefix}${name}.ndjson.gz`;
-      const body = gzipSync(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+      // Same bytes for the same events (a replay overwrites), compressed off the event loop.
+      const body = await gzipDeterministic(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
       await this.#store.put(key, body, { contentType: 'application/x-ndjson' });
       for (const line of lines) this.#buffer.delete(line.id);
       keys.push(key);
