@@ -21,6 +21,9 @@ const bucket = join(root, 's3', 'export');
 const key = 'exports/store-FHIR_EXPORT-bench/Observation/Observation-1.ndjson';
 const file = join(bucket, key);
 
+const DAY = 86_400_000;
+const LOAD_START = Date.UTC(2026, 9, 1);
+
 if (variant === 'generate') {
   await rm(root, { recursive: true, force: true });
   await mkdir(join(file, '..'), { recursive: true });
@@ -28,7 +31,7 @@ if (variant === 'generate') {
   let bytes = 0;
   let version = 0;
   const target = targetMiB * 1024 * 1024;
-  // Synthetic Observations with server metadata, spread over the years the generator covers.
+  // Synthetic Observations as HealthLake exports them, with server metadata.
   outer: for (let round = 0; ; round += 1) {
     for (const bundle of generatePopulation({ patients: 1_000_000, seed: `bench-${round}` })) {
       for (const { resource } of bundle.entry as Array<{
@@ -36,7 +39,9 @@ if (variant === 'generate') {
       }>) {
         if (resource.resourceType !== 'Observation') continue;
         version += 1;
-        const line = `${JSON.stringify({ ...resource, meta: { versionId: '1', lastUpdated: resource.effectiveDateTime ?? '2024-01-01T00:00:00Z' } })}\n`;
+        // meta.lastUpdated is the server's write time: a datastore loaded over a month (30 day partitions).
+        const lastUpdated = new Date(LOAD_START + (version % 30) * DAY + ((version * 7919) % DAY)).toISOString();
+        const line = `${JSON.stringify({ ...resource, meta: { versionId: '1', lastUpdated } })}\n`;
         bytes += Buffer.byteLength(line);
         if (!out.write(line)) await once(out, 'drain');
         if (bytes >= target) break outer;

@@ -80,6 +80,7 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
           ...(enrichment ? { enrichment } : {}),
           target,
           batchSize: pipe.batchSize,
+          batchWindowSeconds: pipe.batchWindowSeconds,
         },
         wiring.checkpoints,
         { owner: wiring.owner },

@@ -14,6 +14,18 @@ export interface PipeDefinition {
   target: PipeTarget;
   /** Records per batch handed to enrichment and target. */
   batchSize: number;
+  /**
+   * Seconds a long-running pipe gathers records before delivering a batch smaller than `batchSize`
+   * (Pipes' MaximumBatchingWindowInSeconds). 0 delivers what is there at once. `drain` never waits.
+   */
+  batchWindowSeconds?: number;
+}
+
+/** A record read and passed by the filter, waiting to fill a batch. */
+interface GatheredRecord {
+  record: StreamRecord;
+  shardId: string;
+  seq: string;
 }
 
 /** Options of {@link PipeRunner}. */
@@ -36,7 +48,12 @@ export interface PipeRunnerOptions {
  */
 export class PipeRunner {
   public readonly stats: PipeStats = { read: 0, filteredOut: 0, delivered: 0, batches: 0, flushes: 0 };
+  /** Per shard: position up to which everything was delivered (or filtered out), not yet committed. */
   private readonly pending = new Map<string, string>();
+  /** Per shard: position up to which records were read (some may still be gathered). */
+  private readonly readUpTo = new Map<string, string>();
+  private gathered: GatheredRecord[] = [];
+  private gatheredSince = 0;
   private readonly leaseMs: number;
   private readonly leaseWaitMs: number;
 
@@ -53,6 +70,7 @@ export class PipeRunner {
   public async drain(): Promise<PipeStats> {
     await this.withLease(async () => {
       await this.readAvailable();
+      await this.rewindOnFailure(() => this.deliverGathered(true));
       await this.flush();
     });
     return { ...this.stats };
@@ -66,11 +84,15 @@ export class PipeRunner {
     if (!this.checkpoints.tryLease(this.pipe.name, this.options.owner, this.leaseMs)) return false;
     try {
       await this.readAvailable();
+      const windowMs = (this.pipe.batchWindowSeconds ?? 0) * 1000;
+      await this.rewindOnFailure(() => this.deliverGathered(Date.now() - this.gatheredSince >= windowMs));
       if (this.pipe.target.shouldFlush?.()) await this.flush();
       return true;
     } finally {
-      // Keep the lease only while data is buffered but not committed.
-      if (this.pending.size === 0) this.checkpoints.releaseLease(this.pipe.name, this.options.owner);
+      // Keep the lease only while data is gathered or buffered but not committed.
+      if (this.pending.size === 0 && this.readUpTo.size === 0) {
+        this.checkpoints.releaseLease(this.pipe.name, this.options.owner);
+      }
     }
   }
 
@@ -85,6 +107,7 @@ export class PipeRunner {
   /** Flushes and gives the lease back (shutdown). */
   public async close(): Promise<void> {
     try {
+      await this.rewindOnFailure(() => this.deliverGathered(true));
       await this.flush();
     } finally {
       // A failed flush has forgotten its uncommitted positions, so another consumer may take over at once.
@@ -102,6 +125,8 @@ export class PipeRunner {
       return await work();
     } catch (error) {
       this.pending.clear();
+      this.readUpTo.clear();
+      this.gathered = [];
       throw error;
     }
   }
@@ -112,8 +137,10 @@ export class PipeRunner {
 
   private async readAndDeliver(): Promise<void> {
     const reader = this.checkpoints.reader(this.pipe.name);
-    // Positions already delivered but not yet committed must not be read twice in one process.
-    const positions = { get: (shard: string) => this.pending.get(shard) ?? reader.get(shard) };
+    // Records already read (gathered, or delivered but not committed) must not be read twice in one process.
+    const positions = {
+      get: (shard: string) => this.readUpTo.get(shard) ?? this.pending.get(shard) ?? reader.get(shard),
+    };
     for await (const batch of this.pipe.source.read(positions, this.pipe.batchSize)) {
       // Renew the lease per batch: a long backlog must not outlive it and let a second consumer read the same records.
       if (!this.checkpoints.tryLease(this.pipe.name, this.options.owner, this.leaseMs))
@@ -121,8 +148,32 @@ export class PipeRunner {
       this.stats.read += batch.records.length;
       const passed = this.pipe.filter ? batch.records.filter((r) => this.pipe.filter!.test(r)) : batch.records;
       this.stats.filteredOut += batch.records.length - passed.length;
-      if (passed.length > 0) await this.process(passed);
-      this.pending.set(batch.shardId, batch.lastSequenceNumber);
+      if (this.gathered.length === 0) this.gatheredSince = Date.now();
+      for (const record of passed) {
+        this.gathered.push({
+          record,
+          shardId: batch.shardId,
+          seq: record.dynamodb?.SequenceNumber ?? batch.lastSequenceNumber,
+        });
+      }
+      this.readUpTo.set(batch.shardId, batch.lastSequenceNumber);
+      await this.deliverGathered(false);
+    }
+  }
+
+  /** Delivers full batches; with `all`, the partial one too. Advances the positions to commit. */
+  private async deliverGathered(all: boolean): Promise<void> {
+    while (this.gathered.length >= this.pipe.batchSize || (all && this.gathered.length > 0)) {
+      const slice = this.gathered.slice(0, this.pipe.batchSize);
+      await this.process(slice.map((g) => g.record));
+      this.gathered = this.gathered.slice(slice.length);
+      for (const { shardId, seq } of slice) this.pending.set(shardId, seq);
+      this.gatheredSince = Date.now();
+    }
+    if (this.gathered.length === 0) {
+      // Everything read was delivered or filtered out: the read positions are safe to commit.
+      for (const [shard, seq] of this.readUpTo) this.pending.set(shard, seq);
+      this.readUpTo.clear();
     }
   }
 

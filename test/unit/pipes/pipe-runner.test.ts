@@ -31,9 +31,12 @@ class ListSource implements PipeSource {
 
 class MemoryTarget implements PipeTarget {
   public buffered: unknown[][] = [];
+  /** Every batch as delivered. */
+  public delivered: unknown[][] = [];
   public durable: unknown[] = [];
   public failFlush = false;
   public async deliver(items: unknown[]) {
+    this.delivered.push(items);
     this.buffered.push(items);
   }
   public async flush() {
@@ -178,5 +181,37 @@ describe('PipeRunner', () => {
     await expect(runner.drain()).rejects.toBeInstanceOf(PipeBusyError);
     // An expired lease can be taken over.
     expect(checkpoints.tryLease('p', 'sync', 60_000, Date.now() + 120_000)).toBe(true);
+  });
+
+  it('gathers filtered records into full batches, like Pipes', async () => {
+    const target = new MemoryTarget();
+    const source = new ListSource([record(1), record(2, 'REMOVE'), record(3), record(4), record(5)]);
+    await new PipeRunner(pipe(source, target, { filter: compileFilters([{ eventName: ['INSERT'] }]) }), checkpoints, {
+      owner: 't',
+    }).drain();
+    const ids = (batch: unknown[]) => batch.map((r) => (r as StreamRecord).eventID);
+    expect(target.delivered.map(ids)).toEqual([
+      ['e1', 'e3'],
+      ['e4', 'e5'],
+    ]);
+  });
+
+  it('waits up to the batching window for a partial batch when polling', async () => {
+    const target = Object.assign(new MemoryTarget(), { shouldFlush: () => true });
+    const source = new ListSource([record(1)]);
+    const runner = new PipeRunner(pipe(source, target, { batchSize: 10, batchWindowSeconds: 0.3 }), checkpoints, {
+      owner: 't',
+    });
+    await runner.poll();
+    expect(target.durable).toHaveLength(0);
+    // Not committed while gathered: a crash now re-reads record 1.
+    expect(checkpoints.reader('p').get('shard-1')).toBeUndefined();
+    source.records.push(record(2));
+    await runner.poll();
+    expect(target.durable).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await runner.poll();
+    expect(target.durable.map((r) => (r as StreamRecord).eventID)).toEqual(['e1', 'e2']);
+    expect(checkpoints.reader('p').get('shard-1')).toBe(record(2).dynamodb!.SequenceNumber);
   });
 });
