@@ -75,7 +75,7 @@ export class BulkDataExportSource implements FhirExportSource {
     } catch (error) {
       throw new TransientExportError(`export status request failed: ${(error as Error).message}`, { cause: error });
     }
-    const description = await readStatusResponse(response);
+    const description = await readStatusResponse(response, new Date(), { preferStoredLocation: false });
     if (!description.manifest) return description;
     return { ...description, manifest: await this.copyOutputs(job, description.manifest) };
   }

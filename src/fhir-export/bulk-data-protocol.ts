@@ -112,7 +112,11 @@ export function jobIdFromStatusUrl(statusUrl: string): string {
  * @example
  * const description = await readStatusResponse(await fetch(statusUrl));
  */
-export async function readStatusResponse(response: Response, now: Date = new Date()): Promise<ExportJobDescription> {
+export async function readStatusResponse(
+  response: Response,
+  now: Date = new Date(),
+  options: ManifestOptions = {},
+): Promise<ExportJobDescription> {
   const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), now);
   if (response.status === 202) {
     const progress = response.headers.get('x-progress') ?? undefined;
@@ -137,7 +141,7 @@ export async function readStatusResponse(response: Response, now: Date = new Dat
         ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
       };
     }
-    const manifest = parseManifest(body);
+    const manifest = parseManifest(body, options);
     const status: ExportJobStatus = declared ?? (manifest.error.length > 0 ? 'COMPLETED_WITH_ERRORS' : 'COMPLETED');
     return { status, manifest, ...(message ? { message } : {}) };
   }
@@ -164,13 +168,22 @@ interface OperationOutcomeLike {
   exportJobProperties?: unknown;
 }
 
+/** How manifest file locations are read. */
+export interface ManifestOptions {
+  /**
+   * Use the embedded datastore's `extension.tributary.s3Uri` (where the file already is in the export bucket)
+   * rather than `url`. Default true; a generic Bulk Data source passes false and downloads `url`.
+   */
+  preferStoredLocation?: boolean;
+}
+
 /**
  * Validates a Bulk Data manifest (`transactionTime`, `output`, optional `deleted` and `error`).
  *
  * @example
  * parseManifest({ transactionTime: '2024-01-01T00:00:00Z', output: [] })
  */
-export function parseManifest(body: unknown): ExportManifest {
+export function parseManifest(body: unknown, options: ManifestOptions = {}): ExportManifest {
   const record = body as Record<string, unknown>;
   const transactionTime = record.transactionTime;
   if (typeof transactionTime !== 'string' || Number.isNaN(Date.parse(transactionTime))) {
@@ -178,13 +191,13 @@ export function parseManifest(body: unknown): ExportManifest {
   }
   return {
     transactionTime,
-    output: parseFiles(record.output, 'output'),
-    deleted: parseFiles(record.deleted, 'deleted'),
-    error: parseFiles(record.error, 'error'),
+    output: parseFiles(record.output, 'output', options),
+    deleted: parseFiles(record.deleted, 'deleted', options),
+    error: parseFiles(record.error, 'error', options),
   };
 }
 
-function parseFiles(value: unknown, field: string): ManifestFile[] {
+function parseFiles(value: unknown, field: string, options: ManifestOptions): ManifestFile[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ExportProtocolError(`manifest ${field} is not an array`);
   return value.map((entry, index) => {
@@ -192,8 +205,9 @@ function parseFiles(value: unknown, field: string): ManifestFile[] {
     if (!file || typeof file.url !== 'string') throw new ExportProtocolError(`manifest ${field}[${index}] has no url`);
     // The embedded datastore serves files over HTTP and also states where they are in the local S3: read them there,
     // exactly as HealthLake's s3:// output is read in AWS.
+    // A generic Bulk Data client downloads `url` over HTTP instead.
     const s3Uri = file.extension?.tributary?.s3Uri;
-    const url = typeof s3Uri === 'string' ? s3Uri : file.url;
+    const url = typeof s3Uri === 'string' && options.preferStoredLocation !== false ? s3Uri : file.url;
     const type = typeof file.type === 'string' ? file.type : field === 'error' ? 'OperationOutcome' : '';
     if (!type) throw new ExportProtocolError(`manifest ${field}[${index}] has no type`);
     return { type, url, ...(typeof file.count === 'number' ? { count: file.count } : {}) };

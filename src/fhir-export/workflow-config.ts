@@ -1,5 +1,26 @@
 import { z } from 'zod';
 
+/** SMART Backend Services (client-credentials with a signed JWT) for a Bulk Data server. */
+export const smartAuthConfigSchema = z.object({
+  /** Token endpoint; default: discovered from `<baseUrl>/.well-known/smart-configuration`. */
+  tokenUrl: z.url().optional(),
+  clientId: z.string().min(1),
+  /** File holding the PEM private key (RSA for RS384, EC P-384 for ES384). Keys never go in the config itself. */
+  privateKeyFile: z.string().min(1),
+  algorithm: z.enum(['RS384', 'ES384']).default('RS384'),
+  keyId: z.string().min(1).optional(),
+  scope: z.string().min(1).default('system/*.read'),
+});
+
+/**
+ * Where the LOCAL runtime exports from: the embedded HealthLake-compatible store (default), or any FHIR
+ * Bulk Data v2 server (HAPI, SMART's reference server…). The AWS stack always exports from its HealthLake datastore.
+ */
+export const exportSourceConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('embedded') }),
+  z.object({ type: z.literal('bulk-data'), baseUrl: z.url(), smart: smartAuthConfigSchema.optional() }),
+]);
+
 /**
  * Settings of the export workflow (state-machine timings, polling, policies). The CDK stack and the local runtime read
  * the same object; the lead can nest it as `export` in the Tributary config.
@@ -42,6 +63,8 @@ export const exportWorkflowConfigSchema = z
     emitEvents: z.boolean().default(false),
     /** Key prefix of manifests in the export bucket. */
     manifestPrefix: z.string().default('manifests/'),
+    /** Where the local runtime exports from (see {@link exportSourceConfigSchema}). */
+    source: exportSourceConfigSchema.default({ type: 'embedded' }),
     /** Lock lease (backstop when no end event releases it). */
     leaseSeconds: z
       .number()
@@ -68,6 +91,7 @@ export const exportWorkflowConfigSchema = z
   });
 
 export type ExportWorkflowConfig = z.infer<typeof exportWorkflowConfigSchema>;
+export type ExportSourceConfig = z.infer<typeof exportSourceConfigSchema>;
 export type ExportWorkflowConfigInput = z.input<typeof exportWorkflowConfigSchema>;
 
 /**

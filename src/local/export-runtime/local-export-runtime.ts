@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -10,7 +11,9 @@ import { HealthLakeClient } from '@aws-sdk/client-healthlake';
 import { DynamoDbLedgerStore } from '../../fhir-export/dynamodb-ledger-store.js';
 import type { ExecutionStatusPort, ExecutionState } from '../../fhir-export/execution-status.js';
 import { checkExportStep, startExportStep, type ExportStepDeps } from '../../fhir-export/export-steps.js';
+import { BulkDataExportSource } from '../../fhir-export/bulk-data-export-source.js';
 import { HealthLakeExportSource } from '../../fhir-export/healthlake-export-source.js';
+import { SmartBackendAuth } from '../../fhir-export/smart-backend-auth.js';
 import { handleLedgerRequest } from '../../fhir-export/ledger-requests.js';
 import { parseProcessFileInput } from '../../fhir-export/process-file-input.js';
 import { processExportFile } from '../../fhir-export/process-file.js';
@@ -19,6 +22,7 @@ import { createSigV4Fetch } from '../../fhir-export/sigv4-fetch.js';
 import type { CheckExportMessage, FhirExportSource, RunCounts, RunRecord, RunStatus } from '../../fhir-export/types.js';
 import {
   parseExportWorkflowConfig,
+  type ExportSourceConfig,
   type ExportWorkflowConfig,
   type ExportWorkflowConfigInput,
 } from '../../fhir-export/workflow-config.js';
@@ -159,6 +163,14 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
   const datastoreId = /\/datastore\/([^/]+)\/r4\/?$/.exec(options.fhirBaseUrl)?.[1];
   const source: FhirExportSource =
     options.source ??
+    (settings.source.type === 'bulk-data'
+      ? await bulkDataSource(settings.source, {
+          registry: ledger,
+          exportBucket,
+          exportStore: bucketStore(exportBucket),
+          types: settings.types,
+        })
+      : undefined) ??
     new HealthLakeExportSource({
       fhirBaseUrl: options.fhirBaseUrl,
       fetch: createSigV4Fetch({ region, service: 'healthlake', credentials }),
@@ -440,4 +452,29 @@ function newRunId(clock: Clock): string {
 
 function executionNameOf(executionArn: string): string {
   return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
+/** A Bulk Data v2 source from config, with SMART Backend Services auth when configured. */
+async function bulkDataSource(
+  config: Extract<ExportSourceConfig, { type: 'bulk-data' }>,
+  deps: { registry: RunLedger; exportBucket: string; exportStore: ObjectStore; types: readonly string[] },
+): Promise<FhirExportSource> {
+  const auth = config.smart
+    ? new SmartBackendAuth({
+        ...(config.smart.tokenUrl ? { tokenUrl: config.smart.tokenUrl } : { fhirBaseUrl: config.baseUrl }),
+        clientId: config.smart.clientId,
+        privateKeyPem: await readFile(config.smart.privateKeyFile, 'utf8'),
+        algorithm: config.smart.algorithm,
+        ...(config.smart.keyId ? { keyId: config.smart.keyId } : {}),
+        scope: config.smart.scope,
+      })
+    : undefined;
+  return new BulkDataExportSource({
+    fhirBaseUrl: config.baseUrl,
+    ...(auth ? { fetch: auth.wrap((url, init) => fetch(url, init)) } : {}),
+    registry: deps.registry,
+    exportBucket: deps.exportBucket,
+    exportStore: deps.exportStore,
+    ...(deps.types.length ? { types: deps.types } : {}),
+  });
 }
