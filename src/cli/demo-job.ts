@@ -10,7 +10,7 @@ import { formatResult } from '../query/format.js';
 import { LakeQuery } from '../query/lake-query.js';
 import { patientId } from '../synthetic/patient-plan.js';
 import type { Progress } from './progress.js';
-import { runSyncCycle } from './sync-cycle.js';
+import { describePipe, runSyncCycle } from './sync-cycle.js';
 
 /**
  * The main job: everything Tributary does, on embedded defaults, narrated on stdout.
@@ -58,8 +58,7 @@ export async function runDemo(options: {
     );
     const outcome = await runSyncCycle(stack, { export: true, progress: progress.quietCopy() });
     unsubscribe();
-    for (const pipe of outcome.pipes)
-      out(`   pipe ${pipe.name}: ${pipe.read} read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`);
+    for (const pipe of outcome.pipes) out(`   ${describePipe(pipe)}`);
     if (outcome.exportRun) {
       const run = outcome.exportRun;
       out(`   export run ${run.runId}: ${run.status}${run.error ? ` — ${run.error}` : ''}`);

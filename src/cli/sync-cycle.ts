@@ -13,6 +13,16 @@ export interface SyncOutcome {
 }
 
 /**
+ * One line about what a pipe did in a cycle (counts only).
+ *
+ * @example
+ * describePipe({ name: 'visits-pipe', read: 3, filteredOut: 1, delivered: 2 }) // 'pipe visits-pipe: 3 records read, …'
+ */
+export function describePipe(row: SyncOutcome['pipes'][number]): string {
+  return `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered`;
+}
+
+/**
  * One sync cycle: drain every pipe (flush + checkpoint), then run one export cycle.
  * Shared by `tributary sync`, `tributary demo` and the `up` control endpoint.
  *
@@ -35,9 +45,7 @@ export async function runSyncCycle(
       filteredOut: pipe.stats.filteredOut - before.filteredOut,
     };
     outcome.pipes.push(row);
-    progress.note(
-      `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered`,
-    );
+    progress.note(describePipe(row));
   }
   await stack.bus.flush();
   if (options.export && stack.exportRuntime) {

@@ -9,7 +9,7 @@ import type { PipeRunner } from '../pipes/pipe-runner.js';
 import { localDynamoDbClients, type LocalDynamoDbClients } from './aws-clients.js';
 import { startEmbeddedDynamoDb } from './dynamodb/index.js';
 import type { EmbeddedDynamoDb } from './dynamodb/types.js';
-import { ensureTables } from './ensure-tables.js';
+import { ensureTables } from '../aws/ensure-tables.js';
 import { startFhirServer } from './fhir-store/index.js';
 import { createLocalExportRuntime, type LocalExportRuntime } from './export-runtime/index.js';
 import type { FhirServer } from './fhir-store/types.js';

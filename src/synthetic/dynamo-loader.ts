@@ -1,10 +1,5 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceNotFoundException,
-  waitUntilTableExists,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ensureTables } from '../aws/ensure-tables.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { generateDomainRecords } from './domain-records.js';
 import { DynamoSeedError } from './errors.js';
@@ -31,40 +26,14 @@ export async function ensureSeedTables(
   tables: { patients?: string; visits?: string } = {},
 ): Promise<string[]> {
   // The Document client only narrows the command types; it sends any DynamoDB command.
-  const send = client.send.bind(client) as DynamoDBClient['send'];
-  const created: string[] = [];
-  for (const name of [tables.patients ?? SEED_TABLES.patients, tables.visits ?? SEED_TABLES.visits]) {
-    try {
-      await send(new DescribeTableCommand({ TableName: name }));
-      continue;
-    } catch (error) {
-      if (
-        !(error instanceof ResourceNotFoundException) &&
-        (error as { name?: string }).name !== 'ResourceNotFoundException'
-      )
-        throw error;
-    }
-    try {
-      await send(
-        new CreateTableCommand({
-          TableName: name,
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-        }),
-      );
-      created.push(name);
-    } catch (error) {
-      // Another process created it in between: fine, it exists now.
-      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
-    }
-    await waitUntilTableExists(
-      { client: client as DynamoDBClient, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
-      { TableName: name },
-    );
-  }
-  return created;
+  return ensureTables(
+    client as DynamoDBClient,
+    [tables.patients ?? SEED_TABLES.patients, tables.visits ?? SEED_TABLES.visits].map((name) => ({
+      name,
+      partitionKey: 'id',
+      stream: 'NEW_AND_OLD_IMAGES' as const,
+    })),
+  );
 }
 
 export interface SeedDynamoOptions extends PopulationOptions {

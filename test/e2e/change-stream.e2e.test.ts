@@ -3,24 +3,10 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueExampleConfig } from '../fixtures/issue-example-config.js';
 import { localDocumentClient, queryJson, runCli, startUp, tempDir } from './cli-harness.js';
 
-const config = {
-  tables: [
-    {
-      name: 'visits',
-      partitionKey: 'id',
-      stream: 'NEW_AND_OLD_IMAGES',
-      pipe: {
-        filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
-        partitionBy: ['siteId', 'year', 'month', 'day'],
-        eventTime: { attribute: 'createdAtTime', unit: 'ms' },
-        batchSize: 100,
-        flushSeconds: 2,
-      },
-    },
-  ],
-};
+const config = issueExampleConfig;
 
 describe('change stream end to end through the CLI', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;

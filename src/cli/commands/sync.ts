@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { readEndpoints } from '../../local/state-dir.js';
 import { configOption, dirOption } from '../main.js';
 import { Progress } from '../progress.js';
-import type { SyncOutcome } from '../sync-cycle.js';
+import { describePipe, type SyncOutcome } from '../sync-cycle.js';
 
 /** `tributary sync`: drain every change stream, run one FHIR export cycle, flush and exit. */
 export function registerSync(program: Command): void {
@@ -31,11 +31,7 @@ export function registerSync(program: Command): void {
         const body = (await response.json()) as SyncOutcome & { error?: string };
         if (!response.ok) throw new Error(`tributary up could not sync: ${body.error ?? response.status}`);
         outcome = body;
-        for (const pipe of outcome.pipes) {
-          progress.note(
-            `pipe ${pipe.name}: ${pipe.read} records read, ${pipe.filteredOut} filtered out, ${pipe.delivered} delivered`,
-          );
-        }
+        for (const pipe of outcome.pipes) progress.note(describePipe(pipe));
       } else {
         const { LocalStack } = await import('../../local/local-stack.js');
         const { runSyncCycle } = await import('../sync-cycle.js');

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HealthLakeClient } from '@aws-sdk/client-healthlake';
+import { ensureTables } from '../../aws/ensure-tables.js';
 import { DynamoDbLedgerStore } from '../../fhir-export/dynamodb-ledger-store.js';
 import type { ExecutionStatusPort, ExecutionState } from '../../fhir-export/execution-status.js';
 import { checkExportStep, startExportStep, type ExportStepDeps } from '../../fhir-export/export-steps.js';
@@ -135,7 +131,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
   };
 
   const dynamodb = new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region, credentials, maxAttempts: 3 });
-  await ensureLedgerTable(dynamodb, ledgerTable);
+  await ensureTables(dynamodb, [{ name: ledgerTable, partitionKey: 'pk', sortKey: 'sk' }]);
 
   // The ledger (needed by the executor's resources) asks the executor about lock owners: bound once it exists.
   const executorRef: { current?: StateMachineExecutor } = {};
@@ -405,40 +401,6 @@ async function releaseOrphanedLock(ledger: RunLedger, executions: ExecutionStatu
     error: 'Ledger.LockRecovered',
     cause: `owner execution is ${state}`,
   });
-}
-
-async function ensureLedgerTable(client: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
-    return;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException')
-      throw error;
-  }
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceInUseException') throw error;
-  }
-  // dynalite creates tables asynchronously.
-  for (let i = 0; i < 100; i++) {
-    const out = await client.send(new DescribeTableCommand({ TableName: table }));
-    if (out.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function newRunId(clock: Clock): string {

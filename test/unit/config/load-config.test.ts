@@ -4,25 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { issueExampleConfig } from '../../fixtures/issue-example-config.js';
 
 describe('config', () => {
   it('accepts the issue example and fills defaults', () => {
-    const config = parseConfig({
-      tables: [
-        {
-          name: 'visits',
-          partitionKey: 'id',
-          stream: 'NEW_AND_OLD_IMAGES',
-          pipe: {
-            filter: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
-            partitionBy: ['siteId', 'year', 'month', 'day'],
-            eventTime: { attribute: 'createdAtTime', unit: 'ms' },
-            batchSize: 100,
-            flushSeconds: 2,
-          },
-        },
-      ],
-    });
+    const config = parseConfig(issueExampleConfig);
     expect(config.region).toBe('us-east-1');
     expect(config.tables[0]!.pipe).toMatchObject({ target: 'lake', flushMiB: 5, startingPosition: 'TRIM_HORIZON' });
   });
