@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './errors.js';
 import { registerQuery } from './commands/query.js';
@@ -7,16 +7,9 @@ import { registerUp } from './commands/up.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSeed } from './commands/seed.js';
-import { DEFAULT_STATE_DIR } from '../local/state-dir.js';
+import { EXIT } from './options.js';
 
-/** Exit codes: 0 ok, 1 the work failed, 2 usage or config error. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-/** `--dir` option shared by every command. */
-export const dirOption = () => new Option('-d, --dir <dir>', 'state directory').default(DEFAULT_STATE_DIR);
-/** `--config` option shared by every command that reads the config. */
-export const configOption = () =>
-  new Option('-c, --config <file>', 'config file (default: tributary.config.json, else the built-in demo config)');
+export { EXIT } from './options.js';
 
 /**
  * Builds the `tributary` command line.

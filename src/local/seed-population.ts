@@ -1,9 +1,14 @@
-import type { Progress } from '../cli/progress.js';
 import { ensureSeedTables, seedDynamo } from '../synthetic/dynamo-loader.js';
 import { seedFhir } from '../synthetic/fhir-loader.js';
 import type { DynamoSeedCounts } from '../synthetic/dynamo-loader.js';
 import type { SeedCounts } from '../synthetic/types.js';
 import type { LocalStack } from './local-stack.js';
+
+/** Progress of a seed: `update` while loading, `done` once per finished part. The CLI passes its `Progress`. */
+export interface SeedProgress {
+  update(done: number, total?: number, unit?: string): void;
+  done(message: string): void;
+}
 
 /** What {@link seedPopulation} loaded. */
 export interface PopulationCounts {
@@ -20,7 +25,7 @@ export interface PopulationCounts {
  */
 export async function seedPopulation(
   stack: LocalStack,
-  options: { patients: number; seed: string; dynamodb: boolean; concurrency?: number; progress: Progress; now?: Date },
+  options: { patients: number; seed: string; dynamodb: boolean; concurrency?: number; progress: SeedProgress; now?: Date },
 ): Promise<PopulationCounts> {
   const fhirBaseUrl = stack.endpoints.fhir;
   if (!fhirBaseUrl) throw new Error('the local stack has no FHIR endpoint');

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { OutputFormat } from '../../query/format.js';
 import { resolveLakeDir } from '../../local/lake-dir.js';
-import { configOption, dirOption } from '../main.js';
+import { configOption, dirOption } from '../options.js';
 
 /** `tributary query "<SQL>"`: DuckDB over the lake, with a view per dataset. */
 export function registerQuery(program: Command): void {

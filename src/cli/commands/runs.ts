@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { configOption, dirOption } from '../main.js';
+import { configOption, dirOption } from '../options.js';
 import { positiveInt } from '../option-parsers.js';
 
 /** `tributary runs`: the export run history, newest first. */

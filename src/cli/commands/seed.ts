@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { configOption, dirOption } from '../main.js';
+import { configOption, dirOption } from '../options.js';
 import { positiveInt } from '../option-parsers.js';
 import { Progress } from '../progress.js';
 

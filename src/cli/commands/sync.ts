@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { readEndpoints } from '../../local/state-dir.js';
-import { configOption, dirOption } from '../main.js';
+import { configOption, dirOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { describePipe, type SyncOutcome } from '../sync-cycle.js';
 

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { clearEndpoints, readEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
 import { UsageError } from '../errors.js';
-import { configOption, dirOption } from '../main.js';
+import { configOption, dirOption } from '../options.js';
 import { positiveInt, positiveNumber } from '../option-parsers.js';
 import { Progress } from '../progress.js';
 
