@@ -47,7 +47,7 @@ export interface PipeRunnerOptions {
  * const stats = await runner.drain();
  */
 export class PipeRunner {
-  public readonly stats: PipeStats = { read: 0, filteredOut: 0, delivered: 0, batches: 0, flushes: 0 };
+  public readonly stats: PipeStats = { read: 0, filteredOut: 0, delivered: 0, batches: 0, flushes: 0, rejected: 0 };
   /** Per shard: position up to which everything was delivered (or filtered out), not yet committed. */
   private readonly pending = new Map<string, string>();
   /** Per shard: position up to which records were read (some may still be gathered). */

@@ -42,4 +42,6 @@ export interface PipeStats {
   delivered: number;
   batches: number;
   flushes: number;
+  /** Records that failed delivery after retries and bisection and went to the pipe's error location. */
+  rejected: number;
 }
