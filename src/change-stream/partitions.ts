@@ -1,6 +1,6 @@
 import { isLosslessNumber } from 'lossless-json';
 import type { Partition } from '../lake/layout.js';
-import { timeParts } from '../lake/layout.js';
+import { sanitiseSegment, timeParts } from '../lake/layout.js';
 import { InvalidPartitionAttributeError, MissingPartitionAttributeError } from './errors.js';
 import type { ChangeRecord, PlainItem } from './types.js';
 
@@ -12,6 +12,12 @@ export type TimePart = (typeof TIME_PARTS)[number];
 export const DEFAULT_PARTITION_BY: readonly string[] = ['year', 'month', 'day'];
 
 const TIME_PART_SET: ReadonlySet<string> = new Set(TIME_PARTS);
+
+/**
+ * Longest partition value, in bytes once percent-encoded for the path. File systems cap one path segment at
+ * 255 bytes (ENAMETOOLONG) and S3 keys at 1024; a longer value is a record error, not a write that fails forever.
+ */
+export const MAX_PARTITION_VALUE_BYTES = 200;
 
 function attributeValue(images: ReadonlyArray<PlainItem | null>, attribute: string): string {
   for (const image of images) {
@@ -29,7 +35,8 @@ function attributeValue(images: ReadonlyArray<PlainItem | null>, attribute: stri
 /**
  * The Hive partitions of a change record. `spec` mixes item attributes (read from the new image,
  * or the old image for deletes and view types without one, then the keys) and the time parts `year|month|day|hour|minute`
- * (zero-padded UTC from the event time). Values are raw: {@link hivePath} sanitises them.
+ * (zero-padded UTC from the event time). Values are raw: {@link hivePath} sanitises them. An attribute value whose
+ * encoded form exceeds {@link MAX_PARTITION_VALUE_BYTES} raises {@link InvalidPartitionAttributeError}.
  *
  * @example
  * hivePath(partitionsFor(record, ['siteId', 'year', 'month'])) // 'siteId=2/year=2024/month=03/'
@@ -48,6 +55,14 @@ export function partitionsFor(
       parts ??= timeParts(eventTime);
       return [column, parts[column as TimePart]];
     }
-    return [column, attributeValue(images, column)];
+    const value = attributeValue(images, column);
+    // The encoded form is what reaches the path; report its length only (the value may be PHI).
+    const encoded = Buffer.byteLength(sanitiseSegment(value), 'utf8');
+    if (encoded > MAX_PARTITION_VALUE_BYTES)
+      throw new InvalidPartitionAttributeError(
+        column,
+        `encoded value is ${encoded} bytes, over the ${MAX_PARTITION_VALUE_BYTES}-byte limit of a partition value`,
+      );
+    return [column, value];
   });
 }

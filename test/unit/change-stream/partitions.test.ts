@@ -69,6 +69,21 @@ describe('partitionsFor', () => {
     );
   });
 
+  it('a partition value longer than the limit once encoded is a record error naming the attribute and length, not the value', () => {
+    const long = 'x'.repeat(2048);
+    const run = () => partitionsFor(recordWith({ S: long }), ['siteId']);
+    expect(run).toThrow(InvalidPartitionAttributeError);
+    expect(run).toThrow('partition attribute siteId: encoded value is 2048 bytes, over the 200-byte limit');
+    try {
+      run();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('xxxx');
+    }
+    // The limit is on the encoded form: 67 × 'é' is 134 UTF-8 bytes but 402 encoded bytes.
+    expect(() => partitionsFor(recordWith({ S: 'é'.repeat(67) }), ['siteId'])).toThrow('402 bytes');
+    expect(partitionsFor(recordWith({ S: 'y'.repeat(200) }), ['siteId'])).toEqual([['siteId', 'y'.repeat(200)]]);
+  });
+
   it.each([
     ['a/b', 'siteId=a%2Fb/'],
     ['..', 'siteId=%2E%2E/'],

@@ -43,4 +43,36 @@ describe('landChangeBatch', () => {
       eventId: 'd',
     });
   });
+
+  it('a 2 KB partition attribute goes to the error location with the reason; the rest of the batch lands', async () => {
+    const store = new MemoryObjectStore();
+    const writer = new PartitionedNdjsonWriter({ store, maxBytes: 1 << 20 });
+    const errors = new ErrorSink({ store, pipeline: 'changes-Visits', clock: { now: () => new Date('2024-01-02') } });
+    const huge = 'S'.repeat(2048);
+    const result = await landChangeBatch({
+      records: [
+        streamRecord({ eventID: 'ok1', dynamodb: { SequenceNumber: '10' } }),
+        streamRecord({ eventID: 'poison', dynamodb: { SequenceNumber: '11', NewImage: { siteId: { S: huge } } } }),
+        streamRecord({ eventID: 'ok2', dynamodb: { SequenceNumber: '12' } }),
+      ],
+      table: { name: 'Visits', pipe: { partitionBy: ['siteId'] } },
+      writer,
+      errors,
+    });
+    expect(result).toMatchObject({ landed: 2, failed: 1, failedEventIds: ['poison'] });
+    await writer.flush();
+    await errors.flush();
+    const keys = [...store.objects.keys()].sort();
+    expect(keys.every((key) => key.length < 300)).toBe(true);
+    expect(keys.filter((key) => key.startsWith('changes/'))).toEqual([
+      expect.stringMatching(/^changes\/Visits\/siteId=2\/10-12-/),
+    ]);
+    const [errorKey] = keys.filter((key) => key.startsWith('_errors/changes-Visits/'));
+    const entry = JSON.parse(store.lines(errorKey ?? '')[0] ?? '') as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      errorType: 'InvalidPartitionAttribute',
+      eventId: 'poison',
+      reason: 'partition attribute siteId: encoded value is 2048 bytes, over the 200-byte limit of a partition value',
+    });
+  });
 });
