@@ -8,9 +8,10 @@ import { StreamsApi } from './streams-api.js';
 import { StreamStore } from './stream-store.js';
 import { TableLifecycle } from './table-lifecycle.js';
 import { Transactions } from './transactions.js';
-import type { EmbeddedDynamoDb, EmbeddedDynamoDbOptions } from './types.js';
+import type { EmbeddedDynamoDb, EmbeddedDynamoDbOptions, RecoverySummary } from './types.js';
 import { errorResponse, jsonResponse } from './wire-response.js';
 import { WriteCapture } from './write-capture.js';
+import { recoverPendingWrites } from './write-intents.js';
 
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const DYNAMODB_TARGET = 'DynamoDB_20120810';
@@ -57,6 +58,16 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
       }
     },
   };
+  let recovered: RecoverySummary;
+  try {
+    // Before serving: a write interrupted by a crash gets its stream record before any client
+    // (or its retry of that write) sees the table again.
+    recovered = await recoverPendingWrites(context);
+  } catch (error) {
+    await backend.close();
+    store.close();
+    throw error;
+  }
   const route = createRouter(context);
   const server = createServer((req, res) => {
     void handle(req, res, route);
@@ -80,6 +91,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    recovered,
     onRecords(listener) {
       listeners.add(listener);
       return () => {

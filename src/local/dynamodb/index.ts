@@ -5,6 +5,7 @@ export type {
   EmbeddedDynamoDb,
   EmbeddedDynamoDbOptions,
   KeySchemaElement,
+  RecoverySummary,
   StreamEventName,
   StreamRecord,
   StreamViewType,

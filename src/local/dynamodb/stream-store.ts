@@ -2,7 +2,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { KeySchemaElement, StreamInfo, StreamRecord, StreamViewType, UnsequencedStreamRecord } from './types.js';
+import { canonicalJson } from './stream-record.js';
+import type {
+  KeySchemaElement,
+  NewWriteIntent,
+  StreamInfo,
+  StreamRecord,
+  StreamViewType,
+  UnsequencedStreamRecord,
+  WireItem,
+  WriteIntent,
+} from './types.js';
 
 /** Sequence numbers are offset so they always print with 21 digits, like AWS's. */
 const SEQUENCE_OFFSET = 10n ** 20n;
@@ -46,6 +56,14 @@ interface StreamRow {
 interface RecordRow {
   seq: number | bigint;
   record: string;
+}
+
+interface IntentRow {
+  id: number | bigint;
+  stream_arn: string;
+  item_key: string;
+  old_image: string | null;
+  created_ms: number | bigint;
 }
 
 /** What a new stream needs. */
@@ -96,6 +114,15 @@ export class StreamStore {
         record     TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS records_by_stream ON records (stream_arn, seq);
+      -- Write-ahead intents: an item write in flight whose stream record is not stored yet (see write-intents.ts).
+      CREATE TABLE IF NOT EXISTS intents (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_arn TEXT NOT NULL,
+        item_key   TEXT NOT NULL,
+        old_image  TEXT,
+        created_ms INTEGER NOT NULL,
+        UNIQUE (stream_arn, item_key)
+      );
     `);
   }
 
@@ -198,6 +225,52 @@ export class StreamStore {
     return BigInt(result.lastInsertRowid);
   }
 
+  /**
+   * Records write-ahead intents in one transaction and returns them as stored, in the given order.
+   * An intent still pending for the same item (its last write's record could not be stored) is kept
+   * and returned instead: its old image is the item's last streamed image, which a new record must
+   * start from.
+   */
+  public recordIntents(intents: readonly NewWriteIntent[]): WriteIntent[] {
+    return this.db.transaction((): WriteIntent[] =>
+      intents.map((intent) => {
+        const itemKey = canonicalJson(intent.key);
+        this.db
+          .prepare('INSERT OR IGNORE INTO intents (stream_arn, item_key, old_image, created_ms) VALUES (?, ?, ?, ?)')
+          .run(
+            intent.streamArn,
+            itemKey,
+            intent.oldImage === undefined ? null : JSON.stringify(intent.oldImage),
+            intent.createdMs,
+          );
+        const row = this.db
+          .prepare('SELECT * FROM intents WHERE stream_arn = ? AND item_key = ?')
+          .get(intent.streamArn, itemKey) as IntentRow;
+        return toWriteIntent(row);
+      }),
+    )();
+  }
+
+  /** Every pending intent, oldest first. */
+  public pendingIntents(): WriteIntent[] {
+    return (this.db.prepare('SELECT * FROM intents ORDER BY id').all() as IntentRow[]).map(toWriteIntent);
+  }
+
+  /**
+   * Settles intents in one transaction: appends the records (in order) and deletes the intents, so a
+   * crash leaves either both the intents or both the records.
+   */
+  public settleIntents(
+    settled: ReadonlyArray<{ intent: WriteIntent; record?: UnsequencedStreamRecord | undefined }>,
+  ): void {
+    this.db.transaction(() => {
+      for (const { intent, record } of settled) {
+        if (record) this.append(intent.streamArn, record);
+        this.db.prepare('DELETE FROM intents WHERE id = ?').run(intent.id);
+      }
+    })();
+  }
+
   /** Up to `limit` records of a stream after position `after`, oldest first. */
   public readAfter(streamArn: string, after: bigint, limit: number): Array<{ position: bigint; record: StreamRecord }> {
     const rows = this.db
@@ -232,6 +305,17 @@ export class StreamStore {
   public close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function toWriteIntent(row: IntentRow): WriteIntent {
+  const intent: WriteIntent = {
+    id: BigInt(row.id),
+    streamArn: row.stream_arn,
+    key: JSON.parse(row.item_key) as WireItem,
+    createdMs: Number(row.created_ms),
+  };
+  if (row.old_image !== null) intent.oldImage = JSON.parse(row.old_image) as WireItem;
+  return intent;
 }
 
 function toStreamInfo(row: StreamRow): StreamInfo {

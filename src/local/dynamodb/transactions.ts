@@ -1,9 +1,11 @@
+import { crashPoint } from '../fault-hooks.js';
 import type { BufferedResponse } from './dynalite-backend.js';
 import { AwsWireError, validationError } from './errors.js';
 import type { ClientRequest, ProxyContext } from './proxy-context.js';
-import { buildStreamRecord, canonicalJson, keyOf } from './stream-record.js';
+import { canonicalJson, keyOf } from './stream-record.js';
 import type { KeySchemaElement, StreamInfo, WireItem } from './types.js';
 import { errorResponse, isOk, jsonResponse } from './wire-response.js';
+import { WriteIntents } from './write-intents.js';
 
 type Action = 'ConditionCheck' | 'Put' | 'Delete' | 'Update';
 const ACTIONS: readonly Action[] = ['ConditionCheck', 'Put', 'Delete', 'Update'];
@@ -30,6 +32,8 @@ interface CancellationReason {
  * operations. All tables of the transaction are locked (the same per-table locks captured writes
  * take), every condition is checked first with a no-op conditional write, then the writes are
  * applied; if one fails anyway, the items already written are restored from their old images.
+ * Stream records come from write-ahead intents ({@link WriteIntents}), so a crash mid-way still
+ * streams what was applied (a crash can leave a transaction half-applied, but never unstreamed).
  * Every write through this endpoint takes the same per-table locks, so transactions are isolated
  * from single-item and batch writes (reads are not locked: a Get may see a half-applied one).
  *
@@ -38,7 +42,11 @@ interface CancellationReason {
  * const response = await transactions.transactWrite(request);
  */
 export class Transactions {
-  public constructor(private readonly context: ProxyContext) {}
+  private readonly intents: WriteIntents;
+
+  public constructor(private readonly context: ProxyContext) {
+    this.intents = new WriteIntents(context);
+  }
 
   public async transactWrite(request: ClientRequest): Promise<BufferedResponse> {
     let actions: TransactAction[];
@@ -76,23 +84,36 @@ export class Transactions {
         });
       }
 
-      const applied: TransactAction[] = [];
-      for (const action of actions) {
-        if (action.action === 'ConditionCheck') continue;
-        const { ReturnValuesOnConditionCheckFailure: _ignored, ...params } = action.params;
-        const result = await this.context.backend.callRaw(`${action.action}Item`, {
-          ...params,
-          TableName: action.tableName,
-        });
-        if (!isOk(result)) {
-          await this.restore(applied);
-          return result;
+      // Write-ahead intents for every item the transaction writes on a table with a stream: a crash
+      // during the writes leaves them, and the next start appends the records of what was applied.
+      const pending = this.intents.begin(
+        actions.flatMap((action) =>
+          action.stream && action.action !== 'ConditionCheck'
+            ? [{ stream: action.stream, key: action.key, oldImage: action.oldImage }]
+            : [],
+        ),
+      );
+      try {
+        const applied: TransactAction[] = [];
+        for (const action of actions) {
+          if (action.action === 'ConditionCheck') continue;
+          const { ReturnValuesOnConditionCheckFailure: _ignored, ...params } = action.params;
+          const result = await this.context.backend.callRaw(`${action.action}Item`, {
+            ...params,
+            TableName: action.tableName,
+          });
+          if (!isOk(result)) {
+            await this.restore(applied);
+            return result;
+          }
+          applied.push(action);
         }
-        applied.push(action);
+        return jsonResponse(200, {});
+      } finally {
+        // After a restore the items equal their old images again, so they get no record.
+        crashPoint('dynamodb.after-write');
+        await this.intents.settle(pending);
       }
-
-      await this.record(applied);
-      return jsonResponse(200, {});
     });
   }
 
@@ -211,31 +232,6 @@ export class Transactions {
         await this.context.backend.call('PutItem', { TableName: action.tableName, Item: action.oldImage });
       else await this.context.backend.call('DeleteItem', { TableName: action.tableName, Key: action.key });
     }
-  }
-
-  /** Appends stream records for the applied writes on tables with a stream. */
-  private async record(applied: TransactAction[]): Promise<void> {
-    const now = new Date();
-    const touched = new Set<string>();
-    for (const action of applied) {
-      if (!action.stream) continue;
-      const read = await this.context.backend.call<{ Item?: WireItem }>('GetItem', {
-        TableName: action.tableName,
-        Key: action.key,
-        ConsistentRead: true,
-      });
-      if (!isOk(read)) continue;
-      const record = buildStreamRecord(
-        action.stream,
-        { oldImage: action.oldImage, newImage: read.body.Item },
-        this.context.region,
-        now,
-      );
-      if (!record) continue;
-      this.context.store.append(action.stream.streamArn, record);
-      touched.add(action.tableName);
-    }
-    for (const tableName of touched) this.context.notify(tableName);
   }
 }
 

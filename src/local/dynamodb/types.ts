@@ -18,6 +18,8 @@ export interface EmbeddedDynamoDbOptions {
 export interface EmbeddedDynamoDb {
   /** Base URL for the SDK's `endpoint` option, e.g. `http://127.0.0.1:4567`. */
   endpoint: string;
+  /** What the start did with writes a crash had interrupted (their missing stream records appended). */
+  recovered: RecoverySummary;
   /**
    * Registers a listener called (synchronously, after the record is stored) with the table name
    * whenever a stream record is appended. Returns a function that removes the listener.
@@ -94,3 +96,31 @@ export interface StreamRecord {
 export type UnsequencedStreamRecord = Omit<StreamRecord, 'dynamodb'> & {
   dynamodb: Omit<StreamRecord['dynamodb'], 'SequenceNumber'>;
 };
+
+/** A write-ahead intent to record: an item about to be written, on a table with a stream. */
+export interface NewWriteIntent {
+  streamArn: string;
+  /** The item's key attributes. */
+  key: WireItem;
+  /** The item before the write; `undefined` when absent. */
+  oldImage?: WireItem | undefined;
+  /** When the write started, epoch milliseconds: the record's ApproximateCreationDateTime. */
+  createdMs: number;
+}
+
+/** A stored write-ahead intent. */
+export interface WriteIntent extends NewWriteIntent {
+  id: bigint;
+}
+
+/** What a start did with the write-ahead intents a crash left behind. */
+export interface RecoverySummary {
+  /** Interrupted writes that had been applied: their stream record was appended. */
+  appended: number;
+  /** Interrupted writes that had not changed their item (not applied, refused, or a no-op): no record. */
+  unchanged: number;
+  /** Intents of a stream or table disabled or deleted since: no record. */
+  dropped: number;
+  /** Intents whose item could not be read: left pending for the next start. */
+  kept: number;
+}

@@ -1,22 +1,24 @@
 import type { BufferedResponse } from './dynalite-backend.js';
 import { forward, type ClientRequest, type ProxyContext } from './proxy-context.js';
-import { buildStreamRecord, canonicalJson, keyOf } from './stream-record.js';
+import { crashPoint } from '../fault-hooks.js';
+import { keyOf } from './stream-record.js';
 import type { StreamInfo, WireItem } from './types.js';
 import { isOk } from './wire-response.js';
+import { WriteIntents } from './write-intents.js';
 
 /** One item a write touches, on a table with a stream. */
 interface CapturedTarget {
   stream: StreamInfo;
   key: WireItem;
-  oldImage?: WireItem | undefined;
 }
 
 type WriteRequest = { PutRequest?: { Item?: WireItem }; DeleteRequest?: { Key?: WireItem } };
 
 /**
  * Turns writes to tables with an enabled stream into stream records: per table, one write at a
- * time, it reads the item before (consistent GetItem), forwards the client's request unchanged,
- * reads the item after, and appends a record when the write succeeded and changed the item.
+ * time, it reads the item before (consistent GetItem), stores a write-ahead intent, forwards the
+ * client's request unchanged, reads the item after, and appends a record when the item changed,
+ * atomically with deleting the intent, so a crash in between is repaired on the next start.
  * Writes to tables without a stream are forwarded as they are (under the same per-table lock).
  *
  * @example
@@ -24,7 +26,11 @@ type WriteRequest = { PutRequest?: { Item?: WireItem }; DeleteRequest?: { Key?: 
  * const response = await capture.singleItemWrite(request, 'PutItem');
  */
 export class WriteCapture {
-  public constructor(private readonly context: ProxyContext) {}
+  private readonly intents: WriteIntents;
+
+  public constructor(private readonly context: ProxyContext) {
+    this.intents = new WriteIntents(context);
+  }
 
   /** PutItem, UpdateItem or DeleteItem. */
   public async singleItemWrite(
@@ -64,45 +70,31 @@ export class WriteCapture {
         }
       }
       if (targets.length === 0) return forward(this.context, request);
-      return this.captured(request, targets, (response) => unprocessedKeys(response, targets));
+      return this.captured(request, targets);
     });
   }
 
-  /** Reads old images, forwards the request, reads new images and appends records. */
-  private async captured(
-    request: ClientRequest,
-    targets: CapturedTarget[],
-    unprocessed: (response: BufferedResponse) => Set<string> = () => new Set(),
-  ): Promise<BufferedResponse> {
+  /**
+   * Reads old images, stores write-ahead intents, forwards the request, then reads new images and
+   * appends the records of changed items while deleting the intents (see {@link WriteIntents}).
+   */
+  private async captured(request: ClientRequest, targets: CapturedTarget[]): Promise<BufferedResponse> {
     const before = await Promise.all(targets.map((target) => this.readItem(target)));
     // If the key cannot even be read, the write will fail too; let dynalite answer it.
     if (before.some((read) => read === 'error')) return forward(this.context, request);
-    targets.forEach((target, index) => {
-      target.oldImage = before[index] as WireItem | undefined;
-    });
-
-    const response = await forward(this.context, request);
-    if (!isOk(response)) return response;
-
-    const skipped = unprocessed(response);
-    const done = targets.filter((target) => !skipped.has(targetId(target.stream.tableName, target.key)));
-    const after = await Promise.all(done.map((target) => this.readItem(target)));
-    const now = new Date();
-    const touchedTables = new Set<string>();
-    done.forEach((target, index) => {
-      const newImage = after[index];
-      if (newImage === 'error') return;
-      const record = buildStreamRecord(
-        target.stream,
-        { oldImage: target.oldImage, newImage },
-        this.context.region,
-        now,
-      );
-      if (!record) return;
-      this.context.store.append(target.stream.streamArn, record);
-      touchedTables.add(target.stream.tableName);
-    });
-    for (const tableName of touchedTables) this.context.notify(tableName);
+    const pending = this.intents.begin(
+      targets.map((target, index) => ({ ...target, oldImage: before[index] as WireItem | undefined })),
+    );
+    crashPoint('dynamodb.before-write');
+    let response: BufferedResponse;
+    try {
+      response = await forward(this.context, request);
+    } finally {
+      // Settled whatever dynalite answered: a failed batch may have applied some of its writes,
+      // and unprocessed or refused writes left their items as they were, so they get no record.
+      crashPoint('dynamodb.after-write');
+      await this.intents.settle(pending);
+    }
     return response;
   }
 
@@ -119,24 +111,4 @@ export class WriteCapture {
 
 function isItem(value: unknown): value is WireItem {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function targetId(tableName: string, key: WireItem): string {
-  return `${tableName}\u0000${canonicalJson(key)}`;
-}
-
-/** Keys of the batch's requests that dynalite handed back as unprocessed. */
-function unprocessedKeys(response: BufferedResponse, targets: CapturedTarget[]): Set<string> {
-  const body = JSON.parse(response.body.toString('utf8')) as { UnprocessedItems?: Record<string, WriteRequest[]> };
-  const skipped = new Set<string>();
-  for (const [tableName, writes] of Object.entries(body.UnprocessedItems ?? {})) {
-    const stream = targets.find((target) => target.stream.tableName === tableName)?.stream;
-    if (!stream) continue;
-    for (const write of writes) {
-      const source = write.PutRequest?.Item ?? write.DeleteRequest?.Key;
-      const key = isItem(source) ? keyOf(source, stream.keySchema) : undefined;
-      if (key) skipped.add(targetId(tableName, key));
-    }
-  }
-  return skipped;
 }
