@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const DEFAULT_FHIR_TYPES = ['Patient', 'Encounter', 'Observation', 'Condition', 'MedicationRequest'] as const;
 
 /** Glue/Athena catalog over the lake (SYSTEM.md §4). */
-export const catalogSectionSchema = z.object({
+export const catalogSectionSchema = z.strictObject({
   /** FHIR types catalogued as `fhir_<type>`. Default: `export.types`, or {@link DEFAULT_FHIR_TYPES} when that is empty (every type). */
   fhirTypes: z
     .array(z.string().regex(/^[A-Z][A-Za-z]+$/, 'a FHIR resource type, e.g. Patient'))
@@ -36,13 +36,13 @@ export const catalogSectionSchema = z.object({
 });
 
 /** Where alarms go. */
-export const alarmsSectionSchema = z.object({
+export const alarmsSectionSchema = z.strictObject({
   /** E-mail subscribed to the alarm topic (confirmation required). No subscription when absent. */
   email: z.string().email().optional(),
 });
 
 /** An existing DynamoDB table to capture instead of creating one. */
-export const existingTableSchema = z.object({
+export const existingTableSchema = z.strictObject({
   /** The table's stream ARN (required: the stream label cannot be derived offline). */
   streamArn: z
     .string()
@@ -55,7 +55,7 @@ export const existingTableSchema = z.object({
  * Deployment-only settings. Workflow timings and policies are NOT here: the stack reads the shared
  * `export` section (src/fhir-export/workflow-config.ts) and `patientEnrichment`, as the local runtime does.
  */
-export const awsSectionSchema = z.object({
+export const awsSectionSchema = z.strictObject({
   /** Use this existing HealthLake datastore instead of creating one. */
   datastoreId: z
     .string()

@@ -4,12 +4,16 @@ import { configSchema, type TributaryConfig } from './schema.js';
 import { demoConfig } from './demo-config.js';
 import { compileFilters } from '../event-pattern/compile-filters.js';
 import { InvalidEventPatternError } from '../event-pattern/errors.js';
+import { describeIssue } from './describe-issue.js';
+import { configWarnings } from './filter-warnings.js';
 
 /** Default config file name, looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'tributary.config.json';
 
 /**
- * Validates a parsed config object. Throws {@link ConfigError} naming the first bad field.
+ * Validates a parsed config object. Throws {@link ConfigError} naming the first bad field; an unknown key
+ * (every object is strict, so a misspelled `filter` cannot silently let every record through) is named with
+ * the closest allowed key.
  *
  * @example
  * const config = parseConfig({ tables: [{ name: 'visits', partitionKey: 'id' }] });
@@ -17,9 +21,8 @@ export const DEFAULT_CONFIG_FILE = 'tributary.config.json';
 export function parseConfig(raw: unknown, source = 'config'): TributaryConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.map(String).join('.') || '(root)';
-    throw new ConfigError(`${source}: ${field}: ${issue.message}`, field);
+    const { field, message } = describeIssue(configSchema, result.error.issues);
+    throw new ConfigError(`${source}: ${message}`, field);
   }
   // Filters are EventBridge patterns: compile them now, with the same compiler the pipes and CDK use.
   result.data.tables.forEach((table, index) => {
@@ -35,20 +38,30 @@ export function parseConfig(raw: unknown, source = 'config'): TributaryConfig {
   return result.data;
 }
 
+/** A loaded config, where it came from, and what in it is valid but will not work as written. */
+export interface LoadedConfig {
+  config: TributaryConfig;
+  source: string;
+  /** See {@link configWarnings}; the CLI prints them to stderr. */
+  warnings: string[];
+}
+
 /**
  * Loads a config file. With no explicit path and no `tributary.config.json`, returns the demo config.
  *
  * @example
- * const { config, source } = await loadConfig(); // demo config when no file exists
+ * const { config, source, warnings } = await loadConfig(); // demo config when no file exists
  */
-export async function loadConfig(path?: string): Promise<{ config: TributaryConfig; source: string }> {
+export async function loadConfig(path?: string): Promise<LoadedConfig> {
   const file = path ?? DEFAULT_CONFIG_FILE;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (!path && (error as { code?: string }).code === 'ENOENT')
-      return { config: parseConfig(demoConfig, 'demo config'), source: 'built-in demo config' };
+    if (!path && (error as { code?: string }).code === 'ENOENT') {
+      const config = parseConfig(demoConfig, 'demo config');
+      return { config, source: 'built-in demo config', warnings: configWarnings(config) };
+    }
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
   let raw: unknown;
@@ -57,5 +70,6 @@ export async function loadConfig(path?: string): Promise<{ config: TributaryConf
   } catch (error) {
     throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`);
   }
-  return { config: parseConfig(raw, file), source: file };
+  const config = parseConfig(raw, file);
+  return { config, source: file, warnings: configWarnings(config).map((warning) => `${file}: ${warning}`) };
 }

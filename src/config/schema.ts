@@ -9,7 +9,7 @@ export const eventPatternSchema = z.record(z.string(), z.unknown());
 export const streamViewTypeSchema = z.enum(['NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'OLD_IMAGE', 'KEYS_ONLY']);
 
 /** Where a change's event time comes from; default is the stream's ApproximateCreationDateTime. */
-export const eventTimeSchema = z.object({
+export const eventTimeSchema = z.strictObject({
   /** Item attribute holding the event time. */
   attribute: z.string().min(1),
   /** `ms` and `s` are epoch numbers; `iso` is an ISO-8601 string. */
@@ -17,7 +17,7 @@ export const eventTimeSchema = z.object({
 });
 
 /** The local equivalent of an EventBridge Pipe from a table's stream, and its Firehose-style target. */
-export const pipeSchema = z.object({
+export const pipeSchema = z.strictObject({
   /** Event patterns; a record passes if it matches any. Empty means everything passes. */
   filter: z.array(eventPatternSchema).default([]),
   /** Hive partition columns: item attributes and the time parts `year`, `month`, `day`, `hour`, `minute`. */
@@ -40,7 +40,7 @@ export const pipeSchema = z.object({
 });
 
 /** Options of the `patient-fhir` enrichment (SYSTEM.md §2). */
-export const patientEnrichmentSchema = z.object({
+export const patientEnrichmentSchema = z.strictObject({
   /** FHIR identifier system of the domain patient id. */
   identifierSystem: z.string().min(1).default('urn:tributary:patient-id'),
   /** Event source of PatientChange events. */
@@ -55,7 +55,7 @@ export const patientEnrichmentSchema = z.object({
 });
 
 /** A DynamoDB table Tributary captures. */
-export const tableSchema = z.object({
+export const tableSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name: 3-255 characters of a-z A-Z 0-9 _ . -'),
   partitionKey: z.string().min(1),
   partitionKeyType: z.enum(['S', 'N', 'B']).default('S'),
@@ -67,9 +67,14 @@ export const tableSchema = z.object({
   pipe: pipeSchema.optional(),
 });
 
-/** The whole Tributary config file (`tributary.config.json`). */
+/**
+ * The whole Tributary config file (`tributary.config.json`). Every object is strict: an unknown (e.g. misspelled)
+ * key is an error, never silently ignored.
+ */
 export const configSchema = z
-  .object({
+  .strictObject({
+    /** JSON Schema reference for editors; ignored. */
+    $schema: z.string().optional(),
     /** AWS region used in ARNs and by the embedded services. */
     region: z.string().min(1).default('us-east-1'),
     /** Lake directory (local). Default `<state dir>/lake`. */

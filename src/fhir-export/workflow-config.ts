@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** SMART Backend Services (client-credentials with a signed JWT) for a Bulk Data server. */
-export const smartAuthConfigSchema = z.object({
+export const smartAuthConfigSchema = z.strictObject({
   /** Token endpoint; default: discovered from `<baseUrl>/.well-known/smart-configuration`. */
   tokenUrl: z.url().optional(),
   clientId: z.string().min(1),
@@ -17,8 +17,8 @@ export const smartAuthConfigSchema = z.object({
  * Bulk Data v2 server (HAPI, SMART's reference server…). The AWS stack always exports from its HealthLake datastore.
  */
 export const exportSourceConfigSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('embedded') }),
-  z.object({ type: z.literal('bulk-data'), baseUrl: z.url(), smart: smartAuthConfigSchema.optional() }),
+  z.strictObject({ type: z.literal('embedded') }),
+  z.strictObject({ type: z.literal('bulk-data'), baseUrl: z.url(), smart: smartAuthConfigSchema.optional() }),
 ]);
 
 /**
@@ -26,7 +26,7 @@ export const exportSourceConfigSchema = z.discriminatedUnion('type', [
  * the same object; the lead can nest it as `export` in the Tributary config.
  */
 export const exportWorkflowConfigSchema = z
-  .object({
+  .strictObject({
     /** `_type` filter; empty = every type. */
     types: z.array(z.string().regex(/^[A-Z][A-Za-z]+$/)).default([]),
     /** Schedule of runs (EventBridge Scheduler rate / local interval). */
