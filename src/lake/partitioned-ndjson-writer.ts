@@ -1,7 +1,14 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { gzipDeterministic } from './deterministic-gzip.js';
 import { ndjsonFileName } from './file-name.js';
-import type { FileNameParts, PartitionedNdjsonWriterOptions, WriterStats, WrittenFile } from './types.js';
+import type {
+  BufferedPartition,
+  FailedPartition,
+  FileNameParts,
+  PartitionedNdjsonWriterOptions,
+  WriterStats,
+  WrittenFile,
+} from './types.js';
 
 /** Lines buffered for one partition prefix. */
 interface PartitionBuffer {
@@ -10,8 +17,11 @@ interface PartitionBuffer {
   bytes: number;
   readonly firstId: string;
   lastId: string;
-  /** Running hash of every id, so the default file name covers the whole content without keeping ids. */
-  readonly ids: Hash | undefined;
+  /**
+   * Every id, for the default file name (a hash of them all); kept as a list rather than a running hash so that the
+   * lines of a failed write can be put back and named again.
+   */
+  readonly ids: string[] | undefined;
   /** Number of this file among the files of its prefix (see `fileName`). */
   sequence: number;
 }
@@ -26,8 +36,11 @@ const NEWLINE_BYTES = 1;
  * optionally on a timer. File names derive from the record ids, and gzip output is byte-stable, so
  * re-running a batch overwrites the same keys.
  *
- * A failed write rejects the call that caused it; its lines are not kept, so the caller must not
- * checkpoint and should replay the batch (which lands on the same keys).
+ * A failed write rejects the call that caused it, but loses nothing: its lines go back into the buffer of their
+ * partition (ahead of lines added since) and the next write or flush retries them, so a caller may retry without
+ * replaying (and without doubling) what it added. `add` buffers its line even when the write it triggers fails.
+ * {@link PartitionedNdjsonWriter.failedPartitions} lists partitions whose last write failed; a caller that gives up on
+ * one can {@link PartitionedNdjsonWriter.take} its lines (e.g. to an error location).
  *
  * @example
  * const writer = new PartitionedNdjsonWriter({ store, maxBytes: 5 * 1024 * 1024 });
@@ -41,6 +54,8 @@ export class PartitionedNdjsonWriter {
   readonly #sequences = new Map<string, number>();
   readonly #buffers = new Map<string, PartitionBuffer>();
   readonly #inFlight = new Set<Promise<WrittenFile>>();
+  /** Partitions whose last write failed (their lines are buffered again), with the error. */
+  readonly #failures = new Map<string, unknown>();
   readonly #stats: WriterStats = { files: 0, records: 0, bytes: 0, rawBytes: 0, bufferedRecords: 0 };
   #timer: NodeJS.Timeout | undefined;
   #pendingError: unknown;
@@ -120,7 +135,7 @@ export class PartitionedNdjsonWriter {
         bytes: 0,
         firstId: id,
         lastId: id,
-        ids: this.#options.fileName ? undefined : createHash('sha256'),
+        ids: this.#options.fileName ? undefined : [],
         sequence: 0,
       };
       this.#buffers.set(prefix, buffer);
@@ -128,7 +143,7 @@ export class PartitionedNdjsonWriter {
     buffer.lines.push(line);
     buffer.bytes += lineBytes;
     buffer.lastId = id;
-    buffer.ids?.update(id).update('\n');
+    buffer.ids?.push(id);
     this.#stats.bufferedRecords++;
     this.#bufferedBytes += lineBytes;
     // A single line at or over the limit is written on its own rather than held.
@@ -163,6 +178,36 @@ export class PartitionedNdjsonWriter {
     return files;
   }
 
+  /**
+   * Partitions whose last write failed and whose lines are buffered again, with the error (oldest first).
+   *
+   * @example
+   * for (const failed of writer.failedPartitions()) console.log(failed.prefix, failed.records);
+   */
+  public failedPartitions(): FailedPartition[] {
+    return [...this.#failures].flatMap(([prefix, error]) => {
+      const buffer = this.#buffers.get(prefix);
+      return buffer ? [{ prefix, records: buffer.lines.length, error }] : [];
+    });
+  }
+
+  /**
+   * Removes a partition's buffered lines without writing them and returns them, e.g. to move the lines of a partition
+   * that cannot be written to an error location.
+   *
+   * @example
+   * const taken = writer.take(failed.prefix); // taken.lines, taken.ids
+   */
+  public take(prefix: string): BufferedPartition | undefined {
+    const buffer = this.#buffers.get(prefix);
+    this.#failures.delete(prefix);
+    if (buffer === undefined) return undefined;
+    this.#buffers.delete(prefix);
+    this.#stats.bufferedRecords -= buffer.lines.length;
+    this.#bufferedBytes -= buffer.bytes;
+    return { prefix, lines: [...buffer.lines], ...(buffer.ids ? { ids: [...buffer.ids] } : {}) };
+  }
+
   async #flushAll(): Promise<WrittenFile[]> {
     const pending = [...this.#inFlight];
     const fresh = [...this.#buffers.values()].map((buffer) => this.#write(buffer));
@@ -189,9 +234,40 @@ export class PartitionedNdjsonWriter {
     }
     this.#stats.bufferedRecords -= buffer.lines.length;
     this.#bufferedBytes -= buffer.bytes;
-    const promise = this.#put(buffer).finally(() => this.#inFlight.delete(promise));
+    const promise = this.#put(buffer)
+      .then(
+        (file) => {
+          this.#failures.delete(buffer.prefix);
+          return file;
+        },
+        (error: unknown) => {
+          this.#reattach(buffer, error);
+          throw error;
+        },
+      )
+      .finally(() => this.#inFlight.delete(promise));
     this.#inFlight.add(promise);
     return promise;
+  }
+
+  /** Puts the lines of a failed write back, ahead of any lines of the same partition added since. */
+  #reattach(failed: PartitionBuffer, error: unknown): void {
+    const newer = this.#buffers.get(failed.prefix);
+    const merged: PartitionBuffer = newer
+      ? {
+          prefix: failed.prefix,
+          lines: [...failed.lines, ...newer.lines],
+          bytes: failed.bytes + newer.bytes,
+          firstId: failed.firstId,
+          lastId: newer.lastId,
+          ids: failed.ids && newer.ids ? [...failed.ids, ...newer.ids] : undefined,
+          sequence: 0,
+        }
+      : failed;
+    this.#buffers.set(failed.prefix, merged);
+    this.#stats.bufferedRecords += failed.lines.length;
+    this.#bufferedBytes += failed.bytes;
+    this.#failures.set(failed.prefix, error);
   }
 
   async #put(buffer: PartitionBuffer): Promise<WrittenFile> {
@@ -204,7 +280,7 @@ export class PartitionedNdjsonWriter {
       lastId: buffer.lastId,
     };
     const name = buffer.ids
-      ? ndjsonFileName(buffer.firstId, buffer.lastId, buffer.ids.digest('hex'))
+      ? ndjsonFileName(buffer.firstId, buffer.lastId, idsHash(buffer.ids))
       : this.#options.fileName!(parts);
     const key = buffer.prefix + name;
     await this.#options.store.put(key, gz, { contentType: 'application/gzip' });
@@ -229,4 +305,11 @@ export class PartitionedNdjsonWriter {
       throw error;
     }
   }
+}
+
+/** Hash of every id of a file, one per line, so the default name covers the whole content. */
+function idsHash(ids: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const id of ids) hash.update(id).update('\n');
+  return hash.digest('hex');
 }

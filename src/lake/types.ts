@@ -47,6 +47,23 @@ export interface WrittenFile {
   lastId: string;
 }
 
+/** A partition whose last write failed; its lines are buffered again. */
+export interface FailedPartition {
+  prefix: string;
+  /** Lines buffered for it. */
+  records: number;
+  /** Why the last write failed (may quote the path: do not log its message). */
+  error: unknown;
+}
+
+/** The buffered lines of one partition, as taken out of a writer. */
+export interface BufferedPartition {
+  prefix: string;
+  lines: string[];
+  /** The ids the lines were added with, in order (absent when the writer names files by sequence). */
+  ids?: string[];
+}
+
 /** Running totals of a writer. */
 export interface WriterStats {
   files: number;

@@ -123,17 +123,57 @@ describe('PartitionedNdjsonWriter', () => {
     await expect(writer.add(A, '{"n":3}', '3')).rejects.toThrow('writer is closed');
   });
 
-  it('a failed put rejects the flush; replaying the same records writes the same key', async () => {
+  it('a failed put rejects the flush but keeps the lines: the next flush writes them once, under the same key', async () => {
     const store = new MemoryObjectStore();
     const writer = new PartitionedNdjsonWriter({ store, maxBytes: 1024 });
     await writer.add(A, '{"n":1}', '1');
+    await writer.add(A, '{"n":2}', '2');
     store.failNextPut = true;
     await expect(writer.flush()).rejects.toThrow('simulated put failure');
-    expect(writer.stats.files).toBe(0);
-    await writer.add(A, '{"n":1}', '1');
+    expect(writer.stats).toMatchObject({ files: 0, bufferedRecords: 2 });
+    expect(writer.failedPartitions()).toEqual([{ prefix: A, records: 2, error: expect.any(Error) }]);
     const [file] = await writer.flush();
-    expect(file?.key).toMatch(/^changes\/T\/year=2024\/month=01\/day=01\/1-1-/);
+    expect(store.lines(file?.key ?? '')).toEqual(['{"n":1}', '{"n":2}']);
+    expect(writer.failedPartitions()).toEqual([]);
+    // The same key a writer that never failed would have used.
+    const clean = new PartitionedNdjsonWriter({ store: new MemoryObjectStore(), maxBytes: 1024 });
+    await clean.add(A, '{"n":1}', '1');
+    await clean.add(A, '{"n":2}', '2');
+    expect((await clean.flush())[0]?.key).toBe(file?.key);
     expect(store.puts).toEqual([file?.key]);
+  });
+
+  it('a size-triggered write that fails keeps its lines ahead of newer ones: nothing lost, nothing doubled', async () => {
+    const store = new MemoryObjectStore();
+    const writer = new PartitionedNdjsonWriter({ store, maxBytes: 20 }); // each second line starts a new file
+    const line = (n: number) => `{"n":"${String(n).padStart(5, '0')}"}`; // 14 bytes with its newline
+    await writer.add(A, line(1), '1');
+    store.failNextPut = true;
+    // Writing the first buffer fails; the line this call adds is buffered all the same.
+    await expect(writer.add(A, line(2), '2')).rejects.toThrow('simulated put failure');
+    expect(writer.stats.bufferedRecords).toBe(2);
+    await writer.add(A, line(3), '3');
+    await writer.flush();
+    const written = store.puts.flatMap((key) => store.lines(key));
+    expect(written.sort()).toEqual([line(1), line(2), line(3)]);
+    expect(writer.stats).toMatchObject({ records: 3, bufferedRecords: 0 });
+  });
+
+  it('take removes a partition that cannot be written, with its lines and ids', async () => {
+    const store = new MemoryObjectStore();
+    const writer = new PartitionedNdjsonWriter({ store, maxBytes: 1024 });
+    await writer.add(A, '{"n":1}', '1');
+    await writer.add(B, '{"n":2}', '2');
+    store.put = async (key) => {
+      if (key.startsWith(A)) throw Object.assign(new Error(`ENAMETOOLONG: ${key}`), { code: 'ENAMETOOLONG' });
+      store.puts.push(key);
+    };
+    await expect(writer.flush()).rejects.toThrow('ENAMETOOLONG');
+    expect(writer.failedPartitions().map((failed) => failed.prefix)).toEqual([A]);
+    expect(writer.take(A)).toEqual({ prefix: A, lines: ['{"n":1}'], ids: ['1'] });
+    expect(writer.stats.bufferedRecords).toBe(0);
+    await writer.flush();
+    expect(writer.failedPartitions()).toEqual([]);
   });
 
   it('a failed timer flush is reported to onFlushError', async () => {
