@@ -11,6 +11,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { StreamStore } from '../../../src/local/dynamodb/stream-store.js';
 import { createTable, readAllRecords, startHarness, type Harness } from './harness.js';
 
 const FIXTURE = new URL('./fixtures/crash-server.ts', import.meta.url).pathname;
@@ -227,5 +228,22 @@ describe('embedded DynamoDB: a crash between an item write and its stream record
     expect(changes(await readAllRecords(h.streams, arn)).slice(1)).toEqual([
       { eventName: 'MODIFY', keys: { pk: { S: 'n' } }, old: item('n', 1), new: item('n', 2) },
     ]);
+  });
+
+  it('a refused write (condition failed) leaves no record and no pending intent', async () => {
+    const table = await createTable(h.ddb, 'NEW_AND_OLD_IMAGES');
+    await h.doc.send(new PutCommand({ TableName: table, Item: { pk: 'c', v: 1 } }));
+    await expect(
+      h.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: 'c', v: 2 }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    ).rejects.toThrow(/conditional/i);
+    expect(await readAllRecords(h.streams, await streamArnOf(h, table))).toHaveLength(1);
+    const store = new StreamStore(h.streamsDbFile);
+    try {
+      expect(store.pendingIntents()).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 });
