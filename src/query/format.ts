@@ -1,19 +1,28 @@
-import type { QueryResult } from './lake-query.js';
+import { stringify } from 'lossless-json';
+import type { QueryResult } from './types.js';
 
 /** Output formats of `tributary query`. */
 export type OutputFormat = 'table' | 'json' | 'csv';
 
+// lossless-json's stringify writes LosslessNumber and bigint values as JSON numbers with every digit.
+const json = (value: unknown, indent?: number): string => stringify(value, null, indent) ?? 'null';
+
 const cell = (value: unknown): string =>
-  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  value === null || value === undefined
+    ? ''
+    : typeof value === 'object' && !('isLosslessNumber' in value)
+      ? json(value)
+      : String(value);
 
 /**
  * Renders a query result as an aligned text table, a JSON array of row objects, or CSV (RFC 4180).
+ * Numbers stay numbers in JSON, exact to the last digit (a 38-digit DECIMAL prints all 38).
  *
  * @example
  * formatResult({ columns: ['n'], rows: [{ n: 1 }] }, 'json') // '[{"n":1}]'
  */
 export function formatResult(result: QueryResult, format: OutputFormat, maxWidth = 60): string {
-  if (format === 'json') return JSON.stringify(result.rows, null, 2);
+  if (format === 'json') return json(result.rows, 2);
   if (format === 'csv') {
     const escape = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
     const lines = [result.columns.map(escape).join(',')];

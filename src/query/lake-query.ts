@@ -1,25 +1,19 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { discoverLakeViews, type LakeView } from './lake-views.js';
+import { QueryError } from './errors.js';
+import { exactValue } from './exact-value.js';
+import { createLakeViews } from './lake-views.js';
+import type { LakeView, LakeWarning, QueryResult, Row } from './types.js';
 
-/** A row as returned to callers: JSON-safe values. */
-export type Row = Record<string, unknown>;
-
-/** The result of a query: column names in order, and rows. */
-export interface QueryResult {
-  columns: string[];
-  rows: Row[];
-}
-
-/** Raised when SQL fails; carries DuckDB's message. */
-export class QueryError extends Error {
-  public override readonly name = 'QueryError';
-}
+export { QueryError } from './errors.js';
+export type { QueryResult, Row } from './types.js';
 
 /**
- * DuckDB over the lake directory, with a view per dataset (see {@link discoverLakeViews}).
+ * DuckDB over the lake directory, with a view per dataset (see {@link createLakeViews}). Views or files
+ * that cannot be read are left out and listed in `warnings`; the rest work.
  *
  * @example
  * const query = await LakeQuery.open('.tributary/lake');
+ * for (const w of query.warnings) console.error(`${w.subject}: ${w.reason}`);
  * const { rows } = await query.run('select count(*) as n from changes_visits');
  * await query.close();
  */
@@ -28,21 +22,15 @@ export class LakeQuery {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     public readonly views: LakeView[],
+    public readonly warnings: LakeWarning[],
   ) {}
 
   public static async open(lake: string): Promise<LakeQuery> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {
-      const views = await discoverLakeViews(lake);
-      for (const view of views) {
-        try {
-          await connection.run(view.sql);
-        } catch (error) {
-          throw new QueryError(`cannot create view ${view.name}: ${(error as Error).message}`);
-        }
-      }
-      return new LakeQuery(instance, connection, views);
+      const { views, warnings } = await createLakeViews(connection, lake);
+      return new LakeQuery(instance, connection, views, warnings);
     } catch (error) {
       // The caller gets no handle to close: release DuckDB here.
       connection.closeSync();
@@ -51,10 +39,18 @@ export class LakeQuery {
     }
   }
 
+  /** Runs SQL; numbers come back exact (see {@link Row}). */
   public async run(sql: string): Promise<QueryResult> {
     try {
       const reader = await this.connection.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Row[] };
+      const columns = reader.columnNames();
+      const types = reader.columnTypes();
+      const rows = (reader.getRowObjectsJson() as Row[]).map((row) => {
+        const out: Row = {};
+        columns.forEach((column, i) => (out[column] = exactValue(types[i]!, row[column])));
+        return out;
+      });
+      return { columns, rows };
     } catch (error) {
       const known = this.views.map((v) => v.name).join(', ') || '(none: the lake is empty)';
       throw new QueryError(`${(error as Error).message}\navailable views: ${known}`);

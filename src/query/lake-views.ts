@@ -1,114 +1,83 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { relative } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { safeReason } from './errors.js';
+import { probeJson } from './lake-check.js';
+import { discoverDatasets } from './lake-datasets.js';
+import { fromDuckDBType } from './sql-type.js';
+import type { Column, LakeDataset, LakeView, LakeWarning } from './types.js';
+import { detectingReader, fileSource, viewSchema, viewsFor } from './view-sql.js';
 
-/** One view `tributary query` offers over the lake. */
-export interface LakeView {
-  /** SQL name, e.g. `changes_visits`, `fhir_patient`, `events`. */
-  name: string;
-  /** What it holds, for `--help` and `query --views`. */
-  description: string;
-  /** `CREATE VIEW` statement. */
-  sql: string;
-}
+export { viewIdentifier } from './lake-datasets.js';
+export type { LakeView } from './types.js';
 
-/** Turns a dataset name into a safe, lower-case SQL identifier. */
-export function viewIdentifier(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-}
-
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
-
-/** `read_json` over gzip NDJSON files below a directory, with Hive partition columns. */
-function readNdjson(dir: string): string {
-  const glob = `${dir.split('\\').join('/')}/**/*.ndjson.gz`;
-  return `read_json(${quote(glob)}, format = 'newline_delimited', hive_partitioning = true, union_by_name = true, sample_size = -1)`;
-}
-
-/** A partition/table folder name as written (percent-encoded by the lake); a malformed escape is shown as is. */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-async function subdirectories(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort();
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-async function hasData(dir: string): Promise<boolean> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.some((e) => e.isFile() && e.name.endsWith('.ndjson.gz'));
+/** The views that could be created, and what was left out. */
+export interface LakeViews {
+  views: LakeView[];
+  warnings: LakeWarning[];
 }
 
 /**
- * Finds the datasets in a lake directory and returns a view for each:
- * `changes_<table>`, `fhir_<type>` (latest version, tombstones removed) and `fhir_<type>_history`,
- * `events`, and `errors`.
+ * Creates the lake's views on a DuckDB connection: `changes_<table>`, `fhir_<type>` (latest version,
+ * tombstones removed) and `fhir_<type>_history`, `events` and `errors` (these two always, empty without files).
+ *
+ * Each dataset's schema is detected once and then fixed ({@link viewSchema}), so views bind on resources
+ * without `meta`, tombstone-only types and missing columns. An unreadable file is left out of its view, and a
+ * view that still fails is left out; both come back as warnings, and the other views work.
  *
  * @example
- * const views = await discoverLakeViews('.tributary/lake');
- * views.map((v) => v.name); // ['changes_visits', 'events', …]
+ * const { views, warnings } = await createLakeViews(connection, '.tributary/lake');
  */
-export async function discoverLakeViews(lake: string): Promise<LakeView[]> {
+export async function createLakeViews(connection: DuckDBConnection, lake: string): Promise<LakeViews> {
   const views: LakeView[] = [];
-  for (const table of await subdirectories(join(lake, 'changes'))) {
-    const dir = join(lake, 'changes', table);
-    if (!(await hasData(dir))) continue;
-    const name = `changes_${viewIdentifier(decodeSegment(table))}`;
-    // Delivery is at least once: a replayed record lands again under the same eventId; show it once.
-    views.push({
-      name,
-      description: `change records of table ${decodeSegment(table)}`,
-      sql: `CREATE VIEW ${name} AS SELECT * FROM ${readNdjson(dir)} QUALIFY row_number() OVER (PARTITION BY eventId ORDER BY seq) = 1`,
-    });
+  const warnings: LakeWarning[] = [];
+  for (const dataset of await discoverDatasets(lake)) {
+    try {
+      const { source, columns } = await readableSchema(connection, lake, dataset, warnings);
+      for (const view of viewsFor(dataset, source, viewSchema(dataset.kind, columns))) {
+        try {
+          await connection.run(view.sql);
+          views.push(view);
+        } catch (error) {
+          warnings.push({ subject: view.name, reason: `view left out: ${safeReason(error)}` });
+        }
+      }
+    } catch (error) {
+      warnings.push({ subject: dataset.name, reason: `view left out: ${safeReason(error)}` });
+    }
   }
-  for (const type of await subdirectories(join(lake, 'fhir'))) {
-    const dir = join(lake, 'fhir', type);
-    if (!(await hasData(dir))) continue;
-    const base = `fhir_${viewIdentifier(type)}`;
-    // A window exported twice (a failed run retried) lands the same version twice: keep one per (id, version, tombstone).
-    views.push({
-      name: `${base}_history`,
-      description: `every exported version of ${type}, tombstones included`,
-      sql: `CREATE VIEW ${base}_history AS SELECT * EXCLUDE (_deleted) FROM (
-          SELECT *, coalesce(TRY_CAST(to_json(h)->>'_tombstone' AS BOOLEAN), false) AS _deleted FROM ${readNdjson(dir)} AS h)
-        QUALIFY row_number() OVER (PARTITION BY id, CAST(meta.versionId AS VARCHAR), _deleted ORDER BY CAST(meta.lastUpdated AS VARCHAR)) = 1`,
-    });
-    views.push({
-      name: base,
-      description: `current ${type} resources (latest version, deleted ones removed)`,
-      // The latest line per id wins (a tombstone wins a tie); a tombstone as latest hides the resource.
-      // Column `_tombstone` exists only when something was deleted, so it is read through to_json.
-      sql: `CREATE VIEW ${base} AS SELECT * EXCLUDE (_rank, _deleted) FROM (
-          SELECT *, row_number() OVER (PARTITION BY id ORDER BY CAST(meta.lastUpdated AS VARCHAR) DESC, _deleted DESC, TRY_CAST(meta.versionId AS BIGINT) DESC NULLS LAST) AS _rank
-          FROM (SELECT *, coalesce(TRY_CAST(to_json(h)->>'_tombstone' AS BOOLEAN), false) AS _deleted FROM ${base}_history AS h))
-        WHERE _rank = 1 AND NOT _deleted`,
-    });
+  return { views, warnings };
+}
+
+/**
+ * Detects a dataset's columns over all its files; if that fails, probes the files one by one, leaves the
+ * unreadable ones out (a warning each) and detects again over the rest. The common case costs one pass.
+ */
+async function readableSchema(
+  connection: DuckDBConnection,
+  lake: string,
+  dataset: LakeDataset,
+  warnings: LakeWarning[],
+): Promise<{ source: string | null; columns: Column[] }> {
+  // No files (events or errors not written yet): the view still exists, empty, with the fixed columns.
+  if (dataset.files.length === 0) return { source: null, columns: [] };
+  try {
+    const source = fileSource(dataset.dir);
+    return { source, columns: await detect(connection, source) };
+  } catch {
+    const readable: string[] = [];
+    for (const file of dataset.files) {
+      const reason = await probeJson(connection, file);
+      if (reason === undefined) readable.push(file);
+      else warnings.push({ subject: relative(lake, file), reason: `file left out of ${dataset.name}: ${reason}` });
+    }
+    if (readable.length === 0) return { source: null, columns: [] };
+    const source = fileSource(dataset.dir, readable);
+    return { source, columns: await detect(connection, source) };
   }
-  if (await hasData(join(lake, 'events'))) {
-    views.push({
-      name: 'events',
-      description: 'events published to the local bus',
-      sql: `CREATE VIEW events AS SELECT * FROM ${readNdjson(join(lake, 'events'))}`,
-    });
-  }
-  if (await hasData(join(lake, '_errors'))) {
-    views.push({
-      name: 'errors',
-      description: 'records that could not be processed, with the reason',
-      sql: `CREATE VIEW errors AS SELECT * FROM ${readNdjson(join(lake, '_errors'))}`,
-    });
-  }
-  return views;
+}
+
+async function detect(connection: DuckDBConnection, source: string): Promise<Column[]> {
+  const reader = await connection.runAndReadAll(`SELECT * FROM ${detectingReader(source)} LIMIT 0`);
+  const types = reader.columnTypes();
+  return reader.columnNames().map((name, i) => [name, fromDuckDBType(types[i]!)]);
 }

@@ -67,6 +67,8 @@ describe('LakeQuery views', () => {
     try {
       expect(query.views.map((v) => v.name).sort()).toEqual([
         'changes_visits',
+        'errors',
+        'events',
         'fhir_observation',
         'fhir_observation_history',
         'fhir_patient',
