@@ -3,6 +3,7 @@ import { FhirError, InvalidRequestError } from './errors.js';
 import { etagOf, operationOutcome, versionedPath } from './fhir-documents.js';
 import { performInteraction, type InteractionRequest, type InteractionResult } from './interactions.js';
 import { assertTypeAndId, validateResource, type ResourceStore } from './resource-store.js';
+import { writeOutcome, type Preferences } from './prefer.js';
 import type { FhirResource } from './types.js';
 
 interface BundleEntry {
@@ -37,7 +38,12 @@ const TRANSACTION_ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, 
  * @example
  * const response = processBundle(store, baseUrl, syntheaBundle);
  */
-export function processBundle(store: ResourceStore, baseUrl: string, body: unknown): FhirResource {
+export function processBundle(
+  store: ResourceStore,
+  baseUrl: string,
+  body: unknown,
+  returnPreference?: Preferences['return'],
+): FhirResource {
   const bundle = validateResource(body, 'Bundle');
   if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
     throw new InvalidRequestError('only Bundles of type transaction or batch can be posted to the base URL');
@@ -45,18 +51,24 @@ export function processBundle(store: ResourceStore, baseUrl: string, body: unkno
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
     throw new InvalidRequestError('Bundle.entry must be an array', 'structure');
   const entries = (bundle.entry ?? []) as BundleEntry[];
-  if (bundle.type === 'batch') return processBatch(store, baseUrl, entries);
+  if (bundle.type === 'batch') return processBatch(store, baseUrl, entries, returnPreference);
   const planned = entries.map((entry, index) => planEntry(baseUrl, entry, index));
-  return store.transaction(() => processTransaction(store, baseUrl, planned));
+  return store.transaction(() => processTransaction(store, baseUrl, planned, returnPreference));
 }
 
-function processBatch(store: ResourceStore, baseUrl: string, entries: BundleEntry[]): FhirResource {
+function processBatch(
+  store: ResourceStore,
+  baseUrl: string,
+  entries: BundleEntry[],
+  returnPreference: Preferences['return'],
+): FhirResource {
   const responses = entries.map((entry, index) => {
     try {
       const planned = planEntry(baseUrl, entry, index);
       return responseEntry(
         planned.request.method,
         store.transaction(() => performInteraction(store, baseUrl, planned.request)),
+        returnPreference,
       );
     } catch (error) {
       const failure = asFhirError(error);
@@ -71,7 +83,12 @@ function processBatch(store: ResourceStore, baseUrl: string, entries: BundleEntr
   return { resourceType: 'Bundle', type: 'batch-response', entry: responses };
 }
 
-function processTransaction(store: ResourceStore, baseUrl: string, planned: PlannedEntry[]): FhirResource {
+function processTransaction(
+  store: ResourceStore,
+  baseUrl: string,
+  planned: PlannedEntry[],
+  returnPreference: Preferences['return'],
+): FhirResource {
   const order = [...planned].sort(
     (a, b) =>
       (TRANSACTION_ORDER[a.request.method] ?? 9) - (TRANSACTION_ORDER[b.request.method] ?? 9) || a.index - b.index,
@@ -126,7 +143,9 @@ function processTransaction(store: ResourceStore, baseUrl: string, planned: Plan
   return {
     resourceType: 'Bundle',
     type: 'transaction-response',
-    entry: planned.map((entry) => responseEntry(entry.request.method, results.get(entry.index) as InteractionResult)),
+    entry: planned.map((entry) =>
+      responseEntry(entry.request.method, results.get(entry.index) as InteractionResult, returnPreference),
+    ),
   };
 }
 
@@ -198,8 +217,15 @@ function planEntry(baseUrl: string, entry: BundleEntry, index: number): PlannedE
   return { index, request, ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}) };
 }
 
-/** GET entries return their resource; writes answer with status, location and etag only (return=minimal). */
-function responseEntry(method: string, result: InteractionResult): Record<string, unknown> {
+/**
+ * GET entries return their resource; writes answer with status, location and etag only (return=minimal),
+ * plus the resource under `Prefer: return=representation` or an outcome under `return=OperationOutcome`.
+ */
+function responseEntry(
+  method: string,
+  result: InteractionResult,
+  returnPreference: Preferences['return'],
+): Record<string, unknown> {
   const version = result.version;
   const response: Record<string, unknown> = { status: `${result.status} ${STATUS_TEXT[result.status] ?? ''}`.trim() };
   if (version) {
@@ -207,5 +233,7 @@ function responseEntry(method: string, result: InteractionResult): Record<string
     response.lastModified = version.lastUpdated;
     if (method !== 'GET') response.location = versionedPath(version);
   }
-  return { ...(method === 'GET' && result.body ? { resource: result.body } : {}), response };
+  if (method !== 'GET' && returnPreference === 'OperationOutcome') response.outcome = writeOutcome(method, result);
+  const withResource = method === 'GET' || returnPreference === 'representation';
+  return { ...(withResource && result.body ? { resource: result.body } : {}), response };
 }

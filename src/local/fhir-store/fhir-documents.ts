@@ -1,4 +1,5 @@
 import type { SearchPage } from './search.js';
+import { summarise } from './summary.js';
 import type { FhirResource, StoredVersion } from './types.js';
 
 /**
@@ -13,6 +14,24 @@ export function operationOutcome(
   diagnostics: string,
 ): FhirResource {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
+}
+
+/** One OperationOutcome issue; `expression` holds FHIRPath locations. */
+export interface OutcomeIssue {
+  severity: 'fatal' | 'error' | 'warning' | 'information';
+  code: string;
+  diagnostics: string;
+  expression?: string[];
+}
+
+/**
+ * An OperationOutcome with several issues (e.g. every validation error of a resource).
+ *
+ * @example
+ * outcomeOf([{ severity: 'error', code: 'structure', diagnostics: 'unknown element', expression: ['Patient.foo'] }]);
+ */
+export function outcomeOf(issues: readonly OutcomeIssue[]): FhirResource {
+  return { resourceType: 'OperationOutcome', issue: issues.map((issue) => ({ ...issue })) };
 }
 
 /** The weak ETag of a version: `W/"3"`. *
@@ -46,13 +65,12 @@ export function searchsetBundle(baseUrl: string, type: string, query: URLSearchP
     return `${baseUrl}/${type}?${params.toString()}`;
   };
   const links = [{ relation: 'self', url: link(page.offset) }];
-  if (page.count > 0 && page.offset + page.count < page.total)
-    links.push({ relation: 'next', url: link(page.offset + page.count) });
+  if (page.hasMore) links.push({ relation: 'next', url: link(page.offset + page.count) });
   if (page.offset > 0 && page.count > 0)
     links.push({ relation: 'previous', url: link(Math.max(0, page.offset - page.count)) });
   const entry: unknown[] = page.versions.map((version) => ({
     fullUrl: `${baseUrl}/${version.type}/${version.id}`,
-    resource: version.resource,
+    resource: version.resource && summarise(version.resource, page.summary),
     search: { mode: 'match' },
   }));
   if (page.ignored.length > 0) {
@@ -65,25 +83,54 @@ export function searchsetBundle(baseUrl: string, type: string, query: URLSearchP
       search: { mode: 'outcome' },
     });
   }
-  return { resourceType: 'Bundle', type: 'searchset', total: page.total, link: links, entry };
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    ...(page.total === undefined ? {} : { total: page.total }),
+    link: links,
+    entry,
+  };
+}
+
+/** One page of a history, with what its links need. */
+export interface HistoryPage {
+  total: number;
+  versions: StoredVersion[];
+  count: number;
+  offset: number;
+  /** The newest `tx_seq` the paging is pinned to, so later writes do not shift pages. */
+  snapshot: number;
+  since?: string;
 }
 
 /**
  * A `history` Bundle, newest version first; deletions carry `request.method = DELETE`.
+ * `self`, `next` and `previous` links page with `_count`/`_offset` pinned to `_snapshot`
+ * (the newest write when paging began), so a client can follow `next` to the end.
  *
  * @example
  * historyBundle(base, `${base}/Patient/1/_history`, history);
  */
-export function historyBundle(
-  baseUrl: string,
-  selfUrl: string,
-  history: { total: number; versions: StoredVersion[] },
-): FhirResource {
+export function historyBundle(baseUrl: string, historyUrl: string, history: HistoryPage): FhirResource {
+  const link = (offset: number): string => {
+    const params = new URLSearchParams({
+      _count: String(history.count),
+      _offset: String(offset),
+      _snapshot: String(history.snapshot),
+      ...(history.since ? { _since: history.since } : {}),
+    });
+    return `${historyUrl}?${params.toString()}`;
+  };
+  const links = [{ relation: 'self', url: link(history.offset) }];
+  if (history.count > 0 && history.offset + history.count < history.total)
+    links.push({ relation: 'next', url: link(history.offset + history.count) });
+  if (history.offset > 0 && history.count > 0)
+    links.push({ relation: 'previous', url: link(Math.max(0, history.offset - history.count)) });
   return {
     resourceType: 'Bundle',
     type: 'history',
     total: history.total,
-    link: [{ relation: 'self', url: selfUrl }],
+    link: links,
     entry: history.versions.map((version) => ({
       fullUrl: `${baseUrl}/${version.type}/${version.id}`,
       ...(version.resource ? { resource: version.resource } : {}),

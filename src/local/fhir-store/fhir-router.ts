@@ -11,6 +11,7 @@ import type { ExportRunner } from './export-runner.js';
 import { exportFolder } from './export-writer.js';
 import { etagOf, operationOutcome } from './fhir-documents.js';
 import { parseJsonBody, readBody, sendJson } from './http-io.js';
+import { parsePrefer, writeOutcome } from './prefer.js';
 import { locationOf, parseIfMatch, performInteraction } from './interactions.js';
 import type { ResourceStore } from './resource-store.js';
 import type { ExportJob } from './types.js';
@@ -51,7 +52,8 @@ export class FhirRouter {
     const [first, second, third] = segments;
     if (segments.length === 0) {
       if (method !== 'POST') throw new MethodNotAllowedError(method, '/');
-      const result = processBundle(this.options.store, baseUrl, await this.jsonBody(request));
+      const prefer = parsePrefer(header(request, 'prefer'));
+      const result = processBundle(this.options.store, baseUrl, await this.jsonBody(request), prefer.return);
       sendJson(response, 200, result);
       return;
     }
@@ -79,7 +81,7 @@ export class FhirRouter {
     }
     const ifMatch = parseIfMatch(header(request, 'if-match'));
     const ifNoneExist = header(request, 'if-none-exist');
-    const prefer = header(request, 'prefer') ?? '';
+    const prefer = parsePrefer(header(request, 'prefer'));
     const result = performInteraction(this.options.store, baseUrl, {
       method,
       segments,
@@ -87,7 +89,7 @@ export class FhirRouter {
       body,
       ...(ifMatch ? { ifMatch } : {}),
       ...(ifNoneExist ? { ifNoneExist } : {}),
-      lenient: /handling=lenient/.test(prefer),
+      lenient: prefer.lenient,
     });
     const headers: Record<string, string> = {};
     if (result.version) {
@@ -95,7 +97,13 @@ export class FhirRouter {
       headers['Last-Modified'] = new Date(result.version.lastUpdated).toUTCString();
       if (method === 'POST' || method === 'PUT') headers.Location = locationOf(baseUrl, result.version);
     }
-    const minimal = /return=minimal/.test(prefer) && (method === 'POST' || method === 'PUT');
+    const write = method === 'POST' || method === 'PUT' || method === 'DELETE';
+    if (write && prefer.return === 'OperationOutcome') {
+      // A body on a delete means 200 rather than 204 (R4 §3.1.0.7).
+      sendJson(response, result.status === 204 ? 200 : result.status, writeOutcome(method, result), headers);
+      return;
+    }
+    const minimal = prefer.return === 'minimal' && write;
     sendJson(response, result.status, result.status === 204 || minimal ? undefined : result.body, headers);
   }
 

@@ -51,14 +51,18 @@ function writeResult(outcome: WriteOutcome): InteractionResult {
     case 'created':
       return { status: 201, body: outcome.version.resource, version: outcome.version, created: true };
     case 'deleted':
-    case 'unchanged':
       return { status: 204, version: outcome.version };
+    case 'unchanged':
+      // An unchanged update answers with the current version; deleting a deleted resource with nothing.
+      return outcome.version.resource
+        ? { status: 200, body: outcome.version.resource, version: outcome.version }
+        : { status: 204, version: outcome.version };
     default:
       return { status: 200, body: outcome.version.resource, version: outcome.version };
   }
 }
 
-function historyPaging(query: URLSearchParams): { count: number; offset: number; since?: string } {
+function historyPaging(query: URLSearchParams): { count: number; offset: number; since?: string; snapshot?: number } {
   const number = (name: string, fallback: number, max: number): number => {
     const value = query.get(name);
     if (value === null) return fallback;
@@ -66,7 +70,7 @@ function historyPaging(query: URLSearchParams): { count: number; offset: number;
     return Math.min(Number(value), max);
   };
   for (const key of query.keys()) {
-    if (!['_count', '_offset', '_since', '_format'].includes(key))
+    if (!['_count', '_offset', '_since', '_snapshot', '_format'].includes(key))
       throw new NotSupportedError(`history parameter ${key.slice(0, 64)} is not supported`);
   }
   const sinceText = query.get('_since');
@@ -76,6 +80,7 @@ function historyPaging(query: URLSearchParams): { count: number; offset: number;
     count: number('_count', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
     offset: number('_offset', 0, Number.MAX_SAFE_INTEGER),
     ...(since ? { since } : {}),
+    ...(query.has('_snapshot') ? { snapshot: number('_snapshot', 0, Number.MAX_SAFE_INTEGER) } : {}),
   };
 }
 

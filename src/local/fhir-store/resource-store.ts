@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { ConflictError, GoneError, InvalidRequestError, NotFoundError, PreconditionFailedError } from './errors.js';
 import { FHIR_ID_PATTERN, isR4ResourceType } from './r4-definitions.js';
+import type { HistoryPage } from './fhir-documents.js';
 import { migrate } from './schema.js';
 import { searchParametersOf, normaliseSearchString } from './search-parameters.js';
 import { searchResources } from './search.js';
@@ -151,15 +153,18 @@ export class ResourceStore {
   /** Conditional create: returns the single match of `query` instead of creating, 412 on several. */
   public createIfNoneExist(resource: FhirResource, query: URLSearchParams, assignedId?: string): WriteOutcome {
     return this.transaction(() => {
-      const matches = this.matchIds(resource.resourceType, query);
-      if (matches.length > 1) throw new PreconditionFailedError(`If-None-Exist matched ${matches.length} resources`);
-      const match = matches[0];
+      const { ids, total } = this.match(resource.resourceType, query);
+      if (total > 1) throw new PreconditionFailedError(`If-None-Exist matched ${total} resources (expected 0 or 1)`);
+      const match = ids[0];
       if (match !== undefined) return { outcome: 'existing', version: this.read(resource.resourceType, match) };
       return this.create(resource, assignedId);
     });
   }
 
-  /** Update (or create-on-update) of `type/id`. */
+  /**
+   * Update (or create-on-update) of `type/id`. A body equal to the current version apart from
+   * `meta` writes nothing and returns the current version (`unchanged`), as HealthLake and HAPI do.
+   */
   public update(type: string, id: string, resource: FhirResource, options: WriteOptions = {}): WriteOutcome {
     assertTypeAndId(type, id);
     if (resource.resourceType !== type)
@@ -169,6 +174,8 @@ export class ResourceStore {
     return this.transaction(() => {
       const current = this.current(type, id);
       this.checkIfMatch(type, id, current, options.ifMatch);
+      if (current?.deleted === 0 && current.json !== null && sameContent(JSON.parse(current.json), resource))
+        return { outcome: 'unchanged', version: toStoredVersion(current) };
       return this.writeVersion(type, id, resource, current);
     });
   }
@@ -181,10 +188,10 @@ export class ResourceStore {
     options: WriteOptions = {},
   ): WriteOutcome {
     return this.transaction(() => {
-      const matches = this.matchIds(type, query);
-      if (matches.length > 1)
-        throw new PreconditionFailedError(`conditional update matched ${matches.length} resources`);
-      const match = matches[0];
+      const { ids, total } = this.match(type, query);
+      if (total > 1)
+        throw new PreconditionFailedError(`conditional update matched ${total} resources (expected 0 or 1)`);
+      const match = ids[0];
       if (match === undefined) {
         if (resource.id !== undefined) return this.update(type, resource.id, resource, options);
         return this.create(resource);
@@ -234,12 +241,17 @@ export class ResourceStore {
 
   /**
    * Versions newest first: of one resource (`type` and `id`), one type, or the whole store.
-   * `since` keeps versions with `lastUpdated > since`.
+   * `since` keeps versions with `lastUpdated > since`; `snapshot` keeps versions with
+   * `txSeq <= snapshot` (default: the newest write), so offset paging is stable under writes.
    */
-  public history(query: { type?: string; id?: string; since?: string; count: number; offset: number }): {
-    total: number;
-    versions: StoredVersion[];
-  } {
+  public history(query: {
+    type?: string;
+    id?: string;
+    since?: string;
+    snapshot?: number;
+    count: number;
+    offset: number;
+  }): HistoryPage {
     const where: string[] = [];
     const args: unknown[] = [];
     if (query.type !== undefined) {
@@ -255,14 +267,26 @@ export class ResourceStore {
       where.push('last_updated > ?');
       args.push(query.since);
     }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const snapshot =
+      query.snapshot ??
+      (this.db.prepare('SELECT COALESCE(MAX(tx_seq), 0) AS seq FROM resources').get() as { seq: number }).seq;
+    where.push('tx_seq <= ?');
+    args.push(snapshot);
+    const clause = `WHERE ${where.join(' AND ')}`;
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM resources ${clause}`).get(...args) as { n: number }).n;
     if (query.id !== undefined && total === 0 && query.since === undefined)
       throw new NotFoundError(`${query.type}/${query.id} does not exist`);
     const rows = this.db
       .prepare(`SELECT * FROM resources ${clause} ORDER BY tx_seq DESC LIMIT ? OFFSET ?`)
       .all(...args, query.count, query.offset) as VersionRow[];
-    return { total, versions: rows.map(toStoredVersion) };
+    return {
+      total,
+      versions: rows.map(toStoredVersion),
+      count: query.count,
+      offset: query.offset,
+      snapshot,
+      ...(query.since === undefined ? {} : { since: query.since }),
+    };
   }
 
   /** Current, non-deleted resources of `type` matching a FHIR search query. */
@@ -270,15 +294,23 @@ export class ResourceStore {
     return searchResources(this.db, type, query, options);
   }
 
-  /** Ids of current resources of `type` matching `query` (for conditional operations). */
+  /** Ids of current resources of `type` matching `query` (at most 2: enough for conditional operations). */
   public matchIds(type: string, query: URLSearchParams): string[] {
+    return this.match(type, query).ids;
+  }
+
+  /** The first (at most 2) ids matching `query` and the true number of matches. */
+  public match(type: string, query: URLSearchParams): { ids: string[]; total: number } {
     assertTypeAndId(type);
     if ([...query.keys()].filter((key) => !key.startsWith('_') || key === '_id').length === 0) {
       throw new InvalidRequestError('a conditional operation needs at least one search criterion');
     }
     const limited = new URLSearchParams(query);
     limited.set('_count', '2');
-    return this.search(type, limited).versions.map((version) => version.id);
+    limited.delete('_total');
+    limited.delete('_summary');
+    const page = this.search(type, limited);
+    return { ids: page.versions.map((version) => version.id), total: page.total ?? page.versions.length };
   }
 
   /** Closes the database. */
@@ -369,6 +401,13 @@ export class ResourceStore {
       }
     }
   }
+}
+
+/** Equal apart from `meta` (which the server owns: versionId, lastUpdated). */
+function sameContent(stored: FhirResource, incoming: FhirResource): boolean {
+  const { meta: _storedMeta, ...storedRest } = stored;
+  const { meta: _incomingMeta, ...incomingRest } = incoming;
+  return isDeepStrictEqual(storedRest, incomingRest);
 }
 
 function prepareStatements(db: SqliteDatabase) {

@@ -16,16 +16,25 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 /** Parameters that control the result page rather than filter it. */
-const RESULT_PARAMETERS = new Set(['_count', '_offset', '_format']);
+const RESULT_PARAMETERS = new Set(['_count', '_offset', '_format', '_summary', '_total']);
+
+/** `_summary` values (FHIR R4 §3.1.1.5.8); `false` is the same as absent. */
+export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
+const SUMMARY_MODES: readonly string[] = ['true', 'text', 'data', 'count', 'false'];
+const TOTAL_MODES: readonly string[] = ['none', 'estimate', 'accurate'];
 
 /** A page of search results. */
 export interface SearchPage {
-  total: number;
+  /** Number of matches; absent under `_total=none` (the count query is skipped). */
+  total?: number;
   count: number;
   offset: number;
+  /** True when matches follow this page (drives the `next` link). */
+  hasMore: boolean;
   versions: StoredVersion[];
   /** Parameters ignored under `Prefer: handling=lenient`. */
   ignored: string[];
+  summary?: SummaryMode;
 }
 
 interface Condition {
@@ -95,21 +104,45 @@ export function searchResources(
         `search parameter ${key.slice(0, 64)} is not supported for ${type} (see the CapabilityStatement)`,
       );
   }
-  const count = pageNumber(query.get('_count'), '_count', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  const summary = oneOf(query, '_summary', SUMMARY_MODES) as SummaryMode | undefined;
+  // `_summary=count` asks for the total only, whatever `_total` says.
+  const withTotal = summary === 'count' || oneOf(query, '_total', TOTAL_MODES) !== 'none';
+  const count = summary === 'count' ? 0 : pageNumber(query.get('_count'), '_count', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const offset = pageNumber(query.get('_offset'), '_offset', 0, Number.MAX_SAFE_INTEGER);
   const where = ['c.type = ?', 'c.deleted = 0', ...conditions.map((condition) => `(${condition.sql})`)].join(' AND ');
   const args = [type, ...conditions.flatMap((condition) => condition.args)];
-  const total = (
-    prepared(db, `SELECT COUNT(*) AS n FROM current_versions c WHERE ${where}`).get(...args) as { n: number }
-  ).n;
+  const total = withTotal
+    ? (prepared(db, `SELECT COUNT(*) AS n FROM current_versions c WHERE ${where}`).get(...args) as { n: number }).n
+    : undefined;
+  // Without a total, one extra row tells whether a next page exists.
+  const limit = count + (withTotal ? 0 : 1);
   const rows =
     count === 0 || total === 0
       ? []
       : (prepared(
           db,
           `SELECT r.* FROM current_versions c JOIN resources r ON r.tx_seq = c.tx_seq WHERE ${where} ORDER BY c.tx_seq LIMIT ? OFFSET ?`,
-        ).all(...args, count, offset) as VersionRow[]);
-  return { total, count, offset, versions: rows.map(toStoredVersion), ignored };
+        ).all(...args, limit, offset) as VersionRow[]);
+  const hasMore = total === undefined ? rows.length > count : count > 0 && offset + count < total;
+  return {
+    ...(total === undefined ? {} : { total }),
+    count,
+    offset,
+    hasMore,
+    versions: rows.slice(0, count).map(toStoredVersion),
+    ignored,
+    ...(summary && summary !== 'false' ? { summary } : {}),
+  };
+}
+
+/** The single value of a result parameter that takes one of `allowed`, 400 otherwise. */
+function oneOf(query: URLSearchParams, name: string, allowed: readonly string[]): string | undefined {
+  const values = query.getAll(name);
+  if (values.length === 0) return undefined;
+  const value = values[0] ?? '';
+  if (values.length > 1 || !allowed.includes(value))
+    throw new InvalidRequestError(`${name} must be one of ${allowed.join(', ')}`);
+  return value;
 }
 
 const statementCache = new WeakMap<Database, Map<string, Statement>>();
