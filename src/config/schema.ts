@@ -37,6 +37,12 @@ export const pipeSchema = z.strictObject({
   target: z.enum(['lake', 'bus']).default('lake'),
   /** Where a pipe with no checkpoint starts reading. */
   startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
+  /**
+   * Retries of a failing batch before it is bisected to the record at fault, which then goes to `_errors/<pipe>/`
+   * (Pipes' MaximumRetryAttempts, with OnPartialBatchItemFailure AUTOMATIC_BISECT). Unset: 3 locally, 10 in the CDK
+   * pipe. Pipes' own -1 (retry until the record leaves the stream) is not allowed: it lets one record stop the pipe.
+   */
+  maximumRetryAttempts: z.number().int().min(0).max(10_000).optional(),
 });
 
 /** Options of the `patient-fhir` enrichment (SYSTEM.md §2). */
