@@ -108,5 +108,6 @@ export async function runDemo(options: {
     await query.close();
   }
   out(`\nExplore: npx tributary query --dir ${options.dir} --views`);
+  out(`         npx tributary runs --dir ${options.dir}`);
   return exportOk;
 }

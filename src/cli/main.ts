@@ -1,5 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import {
+  checkStateDir,
+  findNotADatabase,
+  notADatabaseMessage,
+  StateDirError,
+  type StateDirUse,
+} from '../local/state-dir-check.js';
 import { UsageError } from './errors.js';
 import { registerQuery } from './commands/query.js';
 import { registerSync } from './commands/sync.js';
@@ -10,6 +18,22 @@ import { registerSeed } from './commands/seed.js';
 import { EXIT } from './options.js';
 
 export { EXIT } from './options.js';
+
+/** What each command does with its `--dir`: read-only commands must not create state (see {@link StateDirUse}). */
+const STATE_DIR_USE: Readonly<Record<string, StateDirUse>> = { query: 'read', runs: 'open' };
+
+/**
+ * Runs before every command's action: checks `--dir` (exit 2 naming the path and the problem) and prints the
+ * config's warnings to stderr. Commands load the config again themselves; it is a small file.
+ */
+async function preflight(command: Command): Promise<void> {
+  const options = command.opts<{ dir?: string; config?: string }>();
+  if (command.options.some((option) => option.long === '--config')) {
+    const { warnings } = await loadConfig(options.config);
+    for (const warning of warnings) process.stderr.write(`tributary: warning: ${warning}\n`);
+  }
+  if (typeof options.dir === 'string') await checkStateDir(options.dir, STATE_DIR_USE[command.name()] ?? 'create');
+}
 
 /**
  * Builds the `tributary` command line.
@@ -22,7 +46,8 @@ export function buildProgram(): Command {
     .description('Land FHIR exports and DynamoDB change streams in a Hive-partitioned lake, on AWS or on one machine.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, command) => preflight(command));
   for (const register of [registerDemo, registerUp, registerSync, registerQuery, registerRuns, registerSeed]) {
     register(program);
   }
@@ -38,6 +63,10 @@ export function buildProgram(): Command {
  */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  let dir: string | undefined;
+  program.hook('preAction', (_program, command) => {
+    dir = command.opts<{ dir?: string }>().dir;
+  });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
@@ -51,7 +80,15 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       return EXIT.usage; // commander already printed the message
     }
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if ((error as { code?: unknown }).code === 'SQLITE_NOTADB' && dir !== undefined) {
+      // A state file the preflight did not see (e.g. replaced while running): name it if we can.
+      const file = await findNotADatabase(dir).catch(() => undefined);
+      process.stderr.write(
+        `tributary: ${file ? notADatabaseMessage(file) : `a state file in ${dir} is not a database (file is not a database); move it aside or use another --dir`}\n`,
+      );
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof StateDirError) {
       process.stderr.write(`tributary: ${error.message}\n`);
       return EXIT.usage;
     }

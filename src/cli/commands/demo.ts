@@ -1,9 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_STATE_DIR } from '../../local/state-dir.js';
-import { UsageError } from '../errors.js';
+import { DEFAULT_DEMO_DIR, prepareDemoDir } from '../demo-dir.js';
 import { positiveInt } from '../option-parsers.js';
 import { Progress } from '../progress.js';
 
@@ -15,13 +11,16 @@ export function registerDemo(program: Command): void {
       'Run the main job on embedded defaults in a fresh state directory: seed FHIR and DynamoDB, write changes ' +
         'through the AWS SDK, run the pipes and one export cycle, and query the lake.',
     )
-    .option('-d, --dir <dir>', 'state directory (wiped first)', join(DEFAULT_STATE_DIR, 'demo'))
+    .option(
+      '-d, --dir <dir>',
+      'state directory: created and marked by the demo, and deleted on its next run (an unmarked one is refused)',
+      DEFAULT_DEMO_DIR,
+    )
     .option('--visits <n>', 'visits to insert, update and delete', positiveInt('--visits'), 300)
     .option('--patients <n>', 'synthetic patients to seed', positiveInt('--patients'), 25)
     .action(async (options: { dir: string; visits: number; patients: number }) => {
+      await prepareDemoDir(options.dir); // before loading the heavy modules: a refusal should be instant
       const { runDemo } = await import('../demo-job.js');
-      refuseToWipe(options.dir);
-      await rm(options.dir, { recursive: true, force: true });
       const ok = await runDemo({
         ...options,
         out: (text = '') => process.stdout.write(`${text}\n`),
@@ -29,13 +28,4 @@ export function registerDemo(program: Command): void {
       });
       if (!ok) process.exitCode = 1;
     });
-}
-
-/** The demo wipes its state directory: never the working directory, one of its parents, or the home directory. */
-function refuseToWipe(dir: string): void {
-  const target = resolve(dir);
-  const fromTarget = relative(target, process.cwd());
-  const containsCwd = !fromTarget.startsWith('..') && !isAbsolute(fromTarget);
-  if (containsCwd || target === resolve(homedir()))
-    throw new UsageError(`--dir ${dir}: the demo wipes its state directory; choose a dedicated one`);
 }

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { join } from 'node:path';
+import { DEFAULT_STATE_DIR, stateDirPaths } from '../../local/state-dir.js';
 import { loadConfig } from '../../config/load.js';
 import { configOption, dirOption } from '../options.js';
 import { positiveInt } from '../option-parsers.js';
@@ -16,14 +19,22 @@ export function registerRuns(program: Command): void {
     .option('-n, --limit <n>', 'most runs to list', positiveInt('--limit'), 20)
     .action(async (options: { dir: string; config?: string; format: 'table' | 'json'; limit: number }) => {
       const { config } = await loadConfig(options.config);
-      const { listExportRuns } = await import('../../local/export-runs.js');
-      const runs = await listExportRuns(options.dir, config, options.limit);
+      // A read-only command: with no embedded DynamoDB in the directory there is no run ledger, and opening the
+      // stack would create state files (or the directory itself).
+      const hasState = existsSync(stateDirPaths(options.dir).dynamodb);
+      const runs = hasState
+        ? await (await import('../../local/export-runs.js')).listExportRuns(options.dir, config, options.limit)
+        : [];
       if (options.format === 'json') {
         process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;
       }
       if (runs.length === 0) {
-        process.stdout.write('no export runs yet: run `tributary sync`\n');
+        process.stdout.write(`no export runs yet in ${options.dir}: run \`tributary sync --dir ${options.dir}\`\n`);
+        // `npm start` keeps its state in its own directory: point there rather than leave the user puzzled.
+        const demoDir = join(DEFAULT_STATE_DIR, 'demo');
+        if (options.dir === DEFAULT_STATE_DIR && existsSync(stateDirPaths(demoDir).dynamodb))
+          process.stdout.write(`the demo's runs are in ${demoDir}: tributary runs --dir ${demoDir}\n`);
         return;
       }
       const { formatResult } = await import('../../query/format.js');

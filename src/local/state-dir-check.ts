@@ -1,0 +1,114 @@
+import { constants } from 'node:fs';
+import { access as fsAccess, open, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { stateDirPaths } from './state-dir.js';
+
+/**
+ * Raised when a state directory cannot be used as asked: the path is a file, is not writable, or holds a state
+ * file that is not a database. The message names the path and the problem, and says what to do; the CLI exits 2.
+ */
+export class StateDirError extends Error {
+  public override readonly name = 'StateDirError';
+}
+
+/**
+ * What a command does with its state directory: `create` writes it (and creates it when missing); `open` writes it
+ * only if it exists (a missing one means "no state yet"); `read` only reads it.
+ */
+export type StateDirUse = 'create' | 'open' | 'read';
+
+/** Checks that a path may be written, like `fs.access(path, W_OK | X_OK)`; injectable because root ignores modes. */
+export type AccessCheck = (path: string, mode: number) => Promise<void>;
+
+/** First bytes of every SQLite 3 database file. */
+const SQLITE_HEADER = 'SQLite format 3\u0000';
+
+const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
+
+async function statOrUndefined(path: string) {
+  try {
+    return await stat(path);
+  } catch (error) {
+    // ENOTDIR: a parent is a file; the ancestor walk below names it.
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The first SQLite state file in the directory that is not a database (a non-empty file without the SQLite header),
+ * if any. An empty file is fine: SQLite makes it a database.
+ *
+ * @example
+ * await findNotADatabase('.tributary') // '/abs/.tributary/pipes.sqlite' when that file holds something else
+ */
+export async function findNotADatabase(dir: string): Promise<string | undefined> {
+  const paths = stateDirPaths(dir);
+  for (const file of [paths.streams, paths.pipes, paths.fhir, paths.executions]) {
+    const info = await statOrUndefined(file);
+    if (!info?.isFile() || info.size === 0) continue;
+    const handle = await open(file, 'r');
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(SQLITE_HEADER.length), 0, SQLITE_HEADER.length, 0);
+      if (buffer.toString('latin1', 0, bytesRead) !== SQLITE_HEADER) return file;
+    } finally {
+      await handle.close();
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The message for a state file that is not a database.
+ *
+ * @example
+ * notADatabaseMessage('/abs/.tributary/pipes.sqlite')
+ */
+export function notADatabaseMessage(file: string): string {
+  return `${file} is not a Tributary state file (file is not a database); move it aside or use another --dir`;
+}
+
+/**
+ * Checks a `--dir` before a command uses it, so that a wrong path fails at once with exit 2 and a message naming the
+ * path and the problem, instead of an error from deep inside LevelDB or SQLite. Creates nothing.
+ *
+ * @example
+ * await checkStateDir('.tributary', 'create'); // throws StateDirError "--dir .tributary: is a file, not a directory"
+ */
+export async function checkStateDir(
+  dir: string,
+  use: StateDirUse,
+  access: AccessCheck = (path, mode) => fsAccess(path, mode),
+): Promise<void> {
+  const writable = async (path: string) => {
+    try {
+      await access(path, constants.W_OK | constants.X_OK);
+      return undefined;
+    } catch (error) {
+      return errorCode(error);
+    }
+  };
+  const info = await statOrUndefined(dir);
+  if (info) {
+    if (!info.isDirectory()) throw new StateDirError(`--dir ${dir}: is a file, not a directory`);
+    if (use !== 'read') {
+      const problem = await writable(dir);
+      if (problem) throw new StateDirError(`--dir ${dir}: not writable (${problem})`);
+    }
+    const notADatabase = use === 'read' ? undefined : await findNotADatabase(dir);
+    if (notADatabase) throw new StateDirError(notADatabaseMessage(notADatabase));
+    return;
+  }
+  if (use !== 'create') return; // nothing there: the command finds no state, and must not create any
+  // The directory will be created: its nearest existing ancestor must be a writable directory.
+  let ancestor = dirname(resolve(dir));
+  let ancestorInfo = await statOrUndefined(ancestor);
+  while (!ancestorInfo && dirname(ancestor) !== ancestor) {
+    ancestor = dirname(ancestor);
+    ancestorInfo = await statOrUndefined(ancestor);
+  }
+  if (ancestorInfo && !ancestorInfo.isDirectory())
+    throw new StateDirError(`--dir ${dir}: cannot be created: ${ancestor} is a file, not a directory`);
+  const problem = await writable(ancestor);
+  if (problem) throw new StateDirError(`--dir ${dir}: cannot be created: ${ancestor} is not writable (${problem})`);
+}
