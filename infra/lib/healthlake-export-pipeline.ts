@@ -1,4 +1,8 @@
-import { parseExportWorkflowConfig, type ExportWorkflowConfigInput } from '../../src/fhir-export/workflow-config.js';
+import {
+  leaseSecondsOf,
+  parseExportWorkflowConfig,
+  type ExportWorkflowConfigInput,
+} from '../../src/fhir-export/workflow-config.js';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -222,10 +226,11 @@ export class HealthLakeExportPipeline extends Construct {
     this.ledgerDeadLetterQueue = createDeadLetterQueue(this, 'RunLedgerDlq', key, removalPolicy);
     this.runLedger = fn('RunLedger', 'run-ledger', {
       deadLetterQueue: this.ledgerDeadLetterQueue,
-      // Lease above the execution timeout: the backstop if no failure path releases the lock.
+      // The ledger never takes over a RUNNING owner (DescribeExecution); the lease only frees a lock whose owner's
+      // status cannot be read.
       environment: {
         LEDGER_TABLE: this.ledgerTable.tableName,
-        LEASE_SECONDS: String(workflow.leaseSeconds),
+        LEASE_SECONDS: String(leaseSecondsOf(workflow)),
       },
       reservedConcurrentExecutions: 5,
     });

@@ -1,8 +1,11 @@
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 
-/** Status of a workflow execution; `UNKNOWN` when the execution does not exist. */
+/**
+ * Status of a workflow execution; `UNKNOWN` when the execution does not exist; `OWNER_DEAD` (local runtime only) when
+ * the executor store says RUNNING but the process that ran it is gone.
+ */
 export type ExecutionState =
-  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'UNKNOWN';
+  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'UNKNOWN' | 'OWNER_DEAD';
 
 /**
  * Port: asks whether the execution owning the lock is still alive (dead-owner takeover).
@@ -11,7 +14,10 @@ export type ExecutionState =
  * const state = await executions.statusOf(lock.owner);
  */
 export interface ExecutionStatusPort {
+  /** The execution's status; throws when it cannot be read (then only the lock's lease frees the lock). */
   statusOf(executionArn: string): Promise<ExecutionState>;
+  /** A readable owner of the execution for messages (locally `sync (pid 7 on h)`); optional. */
+  describeOwner?(executionArn: string): Promise<string | undefined>;
 }
 
 /**

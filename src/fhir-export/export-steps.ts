@@ -258,7 +258,8 @@ export function recheckDelaySeconds(
 }
 
 /**
- * The manifest array the Distributed Map reads: output files and deleted-Bundle files, located in their bucket.
+ * The manifest array the Distributed Map reads: output files, deleted-Bundle files and error files, located in their
+ * bucket.
  *
  * @example
  * manifestItems(manifest, source) // [{ bucket, key, type: 'Patient', kind: 'output', count: 3 }]
@@ -273,6 +274,16 @@ export function manifestItems(manifest: ExportManifest, source: Pick<FhirExportS
       const { bucket, key } = source.locate(file.url);
       items.push({ bucket, key, type: file.type, kind, ...(file.count !== undefined ? { count: file.count } : {}) });
     }
+  }
+  // Error files are landed too (under `_errors/fhir-export/`); one that cannot be located stays on the run record only.
+  for (const file of manifest.error) {
+    let location;
+    try {
+      location = source.locate(file.url);
+    } catch {
+      continue;
+    }
+    items.push({ ...location, type: file.type, kind: 'error', ...(file.count !== undefined ? { count: file.count } : {}) });
   }
   return items;
 }

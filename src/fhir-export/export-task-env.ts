@@ -36,7 +36,7 @@ export const exportTaskEnvSchema = z.object({
   EXPORT_TYPES: csv,
   LEDGER_TABLE: z.string().min(3),
   RECHECK_QUEUE_URL: z.url(),
-  INITIAL_CHECK_DELAY_SECONDS: seconds(30, 900),
+  INITIAL_CHECK_DELAY_SECONDS: seconds(2, 900),
   /** Longest delay between checks, Retry-After included: keep it below the StartExport HeartbeatSeconds (default 300). */
   MAX_CHECK_DELAY_SECONDS: seconds(120, 900),
   BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(10).default(1.5),
@@ -72,12 +72,8 @@ export const processFileEnvSchema = z.object({
 export const runLedgerEnvSchema = z.object({
   AWS_REGION: z.string().min(1).optional(),
   LEDGER_TABLE: z.string().min(3),
-  /** Lock lease, seconds (backstop; default 25 h, above the 24 h execution timeout). */
-  LEASE_SECONDS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(25 * 3600),
+  /** Lock lease, seconds (default 600 = twice the default heartbeat; a RUNNING owner is never taken over). */
+  LEASE_SECONDS: z.coerce.number().int().positive().default(600),
 });
 
 /**

@@ -5,7 +5,7 @@ import type { ExportErrors, ProcessFileResult } from './types.js';
 
 const processFileResultSchema = z.looseObject({
   type: z.string(),
-  kind: z.enum(['output', 'deleted']),
+  kind: z.enum(['output', 'deleted', 'error']),
   key: z.string(),
   resources: z.number(),
   deleted: z.number(),

@@ -7,7 +7,7 @@ const fileItem = {
   bucket: z.string().min(1),
   key: z.string().min(1),
   type: z.string().min(1),
-  kind: z.enum(['output', 'deleted']),
+  kind: z.enum(['output', 'deleted', 'error']),
   count: z.number().optional(),
 };
 /** Fields of the run the file belongs to. */

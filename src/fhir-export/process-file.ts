@@ -51,8 +51,10 @@ export class EventPublishError extends ExportWorkflowError {
  * - `output` files: each valid resource line, byte for byte, under `fhir/<Type>/year=/month=/day=/` by `meta.lastUpdated`
  *   (the export's transactionTime when absent);
  * - `deleted` files (Bulk Data Bundles of DELETE entries): one {@link Tombstone} per entry;
+ * - `error` files (the export's OperationOutcome NDJSON): each line under `_errors/fhir-export/`, with the run's ids;
  * - malformed lines (not JSON, no resourceType/id, wrong type, bad date): `_errors/fhir-export/` with file, line number and reason.
- * Object names derive from the job id and file key, so a retry overwrites the same objects.
+ * Object names start with the export's transactionTime (`YYYYMMDDTHHMMSS.mmmZ_`) and derive from the job id and file
+ * key, so a retry overwrites the same objects.
  *
  * @example
  * const result = await processExportFile(item, { exportStore: (b) => stores[b], lake });
@@ -93,6 +95,33 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
     );
   };
 
+  // An error file of the export: each OperationOutcome line is kept whole (parsed when it is JSON) beside the run's
+  // ids, so the failed resources can be found and re-exported; each one counts as an error of the run.
+  const landExportError = async (line: number, text: string) => {
+    result.errors += 1;
+    let outcome: unknown = text;
+    try {
+      outcome = JSON.parse(text);
+    } catch {
+      // kept as text
+    }
+    await errors.add(
+      errorPrefix,
+      JSON.stringify({
+        pipeline: FHIR_EXPORT_ERROR_PIPELINE,
+        bucket: input.bucket,
+        file: input.key,
+        line,
+        reason: 'reported by the export (error file)',
+        runId: input.runId,
+        jobId: input.jobId,
+        transactionTime: input.transactionTime,
+        outcome,
+      }),
+      String(line),
+    );
+  };
+
   const stream = await deps.exportStore(input.bucket).getStream(input.key);
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNumber = 0;
@@ -101,6 +130,10 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
       lineNumber += 1;
       const text = raw.trim();
       if (text === '') continue;
+      if (input.kind === 'error') {
+        await landExportError(lineNumber, text);
+        continue;
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -220,7 +253,10 @@ function fileWriter(store: ObjectStore, stem: string, budget: number): Partition
   });
 }
 
-/** Deterministic file stem: job id, file name and a hash of the full key. */
+/**
+ * Deterministic file stem: the export's transactionTime (sortable, see {@link transactionTimePrefix}), job id, file
+ * name and a hash of the full key.
+ */
 function fileStem(input: ProcessFileInput): string {
   const base =
     input.key
@@ -228,7 +264,22 @@ function fileStem(input: ProcessFileInput): string {
       .pop()
       ?.replace(/\.ndjson(\.gz)?$/, '') ?? 'file';
   const hash = createHash('sha256').update(`${input.bucket}/${input.key}`).digest('hex').slice(0, 8);
-  return `${clean(input.jobId)}_${clean(base)}_${input.kind === 'deleted' ? 'del_' : ''}${hash}`;
+  const kind = input.kind === 'deleted' ? 'del_' : input.kind === 'error' ? 'err_' : '';
+  return `${transactionTimePrefix(input.transactionTime)}_${clean(input.jobId)}_${clean(base)}_${kind}${hash}`;
+}
+
+/**
+ * The export's transactionTime as the sortable file-name prefix of every lake file process-file writes
+ * (`YYYYMMDDTHHMMSS.mmmZ`, UTC): a landed line is attributable to its export, and versions order by export even
+ * without `meta` (the query views read it from the file name).
+ *
+ * @example
+ * transactionTimePrefix('2026-12-01T12:59:59.123Z') // '20261201T125959.123Z'
+ */
+export function transactionTimePrefix(transactionTime: string): string {
+  const at = new Date(transactionTime);
+  if (Number.isNaN(at.getTime())) throw new ExportWorkflowError('Export.InvalidTransactionTime', 'transactionTime is not an instant');
+  return at.toISOString().replace(/[-:]/g, '');
 }
 
 function clean(value: string): string {

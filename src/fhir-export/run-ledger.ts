@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../ports/clock.js';
 import { LedgerError } from './errors.js';
-import type { ExecutionStatusPort } from './execution-status.js';
+import type { ExecutionState, ExecutionStatusPort } from './execution-status.js';
 import type { ExportJobRegistry } from './job-registry.js';
 import type { LedgerItem, LedgerStore } from './ledger-store.js';
 import type {
@@ -24,9 +24,16 @@ export interface RunLedgerOptions {
   /** Asks whether a lock owner still runs (SFN DescribeExecution, or the local executor). */
   executions: ExecutionStatusPort;
   clock?: Clock;
-  /** Lock lease; after it the lock is free whatever the owner says. Default 25 h (longer than the 24 h execution timeout). */
+  /**
+   * Lock lease, seconds. The owner's execution status decides first (see {@link RunLedger.acquire}); the lease only
+   * frees a lock whose owner's status cannot be read. The local runtime renews it while its execution is alive.
+   * Default {@link DEFAULT_LEASE_SECONDS}.
+   */
   leaseSeconds?: number;
 }
+
+/** Default lease: twice the default heartbeat (300 s). */
+export const DEFAULT_LEASE_SECONDS = 600;
 
 /** Input of {@link RunLedger.acquire}. */
 export interface AcquireInput {
@@ -41,7 +48,12 @@ export interface AcquireResult {
   acquired: boolean;
   runId: string;
   since: string | null;
+  /** Why the run was skipped (names the run holding the lock and its owner). */
   reason?: string;
+  /** The run holding the lock, when skipped because of it. */
+  heldBy?: string;
+  /** The run whose lock this one took over, and why. */
+  takenOver?: { runId: string; cause: string };
 }
 
 /** Input of {@link RunLedger.complete}. */
@@ -52,6 +64,15 @@ export interface CompleteInput {
   jobId: string;
   results: readonly ProcessFileResult[];
   exportErrors?: ExportErrors | null;
+}
+
+/** Answer of {@link RunLedger.complete}. */
+export interface CompleteResult {
+  /** `COMPLETED_WITH_ERRORS` when the export reported error files or lines were sent to `_errors/fhir-export/`. */
+  status: 'COMPLETED' | 'COMPLETED_WITH_ERRORS';
+  counts: RunCounts;
+  /** Errors per resource type (only types with errors); `{}` when none. */
+  errors: Record<string, number>;
 }
 
 /** Input of {@link RunLedger.fail}. */
@@ -65,7 +86,8 @@ export interface FailInput {
 /**
  * The export run ledger: one lock, one watermark, one record per run (see the workflow contract).
  * Needs no seeding (an absent watermark means "full export"); the lock is released on complete/fail by its owner,
- * taken over when its owner's execution is no longer RUNNING, and expires after its lease, so it never sticks.
+ * taken over when its owner's execution is no longer RUNNING, and expires after its lease when the owner's status
+ * cannot be read, so it never sticks.
  * Also the {@link ExportJobRegistry} that makes `startExport` idempotent.
  *
  * @example
@@ -80,10 +102,17 @@ export class RunLedger implements ExportJobRegistry {
   public constructor(private readonly options: RunLedgerOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.leaseSeconds = options.leaseSeconds ?? 25 * 3600;
+    this.leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   }
 
-  /** Takes the lock for an execution (re-entrant for the same execution) and records the run as RUNNING. */
+  /**
+   * Takes the lock for an execution (re-entrant for the same execution) and records the run as RUNNING.
+   * The rule, in order, when another execution holds the lock:
+   * 1. its status is RUNNING or PENDING_REDRIVE → skip, whatever the lease says (a live owner is never taken over);
+   * 2. its status says it ended (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), does not exist (UNKNOWN), or its process
+   *    died (OWNER_DEAD, local) → take over at once, marking its run FAILED;
+   * 3. its status cannot be read (the port throws) → take over only once the lease has expired, else skip.
+   */
   public async acquire(input: AcquireInput): Promise<AcquireResult> {
     const runId = input.executionName;
     const now = this.clock.now();
@@ -96,18 +125,34 @@ export class RunLedger implements ExportJobRegistry {
     }
 
     let condition: Parameters<LedgerStore['put']>[1];
+    let takenOver: AcquireResult['takenOver'];
     if (!current) {
       condition = [{ kind: 'absent' }];
     } else {
-      if (current.leaseUntil >= nowSeconds) {
-        const ownerState = await this.options.executions.statusOf(current.owner);
-        if (ownerState === 'RUNNING' || ownerState === 'PENDING_REDRIVE') {
-          return this.skip(input, `export run ${current.runId} is already running`);
-        }
-        await this.markOrphaned(current, `owner execution ended with status ${ownerState}`);
-      } else {
-        await this.markOrphaned(current, 'lock lease expired');
+      let ownerState: ExecutionState | undefined;
+      try {
+        ownerState = await this.options.executions.statusOf(current.owner);
+      } catch {
+        ownerState = undefined;
       }
+      if (ownerState === 'RUNNING' || ownerState === 'PENDING_REDRIVE') {
+        return this.skip(input, `run ${current.runId} is running (owner ${await this.ownerOf(current.owner)})`, current.runId);
+      }
+      if (ownerState === undefined && current.leaseUntil >= nowSeconds) {
+        return this.skip(
+          input,
+          `run ${current.runId} holds the lock and its owner's status cannot be read (owner ${current.owner}); the lease ends ${new Date(current.leaseUntil * 1000).toISOString()}`,
+          current.runId,
+        );
+      }
+      const cause =
+        ownerState === undefined
+          ? 'lock lease expired and the owner status cannot be read'
+          : ownerState === 'OWNER_DEAD'
+            ? `owner process died (${await this.ownerOf(current.owner)})`
+            : `owner execution ended with status ${ownerState}`;
+      await this.markOrphaned(current, cause);
+      takenOver = { runId: current.runId, cause };
       condition = [{ kind: 'equals', attribute: 'owner', value: current.owner }];
     }
 
@@ -128,38 +173,67 @@ export class RunLedger implements ExportJobRegistry {
       since,
       startedAt: input.startTime ?? now.toISOString(),
       executionArn: input.executionArn,
+      ...(takenOver ? { tookOverFrom: takenOver } : {}),
     };
     await this.store.put(runItem(run));
-    return { acquired: true, runId, since };
+    return { acquired: true, runId, since, ...(takenOver ? { takenOver } : {}) };
   }
 
-  /** Records success: watermark = the manifest's transactionTime (only ever moves forward), counts, lock released. */
-  public async complete(input: CompleteInput): Promise<{ status: 'COMPLETED'; counts: RunCounts }> {
+  /**
+   * Extends the lease of a lock this execution holds (the local runtime calls it while the execution is alive).
+   * Returns false when the execution no longer holds the lock.
+   *
+   * @example
+   * setInterval(() => void ledger.renew(executionArn), leaseSeconds * 1000 / 3);
+   */
+  public async renew(executionArn: string): Promise<boolean> {
+    const current = await this.lock();
+    if (!current || current.owner !== executionArn) return false;
+    return this.store.put(
+      {
+        ...LOCK_KEY,
+        ...current,
+        leaseUntil: Math.floor(this.clock.now().getTime() / 1000) + this.leaseSeconds,
+      },
+      [{ kind: 'equals', attribute: 'owner', value: executionArn }],
+    );
+  }
+
+  /**
+   * Records the end of a run: watermark = the manifest's transactionTime (only ever moves forward), counts, lock
+   * released. The run is COMPLETED_WITH_ERRORS when the export reported error files or any line went to
+   * `_errors/fhir-export/`; the watermark advances all the same (policy `continue`: the failed resources are in
+   * `_errors/fhir-export/`, and are not fetched again by the next incremental run).
+   */
+  public async complete(input: CompleteInput): Promise<CompleteResult> {
     if (Number.isNaN(Date.parse(input.transactionTime))) {
       throw new LedgerError('Ledger.InvalidTransactionTime', `run ${input.runId}: transactionTime is not a date`);
     }
     const run = await this.getRun(input.runId);
     if (!run) throw new LedgerError('Ledger.RunNotFound', `run ${input.runId} not found`);
-    if (run.status === 'COMPLETED' && run.counts) {
+    if ((run.status === 'COMPLETED' || run.status === 'COMPLETED_WITH_ERRORS') && run.counts) {
       await this.releaseLock(input.executionArn);
-      return { status: 'COMPLETED', counts: run.counts };
+      return { status: run.status, counts: run.counts, errors: errorsByType(run.counts) };
     }
     const counts = sumCounts(input.results);
+    const errors = errorsByType(counts);
+    const exportErrors = input.exportErrors ?? [];
+    const status = exportErrors.length > 0 || Object.keys(errors).length > 0 ? 'COMPLETED_WITH_ERRORS' : 'COMPLETED';
     await this.advanceWatermark(input.transactionTime, input.runId);
     const completed: RunRecord = {
       ...run,
-      status: 'COMPLETED',
+      status,
       endedAt: this.clock.now().toISOString(),
       jobId: input.jobId,
       transactionTime: input.transactionTime,
       counts,
-      ...(input.exportErrors && input.exportErrors.length > 0 ? { exportErrors: input.exportErrors } : {}),
+      ...(exportErrors.length > 0 ? { exportErrors } : {}),
     };
     delete completed.error;
     delete completed.cause;
     await this.store.put(runItem(completed));
     await this.releaseLock(input.executionArn);
-    return { status: 'COMPLETED', counts };
+    return { status, counts, errors };
   }
 
   /** Records failure (first error wins), leaves the watermark alone, releases the lock if this execution owns it. */
@@ -233,7 +307,16 @@ export class RunLedger implements ExportJobRegistry {
     return (await this.watermark())?.transactionTime ?? null;
   }
 
-  private async skip(input: AcquireInput, reason: string): Promise<AcquireResult> {
+  /** A readable owner for messages: the local runtime names the process (`sync (pid 7 on h)`), else the ARN. */
+  private async ownerOf(executionArn: string): Promise<string> {
+    try {
+      return (await this.options.executions.describeOwner?.(executionArn)) ?? executionArn;
+    } catch {
+      return executionArn;
+    }
+  }
+
+  private async skip(input: AcquireInput, reason: string, heldBy?: string): Promise<AcquireResult> {
     const now = this.clock.now().toISOString();
     const existing = await this.getRun(input.executionName);
     if (!existing) {
@@ -249,7 +332,7 @@ export class RunLedger implements ExportJobRegistry {
         }),
       );
     }
-    return { acquired: false, runId: input.executionName, since: null, reason };
+    return { acquired: false, runId: input.executionName, since: null, reason, ...(heldBy ? { heldBy } : {}) };
   }
 
   private async markOrphaned(lock: LockRecord, cause: string): Promise<void> {
@@ -308,6 +391,18 @@ export function sumCounts(results: readonly ProcessFileResult[]): RunCounts {
     if (result.errors) entryOf(result.type).errors += Number(result.errors) || 0;
   }
   return counts;
+}
+
+/**
+ * Errors per resource type, only for types that have some.
+ *
+ * @example
+ * errorsByType({ Patient: { resources: 3, deleted: 0, errors: 1 } }) // { Patient: 1 }
+ */
+export function errorsByType(counts: RunCounts): Record<string, number> {
+  const errors: Record<string, number> = {};
+  for (const [type, entry] of Object.entries(counts)) if (entry.errors > 0) errors[type] = entry.errors;
+  return errors;
 }
 
 function runItem(run: RunRecord): LedgerItem {

@@ -89,8 +89,11 @@ export interface FhirExportSource {
   cancelExport?(job: ExportJobRef): Promise<void>;
 }
 
-/** Kind of a manifest item: exported resources, or Bundles of deletions. */
-export type ManifestItemKind = 'output' | 'deleted';
+/**
+ * Kind of a manifest item: exported resources, Bundles of deletions, or the export's error file (OperationOutcome
+ * lines, landed under `_errors/fhir-export/`).
+ */
+export type ManifestItemKind = 'output' | 'deleted' | 'error';
 
 /** One line of the manifest array written by check-export and read by the Distributed Map. */
 export interface ManifestItem {
@@ -129,7 +132,7 @@ export interface ProcessFileResult {
   resources: number;
   /** Tombstones landed (deleted files). */
   deleted: number;
-  /** Malformed lines sent to `_errors`. */
+  /** Lines sent to `_errors`: malformed lines, and for `error` files every OperationOutcome the export reported. */
   errors: number;
   /** Lake objects written. */
   files: number;
@@ -142,8 +145,11 @@ export interface ProcessFileResult {
 /** Counts per resource type kept on the run record. */
 export type RunCounts = Record<string, { resources: number; deleted: number; errors: number }>;
 
-/** Status of a run in the ledger. */
-export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'SKIPPED';
+/**
+ * Status of a run in the ledger. `COMPLETED_WITH_ERRORS`: the run landed what was exported and advanced the
+ * watermark, but the export reported error files or lines were rejected (both under `_errors/fhir-export/`).
+ */
+export type RunStatus = 'RUNNING' | 'COMPLETED' | 'COMPLETED_WITH_ERRORS' | 'FAILED' | 'SKIPPED';
 
 /** A run record (`pk:'RUN', sk:<runId>`). */
 export interface RunRecord {
@@ -159,6 +165,8 @@ export interface RunRecord {
   error?: string;
   cause?: string;
   exportErrors?: ExportErrors;
+  /** The run whose lock this run took over (its owner had died or ended without releasing it), and why. */
+  tookOverFrom?: { runId: string; cause: string };
 }
 
 /** The lock item (`pk:'LOCK', sk:'export'`). */

@@ -49,8 +49,8 @@ export const exportWorkflowConfigSchema = z
     mapMaxConcurrency: z.number().int().min(1).max(10_000).default(10),
     /** ProcessFiles ToleratedFailurePercentage. */
     toleratedFailurePercentage: z.number().min(0).max(100).default(0),
-    /** Delay of the first status check, seconds. */
-    initialCheckDelaySeconds: z.number().min(0).max(900).default(30),
+    /** Delay of the first status check, seconds: small, since later checks back off by `backoffMultiplier`. */
+    initialCheckDelaySeconds: z.number().min(0).max(900).default(2),
     /** Longest delay between checks, Retry-After included (SQS allows at most 900); below heartbeatSeconds. */
     maxCheckDelaySeconds: z.number().min(0).max(900).default(120),
     /** Growth of the delay per check. */
@@ -65,12 +65,12 @@ export const exportWorkflowConfigSchema = z
     manifestPrefix: z.string().default('manifests/'),
     /** Where the local runtime exports from (see {@link exportSourceConfigSchema}). */
     source: exportSourceConfigSchema.default({ type: 'embedded' }),
-    /** Lock lease (backstop when no end event releases it). */
-    leaseSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(25 * 3600),
+    /**
+     * Lock lease, seconds; default twice `heartbeatSeconds` (see {@link leaseSecondsOf}). A live owner is never taken
+     * over whatever its lease; the lease only frees a lock whose owner's status cannot be read. Renewed locally while
+     * the owning execution is alive.
+     */
+    leaseSeconds: z.number().int().positive().optional(),
   })
   .superRefine((config, ctx) => {
     // Every check heartbeats: checks must come more often than the heartbeat timeout.
@@ -102,4 +102,14 @@ export type ExportWorkflowConfigInput = z.input<typeof exportWorkflowConfigSchem
  */
 export function parseExportWorkflowConfig(input: ExportWorkflowConfigInput | undefined): ExportWorkflowConfig {
   return exportWorkflowConfigSchema.parse(input ?? {});
+}
+
+/**
+ * The lock lease of the settings: `leaseSeconds`, or twice `heartbeatSeconds`.
+ *
+ * @example
+ * leaseSecondsOf(parseExportWorkflowConfig({})) // 600
+ */
+export function leaseSecondsOf(config: Pick<ExportWorkflowConfig, 'leaseSeconds' | 'heartbeatSeconds'>): number {
+  return config.leaseSeconds ?? 2 * config.heartbeatSeconds;
 }

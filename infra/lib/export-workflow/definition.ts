@@ -16,6 +16,8 @@ export const EXPORT_STATES = {
   processFile: 'ProcessFile',
   processFileFailed: 'ProcessFileFailed',
   completeRun: 'CompleteRun',
+  completedWithErrors: 'CompletedWithErrors?',
+  publishCompletedWithErrors: 'PublishCompletedWithErrors',
   runSucceeded: 'RunSucceeded',
   recordFailure: 'RecordFailure',
   publishFailure: 'PublishFailure',
@@ -30,7 +32,7 @@ export interface ExportWorkflowDefinitionProps {
   readonly processFileFunction: lambda.IFunction;
   /** Queue start-export consumes; the message carries the task token. */
   readonly startQueue: sqs.IQueue;
-  /** Bus receiving ExportRunFailed. */
+  /** Bus receiving ExportRunFailed and ExportRunCompletedWithErrors. */
   readonly eventBus: events.IEventBus;
   /** StartExport HeartbeatSeconds. Default: 300. */
   readonly heartbeatSeconds?: number;
@@ -189,17 +191,45 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
       // check-export always sends exportErrors (an empty array when there are none).
       exportErrors: sfn.JsonPath.listAt('$.export.exportErrors'),
     }),
+    resultSelector: {
+      status: sfn.JsonPath.stringAt('$.Payload.status'),
+      errors: sfn.JsonPath.objectAt('$.Payload.errors'),
+    },
     resultPath: '$.completed',
   });
   completeRun.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
   const runSucceeded = new sfn.Succeed(scope, EXPORT_STATES.runSucceeded);
 
+  // The run landed what was exported but the export reported errors (policy `continue`) or lines were rejected:
+  // say so on the bus. A failed put does not fail the run (the run record has the counts).
+  const publishCompletedWithErrors = new tasks.EventBridgePutEvents(scope, EXPORT_STATES.publishCompletedWithErrors, {
+    entries: [
+      {
+        eventBus: props.eventBus,
+        source: 'tributary.export',
+        detailType: 'ExportRunCompletedWithErrors',
+        detail: sfn.TaskInput.fromObject({
+          runId: sfn.JsonPath.stringAt('$.lock.runId'),
+          jobId: sfn.JsonPath.stringAt('$.export.jobId'),
+          transactionTime: sfn.JsonPath.stringAt('$.export.transactionTime'),
+          errors: sfn.JsonPath.objectAt('$.completed.errors'),
+        }),
+      },
+    ],
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  publishCompletedWithErrors.addCatch(runSucceeded, { errors: [sfn.Errors.ALL], resultPath: '$.publishError' });
+  publishCompletedWithErrors.next(runSucceeded);
+  const completedWithErrors = new sfn.Choice(scope, EXPORT_STATES.completedWithErrors)
+    .when(sfn.Condition.stringEquals('$.completed.status', 'COMPLETED_WITH_ERRORS'), publishCompletedWithErrors)
+    .otherwise(runSucceeded);
+
   return acquireLock.next(
     new sfn.Choice(scope, EXPORT_STATES.lockAcquired)
       .when(
         sfn.Condition.booleanEquals('$.lock.acquired', true),
-        startExport.next(processFiles).next(completeRun).next(runSucceeded),
+        startExport.next(processFiles).next(completeRun).next(completedWithErrors),
       )
       .otherwise(alreadyRunning),
   );

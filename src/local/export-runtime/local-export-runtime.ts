@@ -13,10 +13,11 @@ import { SmartBackendAuth } from '../../fhir-export/smart-backend-auth.js';
 import { handleLedgerRequest } from '../../fhir-export/ledger-requests.js';
 import { parseProcessFileInput } from '../../fhir-export/process-file-input.js';
 import { processExportFile } from '../../fhir-export/process-file.js';
-import { RunLedger } from '../../fhir-export/run-ledger.js';
+import { errorsByType, RunLedger } from '../../fhir-export/run-ledger.js';
 import { createSigV4Fetch } from '../../fhir-export/sigv4-fetch.js';
 import type { CheckExportMessage, FhirExportSource, RunCounts, RunRecord, RunStatus } from '../../fhir-export/types.js';
 import {
+  leaseSecondsOf,
   parseExportWorkflowConfig,
   type ExportSourceConfig,
   type ExportWorkflowConfig,
@@ -27,6 +28,8 @@ import { systemClock, type Clock } from '../../ports/clock.js';
 import type { BusEvent, EventBus } from '../../ports/event-bus.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { DirectoryObjectStore } from '../object-store/directory-object-store.js';
+import { crashPoint } from '../fault-hooks.js';
+import { currentOwner, describeOwner, ownerLiveness } from '../process-owner.js';
 import { LAMBDA_INVOKE, S3_GET_OBJECT, StateMachineExecutor } from '../state-machine/index.js';
 import type { ExecutionEvent } from '../state-machine/index.js';
 import { stateDirPaths } from '../state-dir.js';
@@ -56,10 +59,25 @@ export interface ExportProgress {
 /** Result of {@link LocalExportRuntime.runOnce}. */
 export interface RunOnceResult {
   runId: string;
-  /** SKIPPED when another run holds the lock. */
+  /** SKIPPED when another run holds the lock; COMPLETED_WITH_ERRORS when the export reported errors. */
   status: RunStatus;
   counts: RunCounts;
   error?: { error: string; cause?: string };
+  /** Why a SKIPPED run was skipped: `run <runId> is running (owner …)`. */
+  reason?: string;
+  /** Errors per resource type (COMPLETED_WITH_ERRORS). */
+  errors?: Record<string, number>;
+  /** The run whose lock this one took over, and why. */
+  tookOverFrom?: { runId: string; cause: string };
+}
+
+/** An execution a dead process left RUNNING, and what startup did with it. */
+export interface RecoveredRun {
+  runId: string;
+  /** The dead process (`role:host:pid`), when recorded. */
+  owner?: string;
+  /** `resumed` in this process (`up`), or `failed` so a new run can take the lock at once (`sync`). */
+  action: 'resumed' | 'failed';
 }
 
 /** Options of {@link createLocalExportRuntime}. */
@@ -85,6 +103,13 @@ export interface LocalExportRuntimeOptions {
   /** Wrap process-file (fault injection in tests). */
   wrapProcessFile?: (run: () => Promise<unknown>, input: unknown) => Promise<unknown>;
   clock?: Clock;
+  /** This process as executions' owner (`role:host:pid`). Default `currentOwner('export')`. */
+  owner?: string;
+  /**
+   * What to do at startup with executions a dead process left RUNNING: `resume` them here (default; `up`), or `fail`
+   * them (`Tributary.OwnerDied`) and free their lock at once (one-shot `sync`).
+   */
+  recovery?: 'resume' | 'fail';
 }
 
 /** The local export workflow: the same ASL, executor resources bound to in-process equivalents. */
@@ -101,6 +126,8 @@ export interface LocalExportRuntime {
   readonly settings: ExportWorkflowConfig;
   /** Where the ASL came from. */
   readonly definitionSource: string;
+  /** Executions a dead process had left RUNNING, found at startup. */
+  readonly recovered: readonly RecoveredRun[];
   close(): Promise<void>;
 }
 
@@ -135,22 +162,35 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
 
   // The ledger (needed by the executor's resources) asks the executor about lock owners: bound once it exists.
   const executorRef: { current?: StateMachineExecutor } = {};
+  const owner = options.owner ?? currentOwner('export');
+  const describe = async (executionArn: string) => {
+    try {
+      return executorRef.current ? await executorRef.current.describeExecution(executionArn) : undefined;
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+  };
   const executions: ExecutionStatusPort = {
     statusOf: async (executionArn) => {
-      if (!executorRef.current) return 'UNKNOWN';
-      try {
-        return (await executorRef.current.describeExecution(executionArn)).status as ExecutionState;
-      } catch (error) {
-        if ((error as Error).name === 'ExecutionDoesNotExist') return 'UNKNOWN';
-        throw error;
-      }
+      const description = await describe(executionArn);
+      if (!description) return 'UNKNOWN';
+      // RUNNING in the store but its process is gone: nobody will ever finish it.
+      if (description.status === 'RUNNING' && description.owner && ownerLiveness(description.owner) === 'dead')
+        return 'OWNER_DEAD';
+      return description.status as ExecutionState;
+    },
+    describeOwner: async (executionArn) => {
+      const recorded = (await describe(executionArn))?.owner;
+      return recorded ? describeOwner(recorded) : undefined;
     },
   };
+  const leaseSeconds = leaseSecondsOf(settings);
   const ledger = new RunLedger({
     store: new DynamoDbLedgerStore(dynamodb, ledgerTable),
     executions,
     clock,
-    leaseSeconds: settings.leaseSeconds,
+    leaseSeconds,
   });
 
   const healthlake = options.healthlakeEndpoint
@@ -215,6 +255,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
   };
 
   const processFile = async (payload: unknown) => {
+    crashPoint('export.process-file'); // crash tests: SIGKILL while ProcessFiles runs
     const run = () =>
       processExportFile(parseProcessFileInput(payload), {
         exportStore: bucketStore,
@@ -231,6 +272,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     stateMachineArn: `arn:aws:states:${region}:000000000000:stateMachine:tributary-export`,
     dbFile: paths.executions,
     clock,
+    owner,
     resources: {
       [LAMBDA_INVOKE]: async (parameters) => {
         const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
@@ -297,37 +339,60 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
       event.type
     ];
     if (!status || event.executionArn.includes('/')) return; // Map children carry `/` in their ARNs
-    const release = handleLedgerRequest(
-      {
-        source: 'aws.states',
-        'detail-type': 'Step Functions Execution Status Change',
-        detail: {
-          executionArn: event.executionArn,
-          name: runId,
-          status,
-          error: (event.detail?.error as string | undefined) ?? null,
-          cause: null,
-        },
-      },
-      ledger,
-    ).catch((error: unknown) =>
+    const release = describe(event.executionArn)
+      .catch(() => undefined)
+      .then((description) =>
+        handleLedgerRequest(
+          {
+            source: 'aws.states',
+            'detail-type': 'Step Functions Execution Status Change',
+            detail: {
+              executionArn: event.executionArn,
+              name: runId,
+              status,
+              error: (event.detail?.error as string | undefined) ?? null,
+              cause: description?.cause ?? null,
+            },
+          },
+          ledger,
+        ),
+      )
+      .catch((error: unknown) =>
       options.onProgress?.({ runId, type: 'LockReleaseFailed', detail: { error: (error as Error).name } }),
     );
     pendingReleases.add(release);
     void release.finally(() => pendingReleases.delete(release));
   });
 
-  await executor.recover();
+  const recovered: RecoveredRun[] = (
+    await executor.recover({
+      orphans: options.recovery ?? 'resume',
+      isOwnerAlive: (recordedOwner) => ownerLiveness(recordedOwner) === 'alive',
+    })
+  ).map((execution) => ({
+    runId: execution.name,
+    ...(execution.owner ? { owner: execution.owner } : {}),
+    action: execution.action,
+  }));
+  // A failed orphan's end event releases its lock: let that land before checking for an orphaned lock.
+  await Promise.allSettled([...pendingReleases]);
   await releaseOrphanedLock(ledger, executions);
 
   let closed = false;
   const schedules = new Set<NodeJS.Timeout>();
+  // Renew the lease of the lock an execution of this process holds, well before it runs out.
+  const renewal = setInterval(
+    () => void renewOwnLock(ledger, executor, owner).catch(() => undefined),
+    Math.max(1, leaseSeconds / 3) * 1000,
+  );
+  renewal.unref();
 
   const runtime: LocalExportRuntime = {
     ledger,
     executor,
     settings,
     definitionSource: loaded.source,
+    recovered,
     async runOnce(runOptions = {}) {
       const runId = newRunId(clock);
       const executionArn = executor.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${runId}`;
@@ -346,11 +411,15 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
           : description.error
             ? { error: description.error, ...(description.cause ? { cause: description.cause } : {}) }
             : undefined;
+        const errors = run?.counts ? errorsByType(run.counts) : {};
         return {
           runId,
           status: status === 'RUNNING' ? 'FAILED' : status,
           counts: run?.counts ?? {},
           ...(error ? { error } : {}),
+          ...(status === 'SKIPPED' && run?.cause ? { reason: run.cause } : {}),
+          ...(Object.keys(errors).length > 0 ? { errors } : {}),
+          ...(run?.tookOverFrom ? { tookOverFrom: run.tookOverFrom } : {}),
         };
       } finally {
         progressListeners.delete(executionArn);
@@ -377,6 +446,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(renewal);
       for (const timer of schedules) clearInterval(timer);
       await startQueue.close();
       await recheckQueue.close();
@@ -389,12 +459,20 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
   return runtime;
 }
 
+/** Extends the lease of the lock when an execution of this process holds it and still runs. */
+async function renewOwnLock(ledger: RunLedger, executor: StateMachineExecutor, owner: string): Promise<void> {
+  const lock = await ledger.lock();
+  if (!lock) return;
+  const description = await executor.describeExecution(lock.owner).catch(() => undefined);
+  if (description?.status === 'RUNNING' && description.owner === owner) await ledger.renew(lock.owner);
+}
+
 /** Frees a lock whose owner is no longer running (e.g. the process died before recover() could fail it). */
 async function releaseOrphanedLock(ledger: RunLedger, executions: ExecutionStatusPort): Promise<void> {
   const lock = await ledger.lock();
   if (!lock) return;
   const state = await executions.statusOf(lock.owner);
-  if (state === 'RUNNING') return;
+  if (state === 'RUNNING' || state === 'PENDING_REDRIVE') return;
   await ledger.fail({
     runId: lock.runId,
     executionArn: lock.owner,

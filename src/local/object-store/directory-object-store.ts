@@ -15,7 +15,8 @@ export class InvalidObjectKeyError extends Error {
   }
 }
 
-const TEMP_MARK = '.tmp-';
+/** Temporary files are `.tmp-<pid>-<random>`: the pid tells a dead writer's leftovers (see removeOrphanedTempFiles). */
+export const TEMP_MARK = '.tmp-';
 
 /**
  * An {@link ObjectStore} over a local directory: the local stand-in for an S3 bucket.
@@ -46,7 +47,7 @@ export class DirectoryObjectStore implements ObjectStore {
   public async put(key: string, body: ObjectBody): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    const temp = `${dirname(target)}/${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    const temp = `${dirname(target)}/${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`;
     try {
       if (typeof body === 'string' || body instanceof Uint8Array) {
         const handle = await open(temp, 'w');

@@ -24,6 +24,8 @@ export interface ExecutionRecord {
   currentInput?: unknown;
   enteredAt?: Date;
   timeoutAt?: Date;
+  /** The process running it (`role:host:pid`), when the executor was given one. */
+  owner?: string;
 }
 
 export type TokenStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CLOSED';
@@ -62,6 +64,7 @@ interface ExecutionRow {
   current_input: string | null;
   entered_at: number | null;
   timeout_at: number | null;
+  owner: string | null;
 }
 
 interface TokenRow {
@@ -99,6 +102,7 @@ function toExecution(row: ExecutionRow): ExecutionRecord {
   if (entered) rec.enteredAt = entered;
   const timeout = date(row.timeout_at);
   if (timeout) rec.timeoutAt = timeout;
+  if (row.owner !== null && row.owner !== undefined) rec.owner = row.owner;
   return rec;
 }
 
@@ -138,7 +142,7 @@ export class ExecutionStore {
         execution_arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, definition_hash TEXT NOT NULL,
         status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
         start_date INTEGER NOT NULL, stop_date INTEGER,
-        current_state TEXT, current_input TEXT, entered_at INTEGER, timeout_at INTEGER
+        current_state TEXT, current_input TEXT, entered_at INTEGER, timeout_at INTEGER, owner TEXT
       );
       CREATE TABLE IF NOT EXISTS events (
         id INTEGER PRIMARY KEY AUTOINCREMENT, execution_arn TEXT NOT NULL, timestamp INTEGER NOT NULL,
@@ -156,6 +160,9 @@ export class ExecutionStore {
         PRIMARY KEY (execution_arn, map_key, item_index)
       );
     `);
+    // Stores written before executions had owners gain the column (NULL = unknown owner).
+    const columns = this.db.prepare('PRAGMA table_info(executions)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'owner')) this.db.exec('ALTER TABLE executions ADD COLUMN owner TEXT');
   }
 
   /** Runs `fn` in one transaction. */
@@ -171,11 +178,12 @@ export class ExecutionStore {
     input: unknown;
     startDate: Date;
     timeoutAt?: Date;
+    owner?: string;
   }): void {
     this.db
       .prepare(
-        `INSERT INTO executions (execution_arn, state_machine_arn, name, definition_hash, status, input, start_date, timeout_at)
-         VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, ?)`,
+        `INSERT INTO executions (execution_arn, state_machine_arn, name, definition_hash, status, input, start_date, timeout_at, owner)
+         VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?)`,
       )
       .run(
         rec.executionArn,
@@ -185,7 +193,13 @@ export class ExecutionStore {
         json(rec.input),
         rec.startDate.getTime(),
         rec.timeoutAt?.getTime() ?? null,
+        rec.owner ?? null,
       );
+  }
+
+  /** Records the process now running an execution (a recovery adopts it). */
+  public setOwner(executionArn: string, owner: string): void {
+    this.db.prepare('UPDATE executions SET owner = ? WHERE execution_arn = ?').run(owner, executionArn);
   }
 
   public getExecution(executionArn: string): ExecutionRecord | undefined {

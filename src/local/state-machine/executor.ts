@@ -35,6 +35,8 @@ import type {
   ExecutionEventListener,
   ExecutionListItem,
   ExecutorOptions,
+  RecoveredExecution,
+  RecoverOptions,
   ResourceHandler,
   StateDefinition,
   StateMachineDefinition,
@@ -47,6 +49,8 @@ export const DEFAULT_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:
 export const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 /** Error given to states interrupted by a process restart that cannot be resumed as they were (pending task tokens). */
 export const PROCESS_RESTARTED = 'Tributary.ProcessRestarted';
+/** Error of an execution that `recover({ orphans: 'fail' })` ended because the process running it died. */
+export const OWNER_DIED = 'Tributary.OwnerDied';
 
 /** Concurrency used for an inline Map whose MaxConcurrency is 0 (AWS: up to 40 concurrent iterations). */
 export const MAX_INLINE_CONCURRENCY = 40;
@@ -131,6 +135,7 @@ export class StateMachineExecutor {
   private readonly tokenWaiters = new Map<string, TokenWaiter>();
   private readonly listeners = new Set<ExecutionEventListener>();
   private readonly completionWaiters = new Map<string, Set<() => void>>();
+  private readonly owner: string | undefined;
   private closed = false;
 
   public constructor(options: ExecutorOptions) {
@@ -142,6 +147,7 @@ export class StateMachineExecutor {
     this.resources = options.resources;
     this.clock = options.clock ?? systemClock;
     this.store = new ExecutionStore(options.dbFile);
+    this.owner = options.owner;
   }
 
   // ───────────────────────────── public API ─────────────────────────────
@@ -181,6 +187,7 @@ export class StateMachineExecutor {
         input,
         startDate,
         ...(timeoutAt ? { timeoutAt } : {}),
+        ...(this.owner ? { owner: this.owner } : {}),
       });
       this.emit({ executionArn, timestamp: startDate, type: 'ExecutionStarted' }, true);
     });
@@ -225,6 +232,7 @@ export class StateMachineExecutor {
     if (rec.error !== undefined) d.error = rec.error;
     if (rec.cause !== undefined) d.cause = rec.cause;
     if (rec.stopDate) d.stopDate = rec.stopDate;
+    if (rec.owner !== undefined) d.owner = rec.owner;
     return d;
   }
 
@@ -303,12 +311,25 @@ export class StateMachineExecutor {
    * Resumes executions left RUNNING by a process that died or closed: each restarts at its last durably entered
    * top-level state (which re-runs: at-least-once). Pending task tokens are failed and the interrupted state gets the
    * error `Tributary.ProcessRestarted`, so its Retry/Catch run. Executions that cannot resume fail with `States.Runtime`.
+   * With `orphans: 'fail'` each ends FAILED with `Tributary.OwnerDied` instead (a one-shot process does not inherit
+   * a dead process's run). Returns what was done with each.
    */
-  public async recover(): Promise<void> {
+  public async recover(options: RecoverOptions = {}): Promise<RecoveredExecution[]> {
     this.assertOpen();
+    const recovered: RecoveredExecution[] = [];
     for (const rec of this.store.listExecutions(this.stateMachineArn)) {
       if (rec.status !== 'RUNNING' || this.live.has(rec.executionArn)) continue;
+      if (rec.owner && rec.owner !== this.owner && options.isOwnerAlive?.(rec.owner)) continue;
       const arn = rec.executionArn;
+      const was = { executionArn: arn, name: rec.name, ...(rec.owner ? { owner: rec.owner } : {}) };
+      if (options.orphans === 'fail') {
+        this.finish(arn, 'FAILED', {
+          error: OWNER_DIED,
+          cause: `the process running this execution (${rec.owner ?? 'unrecorded owner'}) died`,
+        });
+        recovered.push({ ...was, action: 'failed' });
+        continue;
+      }
       const pending = this.store.pendingTokens(arn);
       for (const token of pending) {
         if (this.store.closeToken(token.token, 'FAILED')) {
@@ -353,6 +374,8 @@ export class StateMachineExecutor {
         },
         true,
       );
+      if (this.owner) this.store.setOwner(arn, this.owner);
+      recovered.push({ ...was, action: 'resumed' });
       this.launch(rec, {
         stateName,
         input: rec.currentState === undefined ? rec.input : rec.currentInput,
@@ -367,6 +390,7 @@ export class StateMachineExecutor {
           : {}),
       });
     }
+    return recovered;
   }
 
   /** Stops timers and in-process work; RUNNING executions stay durable for `recover()` on a new executor. */

@@ -1,4 +1,10 @@
-export { StateMachineExecutor, DEFAULT_STATE_MACHINE_ARN, LAMBDA_INVOKE, PROCESS_RESTARTED } from './executor.js';
+export {
+  StateMachineExecutor,
+  DEFAULT_STATE_MACHINE_ARN,
+  LAMBDA_INVOKE,
+  OWNER_DIED,
+  PROCESS_RESTARTED,
+} from './executor.js';
 export {
   loadDefinition,
   validateDefinition,
@@ -23,6 +29,8 @@ export { queryAll, resolvePath, parsePath } from './json-path.js';
 export { evaluateChoiceRule } from './choice-rule.js';
 export type {
   ExecutorOptions,
+  RecoverOptions,
+  RecoveredExecution,
   ResourceHandler,
   TaskContext,
   ExecutionDescription,

@@ -27,6 +27,28 @@ export interface ExecutorOptions {
   /** SQLite file holding durable execution state. */
   dbFile: string;
   clock?: Clock;
+  /** The process running executions (`role:host:pid`), recorded on each so another process can tell a dead one. */
+  owner?: string;
+}
+
+/** How {@link StateMachineExecutor.recover} treats executions a dead process left RUNNING. */
+export interface RecoverOptions {
+  /**
+   * `resume` (default): continue each in this process at its last entered state. `fail`: end each FAILED with
+   * `Tributary.OwnerDied`, for one-shot processes that must not inherit a dead process's run.
+   */
+  orphans?: 'resume' | 'fail';
+  /** True when an owner is still alive (another process runs it): its executions are left alone. Default: never. */
+  isOwnerAlive?: (owner: string) => boolean;
+}
+
+/** What {@link StateMachineExecutor.recover} did with one execution. */
+export interface RecoveredExecution {
+  executionArn: string;
+  name: string;
+  /** Its previous owner, when recorded. */
+  owner?: string;
+  action: 'resumed' | 'failed';
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -42,6 +64,8 @@ export interface ExecutionDescription {
   cause?: string;
   startDate: Date;
   stopDate?: Date;
+  /** The process running it (`role:host:pid`), when recorded. */
+  owner?: string;
 }
 
 export interface ExecutionListItem {

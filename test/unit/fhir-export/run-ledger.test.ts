@@ -7,14 +7,21 @@ import type { ProcessFileResult } from '../../../src/fhir-export/types.js';
 
 const arn = (name: string) => `arn:aws:states:eu-west-2:1:execution:sm:${name}`;
 
-function setup() {
-  const states = new Map<string, ExecutionState>();
+function setup(options: { leaseSeconds?: number } = {}) {
+  const states = new Map<string, ExecutionState | Error>();
   let now = new Date('2024-06-01T00:00:00Z');
   const ledger = new RunLedger({
     store: new InMemoryLedgerStore(),
-    executions: { statusOf: async (a) => states.get(a) ?? 'UNKNOWN' },
+    executions: {
+      statusOf: async (a) => {
+        const state = states.get(a) ?? 'UNKNOWN';
+        if (state instanceof Error) throw state;
+        return state;
+      },
+      describeOwner: async (a) => (a.endsWith(':r1') ? 'sync (pid 7 on h)' : undefined),
+    },
     clock: { now: () => now },
-    leaseSeconds: 3600,
+    ...('leaseSeconds' in options ? { leaseSeconds: options.leaseSeconds } : { leaseSeconds: 3600 }),
   });
   return { ledger, states, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
 }
@@ -58,12 +65,81 @@ describe('RunLedger', () => {
     expect(await ledger.getRun('r1')).toMatchObject({ status: 'FAILED', error: 'Ledger.LockRecovered' });
   });
 
-  it('takes over after the lease expires even if the owner claims to run', async () => {
+  it('never takes over from an owner DescribeExecution says is RUNNING, even after its lease ran out', async () => {
     const { ledger, states, advance } = setup();
     await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
     states.set(arn('r1'), 'RUNNING');
     advance(3601);
-    expect((await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' })).acquired).toBe(true);
+    const second = await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
+    expect(second).toMatchObject({ acquired: false, heldBy: 'r1', reason: 'run r1 is running (owner sync (pid 7 on h))' });
+    expect(await ledger.getRun('r2')).toMatchObject({ status: 'SKIPPED', cause: 'run r1 is running (owner sync (pid 7 on h))' });
+    expect((await ledger.lock())!.owner).toBe(arn('r1'));
+  });
+
+  it('takes over at once from a local owner whose process died (OWNER_DEAD), saying why', async () => {
+    const { ledger, states } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    states.set(arn('r1'), 'OWNER_DEAD');
+    const second = await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
+    expect(second).toMatchObject({ acquired: true, takenOver: { runId: 'r1', cause: 'owner process died (sync (pid 7 on h))' } });
+    expect(await ledger.getRun('r1')).toMatchObject({ status: 'FAILED', error: 'Ledger.LockRecovered' });
+    expect((await ledger.getRun('r2'))!.tookOverFrom).toEqual({ runId: 'r1', cause: 'owner process died (sync (pid 7 on h))' });
+  });
+
+  it("when the owner's status cannot be read, only the lease frees the lock", async () => {
+    const { ledger, states, advance } = setup({ leaseSeconds: 600 });
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    states.set(arn('r1'), Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    advance(599);
+    expect(await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' })).toMatchObject({
+      acquired: false,
+      heldBy: 'r1',
+    });
+    advance(2);
+    expect(await ledger.acquire({ executionArn: arn('r3'), executionName: 'r3' })).toMatchObject({
+      acquired: true,
+      takenOver: { runId: 'r1', cause: 'lock lease expired and the owner status cannot be read' },
+    });
+  });
+
+  it('the lease defaults to 600 s (twice the default heartbeat) and renew() extends it for its owner only', async () => {
+    const { ledger, states, advance } = setup({ leaseSeconds: undefined });
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    const first = (await ledger.lock())!.leaseUntil;
+    expect(first - Date.parse('2024-06-01T00:00:00Z') / 1000).toBe(600);
+    advance(400);
+    expect(await ledger.renew(arn('r1'))).toBe(true);
+    expect((await ledger.lock())!.leaseUntil).toBe(first + 400);
+    expect(await ledger.renew(arn('r2'))).toBe(false);
+    expect((await ledger.lock())!.leaseUntil).toBe(first + 400);
+    // Renewed: an unreadable owner status does not free it at the old lease's end.
+    states.set(arn('r1'), new Error('throttled'));
+    advance(300);
+    expect((await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' })).acquired).toBe(false);
+  });
+
+  it('complete: COMPLETED_WITH_ERRORS with errors per type when the export reported error files; the watermark advances', async () => {
+    const { ledger } = setup();
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    const out = await ledger.complete({
+      runId: 'r1',
+      executionArn: arn('r1'),
+      transactionTime: '2024-06-01T00:00:05.123Z',
+      jobId: 'j1',
+      results: [result('Patient', 3), result('OperationOutcome', 0, { kind: 'error', errors: 2 })],
+      exportErrors: [{ type: 'OperationOutcome', bucket: 'b', key: 'k', count: 2 }],
+    });
+    expect(out).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', errors: { OperationOutcome: 2 } });
+    expect(await ledger.getRun('r1')).toMatchObject({
+      status: 'COMPLETED_WITH_ERRORS',
+      counts: { Patient: { resources: 3, errors: 0 }, OperationOutcome: { errors: 2 } },
+    });
+    expect((await ledger.watermark())!.transactionTime).toBe('2024-06-01T00:00:05.123Z');
+    expect(await ledger.lock()).toBeUndefined();
+    // Idempotent: a retried CompleteRun answers the same.
+    expect(
+      await ledger.complete({ runId: 'r1', executionArn: arn('r1'), transactionTime: '2024-06-01T00:00:05.123Z', jobId: 'j1', results: [] }),
+    ).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', errors: { OperationOutcome: 2 } });
   });
 
   it('complete: watermark = transactionTime, counts per type (tombstones by type), lock released; next since = watermark', async () => {
@@ -80,6 +156,8 @@ describe('RunLedger', () => {
         result('Bundle', 0, { kind: 'deleted', deleted: 2, deletedByType: { Patient: 1, Observation: 1 } }),
       ],
     });
+    // A rejected line is an error of the run too.
+    expect(out).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', errors: { Patient: 1 } });
     expect(out.counts).toEqual({
       Patient: { resources: 5, deleted: 1, errors: 1 },
       Observation: { resources: 0, deleted: 1, errors: 0 },
@@ -159,7 +237,11 @@ describe('RunLedger', () => {
       },
       ledger,
     );
-    expect(out).toEqual({ status: 'COMPLETED', counts: { Patient: { resources: 1, deleted: 0, errors: 0 } } });
+    expect(out).toEqual({
+      status: 'COMPLETED',
+      counts: { Patient: { resources: 1, deleted: 0, errors: 0 } },
+      errors: {},
+    });
     await expect(handleLedgerRequest({ action: 'acquire' }, ledger)).rejects.toThrow(/run-ledger input/);
   });
 

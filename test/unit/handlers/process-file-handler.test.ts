@@ -45,7 +45,7 @@ describe('process-file handler', () => {
     const lakePut = puts.find((p) => p.Key!.startsWith('lake/fhir/'))!;
     expect(lakePut.Bucket).toBe('tributary-lake');
     expect(lakePut.Key).toMatch(
-      /^lake\/fhir\/Patient\/year=2024\/month=02\/day=03\/j1_Patient-1_[0-9a-f]{8}-0000\.ndjson\.gz$/,
+      /^lake\/fhir\/Patient\/year=2024\/month=02\/day=03\/\d{8}T\d{6}\.\d{3}Z_j1_Patient-1_[0-9a-f]{8}-0000\.ndjson\.gz$/,
     );
     expect(gunzipSync(lakePut.Body as Uint8Array).toString()).toBe(`${body.split('\n')[0]}\n`);
     expect(puts.some((p) => p.Key!.startsWith('lake/_errors/fhir-export/year=2024/month=02/day=04/'))).toBe(true);
