@@ -63,17 +63,18 @@ export function sqlTypeText(type: SqlType): string {
 }
 
 /**
- * Replaces every number type that can round (DOUBLE, HUGEINT, DECIMAL, …) by JSON, which keeps the number's
- * text as written: DynamoDB numbers have up to 38 digits. BIGINT stays: detection only picks it when every
- * value fits, so it is exact.
+ * Replaces every number type that can round (DOUBLE, HUGEINT, DECIMAL, …) by VARCHAR, which `read_json`
+ * fills with the number's text as written: DynamoDB numbers have up to 38 digits. Text, not JSON, because
+ * DuckDB casts JSON to DECIMAL through DOUBLE, while `CAST(text AS DECIMAL(38,s))` is exact. BIGINT stays:
+ * detection only picks it when every value fits, so it is exact.
  *
  * @example
- * exactNumbers({ kind: 'scalar', sql: 'DOUBLE', numeric: 'inexact' }) // { kind: 'json' }
+ * exactNumbers({ kind: 'scalar', sql: 'DOUBLE', numeric: 'inexact' }) // VARCHAR
  */
 export function exactNumbers(type: SqlType): SqlType {
   switch (type.kind) {
     case 'scalar':
-      return type.numeric === 'inexact' ? { kind: 'json' } : type;
+      return type.numeric === 'inexact' ? { kind: 'scalar', sql: 'VARCHAR', numeric: false } : type;
     case 'list':
       return { kind: 'list', of: exactNumbers(type.of) };
     case 'map':
