@@ -3,6 +3,7 @@ import { parseConfig } from '../config/load.js';
 import { writeDemoVisits } from '../local/demo-visits.js';
 import { resolveLakeDir } from '../local/lake-dir.js';
 import { LocalStack } from '../local/local-stack.js';
+import { currentOwner } from '../local/process-owner.js';
 import { seedPopulation } from '../local/seed-population.js';
 import { maskedPatientSummary } from '../patient-enrichment/mask.js';
 import type { PatientChange } from '../patient-enrichment/types.js';
@@ -28,7 +29,7 @@ export async function runDemo(options: {
 }): Promise<boolean> {
   const { out, progress } = options;
   const config = parseConfig(demoConfig, 'demo config');
-  const stack = await LocalStack.open({ dir: options.dir, config, owner: `demo:${process.pid}`, attach: false });
+  const stack = await LocalStack.open({ dir: options.dir, config, owner: currentOwner('demo'), attach: false });
   let exportOk = true;
   let sample: PatientChange | undefined;
   try {

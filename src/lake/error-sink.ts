@@ -20,11 +20,24 @@ export class ErrorSink {
   readonly #writer: PartitionedNdjsonWriter;
   readonly #prefix: string;
   readonly #clock: Clock;
+  readonly #added = new Map<string, number>();
+  /** `errorType` + event id of entries buffered since the last flush: a retried batch must not add them twice. */
+  readonly #buffered = new Set<string>();
 
   public constructor(options: ErrorSinkOptions) {
     this.#writer = new PartitionedNdjsonWriter({ store: options.store, maxBytes: options.maxBytes ?? 1024 * 1024 });
     this.#prefix = lakeLayout.errors(options.pipeline);
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Where the entries go, `_errors/<pipeline>/`, for log lines. */
+  public get location(): string {
+    return this.#prefix;
+  }
+
+  /** Entries added so far, per errorType (written or still buffered). */
+  public get addedByType(): ReadonlyMap<string, number> {
+    return this.#added;
   }
 
   /** Totals so far (records = rejected records written). */
@@ -33,7 +46,8 @@ export class ErrorSink {
   }
 
   /**
-   * Buffers one rejected record.
+   * Buffers one rejected record. A write this triggers that fails does not reject: the writer keeps the lines and the
+   * next {@link ErrorSink.flush} retries them (and reports the failure), so an entry once added is never lost.
    *
    * @example
    * await errors.add({ reason: 'eventName must be INSERT, MODIFY or REMOVE', errorType: 'InvalidStreamRecord', record: raw });
@@ -51,7 +65,15 @@ export class ErrorSink {
       (entry.source?.file !== undefined ? `${entry.source.file}:${entry.source.line ?? ''}` : undefined);
     // Without an id the content itself names the file, which is still stable across retries.
     const stableId = id ?? createHash('sha256').update(line).digest('hex').slice(0, 24);
-    return this.#writer.add(this.#prefix + hivePath(datePartitions(this.#clock.now())), line, stableId);
+    if (entry.eventId !== undefined) {
+      const key = `${entry.errorType}\0${entry.eventId}`;
+      if (this.#buffered.has(key)) return [];
+      this.#buffered.add(key);
+    }
+    this.#added.set(entry.errorType, (this.#added.get(entry.errorType) ?? 0) + 1);
+    return this.#writer
+      .add(this.#prefix + hivePath(datePartitions(this.#clock.now())), line, stableId)
+      .catch((): WrittenFile[] => []);
   }
 
   /**
@@ -60,8 +82,10 @@ export class ErrorSink {
    * @example
    * await errors.flush();
    */
-  public flush(): Promise<WrittenFile[]> {
-    return this.#writer.flush();
+  public async flush(): Promise<WrittenFile[]> {
+    const files = await this.#writer.flush();
+    this.#buffered.clear();
+    return files;
   }
 
   /**

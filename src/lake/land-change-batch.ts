@@ -18,11 +18,17 @@ export interface LandedBatch {
   failedEventIds: string[];
   /** Files written while buffering (size or partition-count triggered). */
   files: WrittenFile[];
+  /**
+   * Size-triggered writes that failed while buffering. Their lines stay buffered in the writer (nothing is lost and
+   * the whole batch is buffered); the next `writer.flush()` retries them and reports a lasting failure.
+   */
+  writeFailures: number;
 }
 
 /**
  * The lake target of a change-stream pipe: filter → change records → partitioned NDJSON, with bad
- * records to the error sink. Call `writer.flush()` (and `errors.flush()`) before checkpointing.
+ * records to the error sink. Call `writer.flush()` (and `errors.flush()`) before checkpointing. The whole batch is
+ * always buffered, even when a write it triggers fails, so a caller never has to replay (and double) part of it.
  *
  * @example
  * const result = await landChangeBatch({ records, table, filters: compileFilters(table.pipe.filter), writer, errors });
@@ -39,9 +45,15 @@ export async function landChangeBatch(input: {
   const { ok, failed } = changeRecordsForBatch(passed, table);
   const prefix = lakeLayout.changes(table.name);
   const files: WrittenFile[] = [];
+  let writeFailures = 0;
   for (const change of ok) {
-    const written = await writer.add(prefix + hivePath(change.partitions), change.line, change.record.seq);
-    if (written.length > 0) files.push(...written);
+    try {
+      const written = await writer.add(prefix + hivePath(change.partitions), change.line, change.record.seq);
+      if (written.length > 0) files.push(...written);
+    } catch {
+      // The writer buffered the line and kept the failed write's lines; stopping here would leave half a batch.
+      writeFailures += 1;
+    }
   }
   for (const failure of failed) {
     await errors.add({
@@ -57,5 +69,6 @@ export async function landChangeBatch(input: {
     failed: failed.length,
     failedEventIds: failed.flatMap((failure) => (failure.eventId === undefined ? [] : [failure.eventId])),
     files,
+    writeFailures,
   };
 }

@@ -20,8 +20,13 @@ export interface LocalPipeWiring {
   lake: ObjectStore;
   bus: LocalEventBus;
   checkpoints: CheckpointStore;
-  /** Consumer identity for pipe leases. */
+  /** Consumer identity for pipe leases: `currentOwner(role)`. */
   owner: string;
+  /**
+   * Where pipes report waiting for a lease and rejected records (ids, counts and error types only).
+   * Default: one line each on stderr.
+   */
+  log?: (line: string) => void;
   /** FHIR store write-through for the patient enrichment, when configured and available. */
   writeThrough?: FhirWriteThrough;
 }
@@ -38,11 +43,12 @@ export const pipeNameOf = (table: TableConfig) => `${table.name}-pipe`;
  * enrichment, and the lake or bus target.
  *
  * @example
- * const runners = buildLocalPipes({ config, clients, lake, bus, checkpoints, owner: 'sync' });
+ * const runners = buildLocalPipes({ config, clients, lake, bus, checkpoints, owner: currentOwner('sync') });
  * for (const runner of runners) await runner.drain();
  */
 export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
   const runners: PipeRunner[] = [];
+  const log = wiring.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   for (const table of wiring.config.tables) {
     const pipe = table.pipe;
     if (!pipe) continue;
@@ -81,9 +87,11 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
           target,
           batchSize: pipe.batchSize,
           batchWindowSeconds: pipe.batchWindowSeconds,
+          errors,
+          ...(pipe.maximumRetryAttempts !== undefined ? { maximumRetryAttempts: pipe.maximumRetryAttempts } : {}),
         },
         wiring.checkpoints,
-        { owner: wiring.owner },
+        { owner: wiring.owner, log },
       ),
     );
   }

@@ -1,9 +1,11 @@
+import { parse } from 'lossless-json';
 import type { TableConfig } from '../config/schema.js';
 import type { ErrorSink } from '../lake/error-sink.js';
 import { landChangeBatch } from '../lake/land-change-batch.js';
 import type { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
+import { failureType } from './failure-type.js';
 import type { PipeTarget } from './types.js';
 
 /** Options of {@link ChangeLakeTarget}. */
@@ -19,7 +21,8 @@ export interface ChangeLakeTargetOptions {
 /**
  * The local stand-in for Firehose with dynamic partitioning: stream records become change records
  * in Hive partitions of gzip NDJSON; records that cannot be mapped go to `_errors/` with the reason
- * and the rest of the batch goes on.
+ * and the rest of the batch goes on. `deliver` buffers the whole batch or throws having buffered none of it (a failed
+ * write keeps its lines in the writer for the next flush), so the runner may retry a batch without doubling lines.
  *
  * @example
  * const target = new ChangeLakeTarget({ table, writer, errors, flushSeconds: 60 });
@@ -48,6 +51,32 @@ export class ChangeLakeTarget implements PipeTarget {
     this.failed += result.failed;
   }
 
+  /**
+   * Moves the lines of partitions whose writes keep failing to the error location, with the error code as the reason,
+   * so the pipe's checkpoint can move on; returns how many records moved. Called by the runner after bounded retries.
+   *
+   * @example
+   * const moved = await target.divertUnwritable(); // then flush again
+   */
+  public async divertUnwritable(): Promise<number> {
+    let moved = 0;
+    for (const failed of this.options.writer.failedPartitions()) {
+      const taken = this.options.writer.take(failed.prefix);
+      for (const line of taken?.lines ?? []) {
+        const record = parse(line) as { eventId?: unknown };
+        await this.options.errors.add({
+          reason: `the lake could not write the record's partition: ${failureType(failed.error)}`,
+          errorType: 'LakeWriteFailed',
+          eventId: typeof record.eventId === 'string' ? record.eventId : undefined,
+          record,
+        });
+        moved += 1;
+      }
+    }
+    this.failed += moved;
+    return moved;
+  }
+
   public async flush(): Promise<void> {
     await this.options.writer.flush();
     await this.options.errors.flush();
@@ -55,6 +84,8 @@ export class ChangeLakeTarget implements PipeTarget {
   }
 
   public shouldFlush(): boolean {
+    // A failed write is retried at the next poll rather than after the buffer interval.
+    if (this.options.writer.failedPartitions().length > 0) return true;
     return this.clock.now().getTime() - this.lastFlush >= this.options.flushSeconds * 1000;
   }
 }

@@ -1,5 +1,12 @@
 import Database from 'better-sqlite3';
-import type { CheckpointReader } from './types.js';
+import { ownerLiveness, type OwnerLiveness } from '../local/process-owner.js';
+import type { CheckpointReader, LeaseHolder } from './types.js';
+
+/** Options of {@link CheckpointStore}. */
+export interface CheckpointStoreOptions {
+  /** Tells whether a lease owner's process still runs. Default {@link ownerLiveness} (same host, signal 0). */
+  liveness?: (owner: string) => OwnerLiveness;
+}
 
 /**
  * Durable pipe positions and consumer leases in SQLite (the state directory's `pipes.sqlite`).
@@ -12,8 +19,10 @@ import type { CheckpointReader } from './types.js';
  */
 export class CheckpointStore {
   private readonly db: Database.Database;
+  private readonly liveness: (owner: string) => OwnerLiveness;
 
-  public constructor(file: string) {
+  public constructor(file: string, options: CheckpointStoreOptions = {}) {
+    this.liveness = options.liveness ?? ownerLiveness;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
@@ -45,8 +54,12 @@ export class CheckpointStore {
   }
 
   /**
-   * Takes the pipe's consumer lease for `owner` if it is free, expired or already theirs,
+   * Takes the pipe's consumer lease for `owner` if it is free, expired or already theirs, or held by a process on this
+   * host that is gone (`kill -9` leaves its lease behind: waiting for it to expire would stall the pipe for no reason),
    * so that `up` and `sync` on one state directory never read the same stream at once.
+   *
+   * @example
+   * if (!store.tryLease('visits-pipe', currentOwner('sync'), 60_000)) console.log(store.leaseHolder('visits-pipe'));
    */
   public tryLease(pipe: string, owner: string, leaseMs: number, now = Date.now()): boolean {
     const result = this.db
@@ -56,7 +69,27 @@ export class CheckpointStore {
          WHERE leases.owner = @owner OR leases.lease_until < @now`,
       )
       .run({ pipe, owner, until: now + leaseMs, now });
-    return result.changes === 1;
+    if (result.changes === 1) return true;
+    const holder = this.leaseHolder(pipe);
+    if (!holder || this.liveness(holder.owner) !== 'dead') return false;
+    // Compare-and-set on the dead owner: of two consumers taking over at once, one wins.
+    const takeover = this.db
+      .prepare('UPDATE leases SET owner = @owner, lease_until = @until WHERE pipe = @pipe AND owner = @dead')
+      .run({ pipe, owner, until: now + leaseMs, dead: holder.owner });
+    return takeover.changes === 1;
+  }
+
+  /**
+   * Who holds a pipe's lease and until when (expired leases included), or `undefined` when nobody does.
+   *
+   * @example
+   * store.leaseHolder('visits-pipe') // { owner: 'up:host:4242', until: 1718000000000 }
+   */
+  public leaseHolder(pipe: string): LeaseHolder | undefined {
+    const row = this.db
+      .prepare<[string], { owner: string; lease_until: number }>('SELECT owner, lease_until FROM leases WHERE pipe = ?')
+      .get(pipe);
+    return row ? { owner: row.owner, until: row.lease_until } : undefined;
   }
 
   /** Gives the lease back. */

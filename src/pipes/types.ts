@@ -1,4 +1,5 @@
 import type { StreamRecord } from '../change-stream/types.js';
+import type { ErrorEntry } from '../lake/types.js';
 
 /** A batch read from a stream shard, with the position to checkpoint once it is durable. */
 export interface SourceBatch {
@@ -19,6 +20,14 @@ export interface PipeSource {
   read(checkpoints: CheckpointReader, batchSize: number): AsyncIterable<SourceBatch>;
 }
 
+/** Who holds a pipe's consumer lease. */
+export interface LeaseHolder {
+  /** Owner string, `role:host:pid` (older state directories may hold `role:pid`). */
+  owner: string;
+  /** Epoch milliseconds when the lease runs out unless renewed. */
+  until: number;
+}
+
 /** Reads a pipe's committed positions. */
 export interface CheckpointReader {
   get(shardId: string): string | undefined;
@@ -27,12 +36,32 @@ export interface CheckpointReader {
 /** An enrichment step: gets the array of records and returns an array; `[]` drops the batch. */
 export type Enrichment = (records: StreamRecord[]) => Promise<unknown[]>;
 
-/** A pipe target. `deliver` may buffer; `flush` makes everything delivered durable. */
+/**
+ * A pipe target. `deliver` may buffer; `flush` makes everything delivered durable.
+ * Contract the runner relies on to retry without losing or doubling: `deliver` either takes the whole batch or throws
+ * having kept none of it, and a failed `flush` keeps what it could not write for the next `flush`.
+ */
 export interface PipeTarget {
   deliver(items: unknown[]): Promise<void>;
   flush(): Promise<void>;
   /** True when buffered data should be flushed now (size or age reached). */
   shouldFlush?(): boolean;
+  /**
+   * Moves buffered records whose writes keep failing to the pipe's error location and returns how many moved; the
+   * runner calls it when `flush` still fails after its retries, so one unwritable partition cannot hold the pipe.
+   */
+  divertUnwritable?(): Promise<number>;
+}
+
+/** A pipe's error location (`_errors/<pipe>/`), shared by its steps: the local stand-in for Pipes' dead-letter target. */
+export interface PipeErrorLocation {
+  /** Where the entries go, for log lines. */
+  readonly location: string;
+  /** Buffers one rejected record; never loses it (a failed write is retried by `flush`). */
+  add(entry: ErrorEntry): Promise<unknown>;
+  flush(): Promise<unknown>;
+  /** Entries added so far by every step of the pipe, per errorType. */
+  readonly addedByType: ReadonlyMap<string, number>;
 }
 
 /** Counters of one pipe, cumulative over its life. */

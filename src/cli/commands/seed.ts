@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { currentOwner } from '../../local/process-owner.js';
 import { configOption, dirOption } from '../options.js';
 import { positiveInt } from '../option-parsers.js';
 import { Progress } from '../progress.js';
@@ -30,7 +31,7 @@ export function registerSeed(program: Command): void {
         const { config } = await loadConfig(options.config);
         const { LocalStack } = await import('../../local/local-stack.js');
         const { seedPopulation } = await import('../../local/seed-population.js');
-        const stack = await LocalStack.open({ dir: options.dir, config, owner: `seed:${process.pid}` });
+        const stack = await LocalStack.open({ dir: options.dir, config, owner: currentOwner('seed') });
         try {
           const counts = await seedPopulation(stack, {
             patients: options.patients,

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import type { LocalStack } from '../../local/local-stack.js';
+import { currentOwner, describeOwner } from '../../local/process-owner.js';
+import { StateDirBusyError } from '../../local/state-dir-lock.js';
 import { readEndpoints } from '../../local/state-dir.js';
-import { configOption, dirOption } from '../options.js';
+import { configOption, dirOption, EXIT } from '../options.js';
 import { Progress } from '../progress.js';
 import { describePipe, type SyncOutcome } from '../sync-cycle.js';
 
@@ -35,20 +38,73 @@ export function registerSync(program: Command): void {
       } else {
         const { LocalStack } = await import('../../local/local-stack.js');
         const { runSyncCycle } = await import('../sync-cycle.js');
-        const stack = await LocalStack.open({ dir: options.dir, config, owner: `sync:${process.pid}`, attach: false });
+        let stack;
         try {
+          // One-shot: a run a dead process left RUNNING is failed and its lock freed, not resumed here.
+          stack = await LocalStack.open({
+            dir: options.dir,
+            config,
+            owner: currentOwner('sync'),
+            attach: false,
+            exportRecovery: 'fail',
+          });
+        } catch (error) {
+          if (!(error instanceof StateDirBusyError)) throw error;
+          // Another live process embeds this state directory: not a failure, but cron users must notice.
+          process.stderr.write(`tributary sync: skipped: ${error.message}\n`);
+          process.exitCode = EXIT.busy;
+          return;
+        }
+        try {
+          for (const line of startupLines(stack)) progress.note(line);
           outcome = await runSyncCycle(stack, { export: options.export, progress });
         } finally {
           await stack.close();
         }
       }
       if (outcome.exportRun) {
-        progress.note(
-          `export run ${outcome.exportRun.runId}: ${outcome.exportRun.status}${outcome.exportRun.error ? ` (${outcome.exportRun.error})` : ''}`,
-        );
-        if (!['COMPLETED', 'SKIPPED'].includes(outcome.exportRun.status)) process.exitCode = 1;
+        const run = outcome.exportRun;
+        progress.note(`export run ${run.runId}: ${run.status}${run.error ? ` (${run.error})` : ''}`);
+        process.exitCode = syncExitCode(run.status);
+        // A skip is printed even with --quiet: the exit code alone does not say which run holds the lock.
+        if (run.status === 'SKIPPED' && options.quiet)
+          process.stderr.write(`tributary sync: export: skipped: ${run.reason ?? 'another run holds the lock'}\n`);
       }
     });
+}
+
+/**
+ * The exit code of `sync` for an export run's status: 0 COMPLETED, 3 SKIPPED (a live run holds the lock),
+ * 4 COMPLETED_WITH_ERRORS, 1 anything else.
+ *
+ * @example
+ * syncExitCode('SKIPPED') // 3
+ */
+export function syncExitCode(status: string): number {
+  if (status === 'COMPLETED') return EXIT.ok;
+  if (status === 'SKIPPED') return EXIT.busy;
+  if (status === 'COMPLETED_WITH_ERRORS') return EXIT.completedWithErrors;
+  return EXIT.failed;
+}
+
+/** Lines about what opening the state directory found: a dead owner's lock taken over, orphans cleaned up. */
+function startupLines(stack: LocalStack): string[] {
+  const lines: string[] = [];
+  if (stack.startup.tookOverFrom)
+    lines.push(
+      `took over the state directory from ${describeOwner(stack.startup.tookOverFrom)}, which is no longer running`,
+    );
+  if (stack.startup.removedTempFiles > 0)
+    lines.push(`removed ${stack.startup.removedTempFiles} orphaned temporary file(s) of a dead writer`);
+  for (const run of stack.exportRuntime?.recovered ?? []) {
+    const owner = run.owner ? describeOwner(run.owner) : 'a process';
+    lines.push(
+      run.action === 'failed'
+        ? `export: took over the lock of run ${run.runId}: its owner ${owner} died; the run is marked FAILED (Tributary.OwnerDied)`
+        : `export: resumed run ${run.runId} of ${owner}, which died`,
+    );
+  }
+  return lines;
 }
 
 /** The control URL of a live `tributary up` on this state directory, if any. */

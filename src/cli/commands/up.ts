@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { currentOwner } from '../../local/process-owner.js';
 import { clearEndpoints, readEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
 import { UsageError } from '../errors.js';
 import { configOption, dirOption } from '../options.js';
@@ -53,7 +54,7 @@ export function registerUp(program: Command): void {
         const stack = await LocalStack.open({
           dir: options.dir,
           config,
-          owner: `up:${process.pid}`,
+          owner: currentOwner('up'),
           attach: false,
           ports: { dynamodb: options.dynamodbPort, fhir: options.fhirPort },
         });
