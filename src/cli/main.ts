@@ -10,6 +10,7 @@ import {
 } from '../local/state-dir-check.js';
 import { UsageError } from './errors.js';
 import { registerQuery } from './commands/query.js';
+import { registerLake } from './commands/lake.js';
 import { registerSync } from './commands/sync.js';
 import { registerUp } from './commands/up.js';
 import { registerDemo } from './commands/demo.js';
@@ -20,7 +21,7 @@ import { EXIT } from './options.js';
 export { EXIT } from './options.js';
 
 /** What each command does with its `--dir`: read-only commands must not create state (see {@link StateDirUse}). */
-const STATE_DIR_USE: Readonly<Record<string, StateDirUse>> = { query: 'read', runs: 'open' };
+const STATE_DIR_USE: Readonly<Record<string, StateDirUse>> = { query: 'read', runs: 'open', check: 'read' };
 
 /**
  * Runs before every command's action: checks `--dir` (exit 2 naming the path and the problem) and prints the
@@ -48,7 +49,15 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .hook('preAction', (_program, command) => preflight(command));
-  for (const register of [registerDemo, registerUp, registerSync, registerQuery, registerRuns, registerSeed]) {
+  for (const register of [
+    registerDemo,
+    registerUp,
+    registerSync,
+    registerQuery,
+    registerRuns,
+    registerSeed,
+    registerLake,
+  ]) {
     register(program);
   }
   for (const command of program.commands) command.exitOverride();

@@ -26,6 +26,11 @@ export function registerQuery(program: Command): void {
         const { LakeQuery } = await import('../../query/lake-query.js');
         const { formatResult } = await import('../../query/format.js');
         const query = await LakeQuery.open(resolveLakeDir(options.dir, config));
+        // What was left out, by name and reason only; the rest of the lake is still queryable.
+        for (const warning of query.warnings)
+          process.stderr.write(`tributary: warning: ${warning.subject}: ${warning.reason}\n`);
+        if (query.warnings.some((w) => w.reason.startsWith('file left out')))
+          process.stderr.write('tributary: run `tributary lake check --quarantine` to move unreadable files aside\n');
         try {
           if (options.views || !sql) {
             if (!sql && !options.views) process.stderr.write('no SQL given; the views are:\n');
