@@ -24,7 +24,9 @@ describe('tributary query and lake check (CLI)', () => {
   const bad = 'lake/fhir/Patient/year=2024/month=01/day=02/bad.ndjson.gz';
   beforeEach(() => {
     state = testLake();
-    state.put('lake/fhir/Patient/year=2024/month=01/day=01/good.ndjson.gz', [{ resourceType: 'Patient', id: 'p1' }]);
+    state.put('lake/fhir/Patient/year=2024/month=01/day=01/good.ndjson.gz', [
+      { resourceType: 'Patient', id: 'p1', meta: { versionId: '1', lastUpdated: '2024-01-01T00:00:00Z' } },
+    ]);
     state.putLines('lake/changes/visits/siteId=2/year=2024/month=01/day=01/a.ndjson.gz', [
       '{"op":"c","table":"visits","keys":{"id":"a"},"before":null,"after":{"id":"a","amount":12345678901234567890123456789012345678,"n":9007199254740993,"small":42},"eventId":"e1","seq":"1","ts":"2024-01-01T00:00:00.000Z"}',
     ]);

@@ -89,12 +89,13 @@ describe('views over real data', () => {
   });
 
   it('one truncated file is left out with a warning naming it; its view and the others still work', async () => {
-    lake.put(`fhir/Patient/${day('01')}/good.ndjson.gz`, [{ resourceType: 'Patient', id: 'p1' }]);
+    const meta = { versionId: '1', lastUpdated: '2024-02-01T00:00:00Z' };
+    lake.put(`fhir/Patient/${day('01')}/good.ndjson.gz`, [{ resourceType: 'Patient', id: 'p1', meta }]);
     lake.putBytes(
       `fhir/Patient/${day('02')}/bad.ndjson.gz`,
-      truncatedGzip(Array.from({ length: 50 }, (_, i) => ({ resourceType: 'Patient', id: `x${i}` }))),
+      truncatedGzip(Array.from({ length: 50 }, (_, i) => ({ resourceType: 'Patient', id: `x${i}`, meta }))),
     );
-    lake.put(`fhir/Observation/${day('01')}/o.ndjson.gz`, [{ resourceType: 'Observation', id: 'o1' }]);
+    lake.put(`fhir/Observation/${day('01')}/o.ndjson.gz`, [{ resourceType: 'Observation', id: 'o1', meta }]);
     await withQuery(lake.dir, async (query) => {
       expect(query.warnings).toHaveLength(1);
       expect(query.warnings[0]!.subject).toBe(`fhir/Patient/${day('02')}/bad.ndjson.gz`);
