@@ -2,10 +2,13 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { currentOwner } from '../../local/process-owner.js';
 import { clearEndpoints, readEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
+import { PipeBusyError } from '../../pipes/errors.js';
+import { failureType } from '../../pipes/failure-type.js';
 import { UsageError } from '../errors.js';
 import { configOption, dirOption } from '../options.js';
 import { positiveInt, positiveNumber } from '../option-parsers.js';
 import { Progress } from '../progress.js';
+import { ThrottledFailures } from '../throttled-failures.js';
 
 const portOption = (name: string, what: string) =>
   new Option(`--${name}-port <port>`, `port of the ${what} endpoint (default: any free port)`).argParser((value) => {
@@ -91,14 +94,20 @@ export function registerUp(program: Command): void {
 
         // Pipes poll on a timer and whenever a stream gets records; one poll at a time.
         let stopped = false;
+        // A pipe that keeps failing (disk full) says so once per minute, not once per poll; rejected records and
+        // lease waits are reported by the pipes themselves (one line each, ids and counts only).
+        const failures = new ThrottledFailures((line) => process.stderr.write(`up: ${line}\n`));
         const poll = () => {
           void serialised(async () => {
             if (stopped) return;
             for (const pipe of stack.pipes) {
               try {
                 await pipe.poll();
+                failures.succeeded(`pipe ${pipe.pipe.name}`);
               } catch (error) {
-                process.stderr.write(`up: pipe ${pipe.pipe.name}: ${(error as Error).message}\n`);
+                // Error messages may quote paths (and so partition values): only busy errors are spelled out.
+                const reason = error instanceof PipeBusyError ? error.message : failureType(error);
+                failures.failed(`pipe ${pipe.pipe.name}`, reason);
               }
             }
           });
