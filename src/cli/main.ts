@@ -21,7 +21,12 @@ import { EXIT } from './options.js';
 export { EXIT } from './options.js';
 
 /** What each command does with its `--dir`: read-only commands must not create state (see {@link StateDirUse}). */
-const STATE_DIR_USE: Readonly<Record<string, StateDirUse>> = { query: 'read', runs: 'open', check: 'read' };
+const STATE_DIR_USE: Readonly<Record<string, StateDirUse>> = {
+  demo: 'fresh',
+  query: 'read',
+  runs: 'open',
+  check: 'read',
+};
 
 /**
  * Runs before every command's action: checks `--dir` (exit 2 naming the path and the problem) and prints the

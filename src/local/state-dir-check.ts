@@ -12,10 +12,11 @@ export class StateDirError extends Error {
 }
 
 /**
- * What a command does with its state directory: `create` writes it (and creates it when missing); `open` writes it
- * only if it exists (a missing one means "no state yet"); `read` only reads it.
+ * What a command does with its state directory: `create` writes it (and creates it when missing); `fresh` replaces it
+ * with a new one (so its old state files are not checked); `open` writes it only if it exists (a missing one means
+ * "no state yet"); `read` only reads it.
  */
-export type StateDirUse = 'create' | 'open' | 'read';
+export type StateDirUse = 'create' | 'fresh' | 'open' | 'read';
 
 /** Checks that a path may be written, like `fs.access(path, W_OK | X_OK)`; injectable because root ignores modes. */
 export type AccessCheck = (path: string, mode: number) => Promise<void>;
@@ -95,11 +96,11 @@ export async function checkStateDir(
       const problem = await writable(dir);
       if (problem) throw new StateDirError(`--dir ${dir}: not writable (${problem})`);
     }
-    const notADatabase = use === 'read' ? undefined : await findNotADatabase(dir);
+    const notADatabase = use === 'create' || use === 'open' ? await findNotADatabase(dir) : undefined;
     if (notADatabase) throw new StateDirError(notADatabaseMessage(notADatabase));
     return;
   }
-  if (use !== 'create') return; // nothing there: the command finds no state, and must not create any
+  if (use === 'open' || use === 'read') return; // nothing there: the command finds no state, and must not create any
   // The directory will be created: its nearest existing ancestor must be a writable directory.
   let ancestor = dirname(resolve(dir));
   let ancestorInfo = await statOrUndefined(ancestor);
