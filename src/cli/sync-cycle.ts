@@ -3,12 +3,19 @@ import type { Progress } from './progress.js';
 
 /** What one sync cycle did. */
 export interface SyncOutcome {
-  pipes: Array<{ name: string; read: number; delivered: number; filteredOut: number }>;
+  pipes: Array<{ name: string; read: number; delivered: number; filteredOut: number; rejected?: number }>;
   exportRun?: {
     runId: string;
+    /** COMPLETED, COMPLETED_WITH_ERRORS, SKIPPED or FAILED. */
     status: string;
     error?: string;
     counts?: Record<string, { resources: number; deleted: number; errors: number }>;
+    /** Why a SKIPPED run was skipped: `run <runId> is running (owner …)`. */
+    reason?: string;
+    /** Errors per resource type (COMPLETED_WITH_ERRORS). */
+    errors?: Record<string, number>;
+    /** The run whose lock this one took over, and why. */
+    tookOverFrom?: { runId: string; cause: string };
   };
 }
 
@@ -19,7 +26,29 @@ export interface SyncOutcome {
  * describePipe({ name: 'visits-pipe', read: 3, filteredOut: 1, delivered: 2 }) // 'pipe visits-pipe: 3 records read, …'
  */
 export function describePipe(row: SyncOutcome['pipes'][number]): string {
-  return `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered`;
+  const rejected = row.rejected ? `, ${row.rejected} rejected` : '';
+  return `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered${rejected}`;
+}
+
+/**
+ * The summary line of an export run: its status, what landed, and why it was skipped or which errors it had.
+ *
+ * @example
+ * describeExportRun({ runId: 'r', status: 'SKIPPED', reason: 'run r0 is running (owner up (pid 7 on h))' })
+ * // 'export: skipped: run r0 is running (owner up (pid 7 on h))'
+ */
+export function describeExportRun(run: NonNullable<SyncOutcome['exportRun']>): string {
+  if (run.status === 'SKIPPED') return `export: skipped: ${run.reason ?? 'another run holds the lock'}`;
+  const counts = Object.values(run.counts ?? {});
+  const total = counts.reduce((sum, c) => sum + c.resources, 0);
+  const deleted = counts.reduce((sum, c) => sum + c.deleted, 0);
+  const errors = Object.entries(run.errors ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([type, n]) => `${type} ${n}`);
+  return (
+    `export run ${run.runId}: ${run.status}, ${total} resources and ${deleted} deletions landed` +
+    (errors.length > 0 ? `; errors by type: ${errors.join(', ')} (see the errors view, _errors/fhir-export/)` : '')
+  );
 }
 
 /**
@@ -43,6 +72,7 @@ export async function runSyncCycle(
       read: pipe.stats.read - before.read,
       delivered: pipe.stats.delivered - before.delivered,
       filteredOut: pipe.stats.filteredOut - before.filteredOut,
+      rejected: (pipe.stats.rejected ?? 0) - (before.rejected ?? 0),
     };
     outcome.pipes.push(row);
     progress.note(describePipe(row));
@@ -61,10 +91,13 @@ export async function runSyncCycle(
       status: run.status,
       counts: run.counts,
       ...(run.error ? { error: `${run.error.error}${run.error.cause ? `: ${run.error.cause}` : ''}` } : {}),
+      ...(run.reason ? { reason: run.reason } : {}),
+      ...(run.errors ? { errors: run.errors } : {}),
+      ...(run.tookOverFrom ? { tookOverFrom: run.tookOverFrom } : {}),
     };
-    const total = Object.values(run.counts).reduce((sum, c) => sum + c.resources, 0);
-    const deleted = Object.values(run.counts).reduce((sum, c) => sum + c.deleted, 0);
-    progress.note(`export run ${run.runId}: ${run.status}, ${total} resources and ${deleted} deletions landed`);
+    if (run.tookOverFrom)
+      progress.note(`export: took over the lock of run ${run.tookOverFrom.runId} (${run.tookOverFrom.cause})`);
+    progress.note(describeExportRun(outcome.exportRun));
   }
   return outcome;
 }

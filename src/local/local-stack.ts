@@ -17,6 +17,9 @@ import { resolveLakeDir } from './lake-dir.js';
 import { DirectoryObjectStore } from './object-store/directory-object-store.js';
 import { buildLocalPipes } from './pipelines.js';
 import { readEndpoints, stateDirPaths, type Endpoints, type StateDirPaths } from './state-dir.js';
+import { acquireStateDirLock, type StateDirLock } from './state-dir-lock.js';
+import { removeOrphanedTempFiles } from './object-store/orphaned-temp-files.js';
+import { currentOwner, parseOwner } from './process-owner.js';
 
 /** Options of {@link LocalStack.open}. */
 export interface LocalStackOptions {
@@ -30,6 +33,19 @@ export interface LocalStackOptions {
   ports?: { dynamodb?: number; fhir?: number };
   /** Attach to a running `tributary up` on the same state directory if there is one. Default true. */
   attach?: boolean;
+  /**
+   * Export executions a dead process left RUNNING: `resume` them in this process (default, `up`) or `fail` them and
+   * free their lock at once (one-shot `sync`).
+   */
+  exportRecovery?: 'resume' | 'fail';
+}
+
+/** What opening the stack found and cleaned up (embedded mode), for the command to report. */
+export interface StackStartup {
+  /** The dead process (`role:host:pid`) whose state-directory lock was taken over. */
+  tookOverFrom?: string;
+  /** Orphaned temporary files of dead lake/bucket writers removed. */
+  removedTempFiles: number;
 }
 
 /** Bucket of the local S3 stand-in that FHIR exports land in. */
@@ -49,6 +65,10 @@ export class LocalStack {
   public readonly pipes: PipeRunner[];
   /** The export workflow on the same ASL as AWS (embedded mode with a FHIR store only). */
   public exportRuntime: LocalExportRuntime | undefined;
+  /** What opening found (embedded mode). */
+  public startup: StackStartup = { removedTempFiles: 0 };
+  /** The state directory's process lock (embedded mode). */
+  private stateLock: StateDirLock | undefined;
 
   private constructor(
     public readonly paths: StateDirPaths,
@@ -114,7 +134,13 @@ export class LocalStack {
     let fhirServer: FhirServer | undefined;
     let clients: LocalDynamoDbClients | undefined;
     let stack: LocalStack | undefined;
+    let stateLock: StateDirLock | undefined;
     try {
+      // One process embeds a state directory's services (dynalite's LevelDB is single-process): a second one gets
+      // StateDirBusyError naming the holder; a dead holder's lock is taken over.
+      stateLock = await acquireStateDirLock(paths.root, lockOwner(options.owner));
+      const removedTempFiles =
+        (await removeOrphanedTempFiles(lake.root)) + (await removeOrphanedTempFiles(paths.buckets));
       dynamodb = await startEmbeddedDynamoDb({
         dataDir: paths.dynamodb,
         streamsDbFile: paths.streams,
@@ -149,6 +175,8 @@ export class LocalStack {
         fhirServer,
         options.owner,
       );
+      stack.stateLock = stateLock;
+      stack.startup = { ...(stateLock.tookOverFrom ? { tookOverFrom: stateLock.tookOverFrom } : {}), removedTempFiles };
       if (fhirServer) {
         // Recovers executions a killed process left behind, and releases their lock.
         stack.exportRuntime = await createLocalExportRuntime({
@@ -159,6 +187,8 @@ export class LocalStack {
           healthlakeEndpoint: fhirServer.healthlakeEndpoint,
           lakeStore: lake,
           bus,
+          owner: stateLock.owner,
+          recovery: options.exportRecovery ?? 'resume',
         });
       }
       return stack;
@@ -170,6 +200,7 @@ export class LocalStack {
       clients?.streams.destroy();
       await fhirServer?.close().catch(() => undefined);
       await dynamodb?.close().catch(() => undefined);
+      await stateLock?.release().catch(() => undefined);
       throw error;
     }
   }
@@ -206,8 +237,14 @@ export class LocalStack {
       this.clients.streams.destroy();
       await this.fhirServer?.close();
       await this.dynamodb?.close();
+      await this.stateLock?.release();
     }
   }
+}
+
+/** The state-directory lock's owner: the stack owner when it is `role:host:pid`, else this process in that role. */
+function lockOwner(owner: string): string {
+  return parseOwner(owner) ? owner : currentOwner(owner.split(':')[0] || 'local');
 }
 
 /** The endpoints of a live `tributary up` on this state directory, if any. */

@@ -6,7 +6,7 @@ import { StateDirBusyError } from '../../local/state-dir-lock.js';
 import { readEndpoints } from '../../local/state-dir.js';
 import { configOption, dirOption, EXIT } from '../options.js';
 import { Progress } from '../progress.js';
-import { describePipe, type SyncOutcome } from '../sync-cycle.js';
+import { describeExportRun, describePipe, type SyncOutcome } from '../sync-cycle.js';
 
 /** `tributary sync`: drain every change stream, run one FHIR export cycle, flush and exit. */
 export function registerSync(program: Command): void {
@@ -14,7 +14,9 @@ export function registerSync(program: Command): void {
     .command('sync')
     .description(
       'Drain every configured change stream from its checkpoint, run one FHIR export cycle, flush and exit. ' +
-        'If `tributary up` is running on the state directory, it asks that process to run the cycle.',
+        'If `tributary up` is running on the state directory, it asks that process to run the cycle. ' +
+        'Exit codes: 0 ok, 1 the run failed, 2 usage or config error, 3 skipped (another live process holds the state ' +
+        'directory or the export lock; the line says which), 4 the run completed with errors (see _errors/fhir-export/).',
     )
     .addOption(dirOption())
     .addOption(configOption())
@@ -35,6 +37,7 @@ export function registerSync(program: Command): void {
         if (!response.ok) throw new Error(`tributary up could not sync: ${body.error ?? response.status}`);
         outcome = body;
         for (const pipe of outcome.pipes) progress.note(describePipe(pipe));
+        if (outcome.exportRun) progress.note(describeExportRun(outcome.exportRun));
       } else {
         const { LocalStack } = await import('../../local/local-stack.js');
         const { runSyncCycle } = await import('../sync-cycle.js');

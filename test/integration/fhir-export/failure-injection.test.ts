@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalExportRuntime } from '../../../src/local/export-runtime/index.js';
 import type { FhirExportSource } from '../../../src/fhir-export/types.js';
@@ -70,16 +71,40 @@ describe('local export workflow: failure injection', () => {
     expect(again.counts.Observation?.resources).toBe(1);
   });
 
-  it('COMPLETED_WITH_ERRORS under policy continue -> run COMPLETED, exported types landed, errors recorded', async () => {
+  it('COMPLETED_WITH_ERRORS under policy continue -> run COMPLETED_WITH_ERRORS, error lines landed, event emitted, watermark advances', async () => {
     const runtime = await stack.runtimeWith({ completedWithErrors: 'continue' });
     stack.fhir.exportFaults.errorTypes = ['Observation'];
     const result = await runtime.runOnce();
-    expect(result.status).toBe('COMPLETED');
+    expect(result.status).toBe('COMPLETED_WITH_ERRORS');
     expect(result.counts.Patient?.resources).toBe(1);
+    expect(result.errors).toEqual({ OperationOutcome: 1 });
     const run = (await runtime.ledger.getRun(result.runId))!;
+    expect(run.status).toBe('COMPLETED_WITH_ERRORS');
+    expect(run.counts?.OperationOutcome?.errors).toBe(1);
     expect(run.exportErrors?.length).toBeGreaterThan(0);
     expect(run.exportErrors![0]!.type).toBe('OperationOutcome');
+    // The export's OperationOutcome lines are in the lake, with the run's ids.
+    const errorLines: Array<Record<string, unknown>> = [];
+    for await (const { key } of stack.lake.list('_errors/fhir-export/')) {
+      for (const line of gunzipSync((await stack.lake.get(key))!).toString('utf8').split('\n'))
+        if (line) errorLines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatchObject({
+      pipeline: 'fhir-export',
+      runId: result.runId,
+      jobId: run.jobId,
+      transactionTime: run.transactionTime,
+      outcome: { resourceType: 'OperationOutcome' },
+    });
+    expect(JSON.stringify(errorLines[0]!.outcome)).toContain('export of Observation failed');
+    const event = stack.bus.events.find((e) => e.detailType === 'ExportRunCompletedWithErrors');
+    expect(event).toMatchObject({
+      source: 'tributary.export',
+      detail: { runId: result.runId, jobId: run.jobId, errors: { OperationOutcome: 1 } },
+    });
     expect(await runtime.ledger.lock()).toBeUndefined();
+    // `continue`: the watermark advances; the failed resources are in _errors/fhir-export/ only.
     expect((await runtime.ledger.watermark())?.transactionTime).toBe(run.transactionTime);
   });
 
@@ -197,12 +222,16 @@ describe('local export workflow: failure injection', () => {
   });
 
   it('a second run while one holds the lock is SKIPPED (AlreadyRunning) and leaves the lock alone', async () => {
-    const runtime = await stack.runtimeWith();
+    const runtime = await stack.runtimeWith({}, { owner: 'up:test-host:4242' });
     stack.fhir.exportFaults.delayPerFileMs = 500;
     const first = runtime.runOnce();
     await waitFor(async () => (await runtime.ledger.lock()) !== undefined);
+    const holder = (await runtime.ledger.lock())!.runId;
     const second = await runtime.runOnce();
     expect(second.status).toBe('SKIPPED');
+    // The skip names the run holding the lock and its owner process.
+    expect(second.reason).toBe(`run ${holder} is running (owner up (pid 4242 on test-host))`);
+    expect((await runtime.ledger.getRun(second.runId))!.cause).toBe(second.reason);
     expect((await first).status).toBe('COMPLETED');
     expect(await runtime.ledger.lock()).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processExportFile } from '../../../src/fhir-export/process-file.js';
+import { processExportFile, transactionTimePrefix } from '../../../src/fhir-export/process-file.js';
 import type { ProcessFileInput } from '../../../src/fhir-export/types.js';
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
 import type { BusEvent, EventBus, PublishResult } from '../../../src/ports/event-bus.js';
@@ -23,7 +23,7 @@ describe('processExportFile', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const input = (key: string, type: string, kind: 'output' | 'deleted' = 'output'): ProcessFileInput => ({
+  const input = (key: string, type: string, kind: 'output' | 'deleted' | 'error' = 'output'): ProcessFileInput => ({
     bucket: 'exports',
     key,
     type,
@@ -180,5 +180,36 @@ describe('processExportFile', () => {
 
   it('throws ObjectNotFoundError for a missing file', async () => {
     await expect(processExportFile(input('missing.ndjson', 'Patient'), deps())).rejects.toThrow(/object not found/);
+  });
+
+  it('every lake file name starts with the export transactionTime (YYYYMMDDTHHMMSS.mmmZ_), so a line is attributable to its export', async () => {
+    expect(transactionTimePrefix('2026-12-01T12:59:59.123Z')).toBe('20261201T125959.123Z');
+    await exportBucket.put(
+      'j/Patient-1.ndjson',
+      ['{"resourceType":"Patient","id":"a"}', 'not json'].join('\n'),
+    );
+    await exportBucket.put(
+      'j/_deleted-1.ndjson',
+      JSON.stringify({ resourceType: 'Bundle', entry: [{ request: { method: 'DELETE', url: 'Patient/z' } }] }),
+    );
+    await processExportFile(input('j/Patient-1.ndjson', 'Patient'), deps());
+    await processExportFile(input('j/_deleted-1.ndjson', 'Bundle', 'deleted'), deps());
+    const names = (await listLake()).map((key) => key.split('/').pop()!);
+    expect(names.length).toBe(3); // resource, tombstone, rejected line
+    for (const name of names) expect(name).toMatch(/^20240701T120000\.000Z_job-1_/);
+  });
+
+  it("lands an export's error file (OperationOutcome lines) under _errors/fhir-export/ with the run's ids, counted as errors", async () => {
+    const outcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'x' }] };
+    await exportBucket.put('j/_errors-1.ndjson', `${JSON.stringify(outcome)}\n\nnot json\n`);
+    const result = await processExportFile(input('j/_errors-1.ndjson', 'OperationOutcome', 'error'), deps());
+    expect(result).toMatchObject({ type: 'OperationOutcome', kind: 'error', resources: 0, errors: 2, files: 1 });
+    const [key] = await listLake('_errors/fhir-export/');
+    expect(key).toMatch(/^_errors\/fhir-export\/year=2024\/month=07\/day=01\/20240701T120000\.000Z_job-1_/);
+    const lines = (await readLines(key!)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.line)).toEqual([1, 3]);
+    expect(lines[0]).toMatchObject({ runId: 'run-1', jobId: 'job-1', transactionTime: TX, outcome });
+    expect(lines[1]).toMatchObject({ outcome: 'not json' });
+    expect(await listLake('fhir/')).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExportWorkflowConfig } from '../../../src/fhir-export/workflow-config.js';
+import { leaseSecondsOf, parseExportWorkflowConfig } from '../../../src/fhir-export/workflow-config.js';
 import {
   applyWorkflowSettings,
   loadWorkflowDefinition,
@@ -14,6 +14,12 @@ describe('export workflow settings', () => {
       maxCheckDelaySeconds: 120,
       completedWithErrors: 'fail',
     });
+    // Check early and back off (2 s, ×1.5, at most 120 s), not a fixed 30 s before the first check.
+    expect(settings).toMatchObject({ initialCheckDelaySeconds: 2, backoffMultiplier: 1.5 });
+    // The lock lease is twice the heartbeat unless set.
+    expect(leaseSecondsOf(settings)).toBe(600);
+    expect(leaseSecondsOf(parseExportWorkflowConfig({ heartbeatSeconds: 60, maxCheckDelaySeconds: 30 }))).toBe(120);
+    expect(leaseSecondsOf(parseExportWorkflowConfig({ leaseSeconds: 900 }))).toBe(900);
     expect(() => parseExportWorkflowConfig({ heartbeatSeconds: 60, maxCheckDelaySeconds: 60 })).toThrow(
       /maxCheckDelaySeconds/,
     );
