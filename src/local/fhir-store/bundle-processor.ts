@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { FhirError, InvalidRequestError } from './errors.js';
-import { etagOf, operationOutcome, versionedPath } from './fhir-documents.js';
+import { FhirError, InvalidRequestError, ResourceValidationError } from './errors.js';
+import { etagOf, operationOutcome, outcomeOf, versionedPath, type OutcomeIssue } from './fhir-documents.js';
 import { performInteraction, type InteractionRequest, type InteractionResult } from './interactions.js';
 import { assertTypeAndId, validateResource, type ResourceStore } from './resource-store.js';
 import { writeOutcome, type Preferences } from './prefer.js';
+import { assertValidR4, checkResource } from './resource-validator.js';
 import type { FhirResource } from './types.js';
 
 interface BundleEntry {
@@ -51,8 +52,20 @@ export function processBundle(
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
     throw new InvalidRequestError('Bundle.entry must be an array', 'structure');
   const entries = (bundle.entry ?? []) as BundleEntry[];
+  assertValidR4(bundleShell(bundle, entries));
   if (bundle.type === 'batch') return processBatch(store, baseUrl, entries, returnPreference);
-  const planned = entries.map((entry, index) => planEntry(baseUrl, entry, index));
+  // Plan (and validate) every entry before failing, so the 400 lists every invalid entry.
+  const planned: PlannedEntry[] = [];
+  const invalid: OutcomeIssue[] = [];
+  entries.forEach((entry, index) => {
+    try {
+      planned.push(planEntry(baseUrl, entry, index));
+    } catch (error) {
+      if (!(error instanceof ResourceValidationError) || !error.issues) throw error;
+      invalid.push(...error.issues);
+    }
+  });
+  if (invalid.length > 0) throw new ResourceValidationError('Bundle', invalid);
   return store.transaction(() => processTransaction(store, baseUrl, planned, returnPreference));
 }
 
@@ -75,7 +88,9 @@ function processBatch(
       return {
         response: {
           status: String(failure.status),
-          outcome: operationOutcome('error', failure.issueCode, `entry ${index}: ${failure.message}`),
+          outcome: failure.issues
+            ? outcomeOf(failure.issues)
+            : operationOutcome('error', failure.issueCode, `entry ${index}: ${failure.message}`),
         },
       };
     }
@@ -155,6 +170,7 @@ function failAt(entry: PlannedEntry, error: unknown): FhirError {
     failure.status,
     failure.issueCode,
     `transaction entry ${entry.index} (${entry.request.method}): ${failure.message}`,
+    failure.issues,
   );
   return located;
 }
@@ -208,13 +224,38 @@ function planEntry(baseUrl: string, entry: BundleEntry, index: number): PlannedE
   if (method === 'POST' || method === 'PUT') {
     if (entry.resource === undefined) fail(`${method as string} needs a resource`);
     assertTypeAndId(type as string, method === 'PUT' ? id : undefined);
-    request.body = validateResource(entry.resource, type);
+    const resource = validateResource(entry.resource, type);
+    request.body = resource;
+    const { errors } = checkResource(resource);
+    if (errors.length > 0)
+      throw new ResourceValidationError(
+        'Bundle',
+        errors.map((issue) => inEntry(issue, index)),
+      );
+    request.validated = true;
     if (method === 'PUT' && id !== undefined && entry.resource?.id === undefined)
       request.body = { ...entry.resource, id };
   }
   if (entry.request?.ifNoneExist) request.ifNoneExist = entry.request.ifNoneExist;
   if (entry.request?.ifMatch) request.ifMatch = entry.request.ifMatch.replace(/^W\//, '').replace(/"/g, '');
   return { index, request, ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}) };
+}
+
+/** Locates an entry resource's issue in the Bundle: `Patient.gender` → `Bundle.entry[3].resource.gender`. */
+function inEntry(issue: OutcomeIssue, index: number): OutcomeIssue {
+  const expression = (issue.expression ?? []).map(
+    (path) => `Bundle.entry[${index}].resource${path.slice(Math.max(0, path.indexOf('.')))}`,
+  );
+  return { ...issue, expression };
+}
+
+/** The Bundle without its entries' resources (each entry resource is validated on its own). */
+function bundleShell(bundle: FhirResource, entries: BundleEntry[]): FhirResource {
+  if (bundle.entry === undefined) return bundle;
+  const shells = entries.map((entry) =>
+    typeof entry === 'object' && entry !== null ? { ...entry, resource: undefined } : entry,
+  );
+  return { ...bundle, entry: shells };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { OutcomeIssue } from './fhir-documents.js';
+
 /**
  * Errors raised by the FHIR store. Each carries the HTTP status and the
  * OperationOutcome issue code it maps to, so HTTP routing stays a thin adapter.
@@ -13,6 +15,8 @@ export class FhirError extends Error {
     public readonly status: number,
     public readonly issueCode: string,
     message: string,
+    /** Several located issues (e.g. validation errors); the response lists each instead of `message`. */
+    public readonly issues?: readonly OutcomeIssue[],
   ) {
     super(message);
   }
@@ -41,6 +45,18 @@ export class InvalidRequestError extends FhirError {
   public override readonly name = 'InvalidRequestError';
   public constructor(message: string, issueCode = 'invalid') {
     super(400, issueCode, message);
+  }
+}
+
+/** 400: the resource is not valid R4; `issues` has one entry per problem, with its path.
+ *
+ * @example
+ * throw new ResourceValidationError('Patient', [{ severity: 'error', code: 'structure', diagnostics: 'unknown element', expression: ['Patient.foo'] }]);
+ */
+export class ResourceValidationError extends FhirError {
+  public override readonly name = 'ResourceValidationError';
+  public constructor(resourceType: string, issues: readonly OutcomeIssue[]) {
+    super(400, 'invalid', `${resourceType} is not valid R4: ${issues.length} issue(s)`, issues);
   }
 }
 

@@ -3,6 +3,7 @@ import { historyBundle, searchsetBundle, versionedPath } from './fhir-documents.
 import { assertTypeAndId, validateResource, type ResourceStore } from './resource-store.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './search.js';
 import { fhirDateRange } from './date-range.js';
+import { assertValidR4 } from './resource-validator.js';
 import type { FhirResource, StoredVersion, WriteOutcome } from './types.js';
 
 /** A resource-level FHIR interaction, from HTTP or from a batch/transaction entry. */
@@ -21,6 +22,8 @@ export interface InteractionRequest {
   lenient?: boolean;
   /** Id to give a created resource (transactions pre-assign ids to resolve `urn:uuid:`). */
   assignedId?: string;
+  /** The body was already checked against R4 (bundle entries are checked while planning). */
+  validated?: boolean;
 }
 
 /** What an interaction produced, independent of HTTP. */
@@ -84,6 +87,13 @@ function historyPaging(query: URLSearchParams): { count: number; offset: number;
   };
 }
 
+/** The request body as a resource of `type`, validated against R4 unless that was done already. */
+function writableBody(request: InteractionRequest, type: string): FhirResource {
+  const resource = validateResource(request.body, type);
+  if (!request.validated) assertValidR4(resource);
+  return resource;
+}
+
 /**
  * Performs one resource-level interaction (create, read, vread, update, delete,
  * conditional create/update, search, history) against the store.
@@ -113,7 +123,7 @@ export function performInteraction(
         body: searchsetBundle(baseUrl, type, query, store.search(type, query, { lenient: request.lenient ?? false })),
       };
     if (method === 'POST') {
-      const resource = validateResource(request.body, type);
+      const resource = writableBody(request, type);
       // The header holds a query; tolerate clients that send `Type?query`.
       const ifNoneExist = request.ifNoneExist?.slice(request.ifNoneExist.indexOf('?') + 1);
       const outcome = ifNoneExist
@@ -124,7 +134,7 @@ export function performInteraction(
     if (method === 'PUT') {
       if ([...query.keys()].length === 0)
         throw new InvalidRequestError('PUT needs an id or search criteria (conditional update)');
-      const resource = validateResource(request.body, type);
+      const resource = writableBody(request, type);
       return writeResult(
         store.conditionalUpdate(type, query, resource, request.ifMatch ? { ifMatch: request.ifMatch } : {}),
       );
@@ -153,7 +163,7 @@ export function performInteraction(
         return { status: 200, body: version.resource, version };
       }
       case 'PUT': {
-        const resource = validateResource(request.body, type);
+        const resource = writableBody(request, type);
         return writeResult(store.update(type, id, resource, request.ifMatch ? { ifMatch: request.ifMatch } : {}));
       }
       case 'DELETE':

@@ -8,7 +8,7 @@ import { systemClock } from '../../ports/clock.js';
 import { FhirError, InvalidRequestError, NotFoundError } from './errors.js';
 import { ExportJobStore } from './export-job-store.js';
 import { ExportRunner } from './export-runner.js';
-import { operationOutcome } from './fhir-documents.js';
+import { operationOutcome, outcomeOf } from './fhir-documents.js';
 import { FhirRouter } from './fhir-router.js';
 import { HealthLakeControlPlane } from './healthlake-control-plane.js';
 import { sendJson } from './http-io.js';
@@ -123,7 +123,7 @@ export async function startFhirServer(options: FhirServerOptions): Promise<FhirS
         sendJson(
           response,
           error.status,
-          operationOutcome('error', error.issueCode, error.message),
+          error.issues ? outcomeOf(error.issues) : operationOutcome('error', error.issueCode, error.message),
           error.status === 413 ? { Connection: 'close' } : {},
         );
         return;

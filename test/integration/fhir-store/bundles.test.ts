@@ -93,7 +93,12 @@ describe('transaction bundles', () => {
         },
         { request: { method: 'DELETE', url: 'Patient/tx-del' } },
         {
-          resource: { resourceType: 'Observation', status: 'final', code: {}, subject: { reference: 'urn:uuid:put' } },
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'x' },
+            subject: { reference: 'urn:uuid:put' },
+          },
           request: { method: 'POST', url: 'Observation' },
         },
       ],

@@ -97,7 +97,7 @@ describe('bulk export', () => {
   it('filters by _type and _since, reports each resource once in its latest version, and lists deletions', async () => {
     h = await startHarness();
     const [a, b, c] = await seed(h, 3);
-    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: {} });
+    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' } });
     const first = (await pollExport(h, await kickOff(h, '?_type=Patient'))).json;
     expect(byType(first)).toEqual({ Patient: 3 });
     const since = first.transactionTime as string;
@@ -105,7 +105,7 @@ describe('bulk export', () => {
     await h.request('PUT', `/Patient/${a}`, { ...patient('A3', 'X', '1990'), id: a });
     await h.request('DELETE', `/Patient/${b}`);
     const d = (await h.request('POST', '/Patient', patient('D', 'X', '1990'))).json.id;
-    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: {} });
+    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' } });
     const second = (await pollExport(h, await kickOff(h, `?_since=${encodeURIComponent(since)}&_type=Patient`))).json;
     const exported = await exportedIds(h, second, 'Patient');
     expect(exported.map((r) => r.id).sort()).toEqual([a, d].sort());
@@ -205,7 +205,7 @@ describe('bulk export', () => {
   it('injects failures: failNextExport → FAILED (500), errorTypes → COMPLETED_WITH_ERRORS, beforeFile throws → FAILED', async () => {
     h = await startHarness();
     await seed(h, 2);
-    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: {} });
+    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' } });
     h.server.exportFaults.failNextExport = 'simulated outage';
     const failed = await pollExport(h, await kickOff(h));
     expect(failed.status).toBe(500);
@@ -252,7 +252,7 @@ describe('bulk export', () => {
     h = await startHarness();
     await seed(h, 1);
     await h.request('POST', '/Organization', { resourceType: 'Organization', name: 'Org' });
-    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: {} });
+    await h.request('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' } });
     const manifest = (await pollExport(h, await kickOff(h, '', { level: 'Patient/' }))).json;
     expect(manifest.request).toBe(`${h.base}/Patient/$export`);
     expect(byType(manifest)).toEqual({ Patient: 1, Observation: 1 });

@@ -44,7 +44,10 @@ export function syntheaLikeBundle(index: number, encounters = 3, observationsPer
         subject: { reference: patientUrl },
         participant: [{ individual: { reference: practitionerUrl } }],
         serviceProvider: { reference: 'Organization?identifier=https://github.com/synthetichealth/synthea|org-1' },
-        period: { start: `2020-01-0${1 + e}T10:00:00Z`, end: `2020-01-0${1 + e}T11:00:00Z` },
+        period: {
+          start: `2020-01-${String(1 + e).padStart(2, '0')}T10:00:00Z`,
+          end: `2020-01-${String(1 + e).padStart(2, '0')}T11:00:00Z`,
+        },
       },
       request: { method: 'POST', url: 'Encounter' },
     });
@@ -57,7 +60,7 @@ export function syntheaLikeBundle(index: number, encounters = 3, observationsPer
           code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
           subject: { reference: patientUrl },
           encounter: { reference: encounterUrl },
-          effectiveDateTime: `2020-01-0${1 + e}T10:30:00Z`,
+          effectiveDateTime: `2020-01-${String(1 + e).padStart(2, '0')}T10:30:00Z`,
           valueQuantity: { value: 60 + o, unit: '/min' },
         },
         request: { method: 'POST', url: 'Observation' },

@@ -1,0 +1,80 @@
+import { validateResource as medplumValidate } from '@medplum/core';
+import { ResourceValidationError } from './errors.js';
+import type { OutcomeIssue } from './fhir-documents.js';
+import { ensureR4Schema } from './r4-schema.js';
+import { requiredBindingIssues } from './required-bindings.js';
+import type { FhirResource } from './types.js';
+
+type OperationOutcomeIssue = ReturnType<typeof medplumValidate>[number];
+
+/** Result of {@link checkResource}: errors make the write a 400; warnings are reported, not enforced. */
+export interface ValidationResult {
+  errors: OutcomeIssue[];
+  warnings: OutcomeIssue[];
+}
+
+/**
+ * Removes quoted values from a validator message, keeping a quoted element name that the
+ * path already shows: responses and any log lines must not echo resource content (PHI).
+ */
+function withoutValues(text: string, expression: string): string {
+  const element = expression
+    .split('.')
+    .at(-1)
+    ?.replace(/\[\d+\]$/, '');
+  return text.replace(/"([^"]*)"/g, (quoted, inner: string) => (inner === element ? quoted : '<value>'));
+}
+
+function fromMedplum(issue: OperationOutcomeIssue): OutcomeIssue {
+  const expression = issue.expression ?? [];
+  return {
+    severity: issue.severity === 'fatal' || issue.severity === 'error' ? 'error' : 'warning',
+    code: issue.code ?? 'invalid',
+    diagnostics: withoutValues(issue.details?.text ?? issue.diagnostics ?? 'invalid', expression[0] ?? ''),
+    expression,
+  };
+}
+
+/**
+ * Validates a resource against the R4 StructureDefinitions with `@medplum/core` (unknown elements,
+ * JSON types, cardinality, primitive formats, invariants) and checks `code` values against required
+ * value sets. Issues name the element path, never its value.
+ *
+ * @example
+ * checkResource({ resourceType: 'Patient', gender: 'xyz' }).errors[0].expression // ['Patient.gender']
+ */
+export function checkResource(resource: FhirResource): ValidationResult {
+  ensureR4Schema();
+  let raw: OperationOutcomeIssue[];
+  try {
+    raw = medplumValidate(resource as unknown as Parameters<typeof medplumValidate>[0]);
+  } catch (error) {
+    const outcome = (error as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
+    if (!outcome) throw error;
+    raw = outcome.issue ?? [];
+  }
+  const issues = raw.map(fromMedplum);
+  for (const binding of requiredBindingIssues(resource)) {
+    issues.push({
+      severity: 'error',
+      code: 'code-invalid',
+      diagnostics: `value is not in the required value set ${binding.valueSet}`,
+      expression: [binding.expression],
+    });
+  }
+  return {
+    errors: issues.filter((issue) => issue.severity === 'error'),
+    warnings: issues.filter((issue) => issue.severity === 'warning'),
+  };
+}
+
+/**
+ * Throws {@link ResourceValidationError} (400, one issue per problem) when `resource` is not valid R4.
+ *
+ * @example
+ * assertValidR4(JSON.parse(body));
+ */
+export function assertValidR4(resource: FhirResource): void {
+  const { errors } = checkResource(resource);
+  if (errors.length > 0) throw new ResourceValidationError(resource.resourceType, errors);
+}
