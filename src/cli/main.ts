@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if ((error as { code?: unknown }).code === 'SQLITE_NOTADB' && dir !== undefined) {
       // A state file the preflight did not see (e.g. replaced while running): name it if we can.
-      const file = await findNotADatabase(dir).catch(() => undefined);
+      const file = await findNotADatabase(dir, { openWithSqlite: true }).catch(() => undefined);
       process.stderr.write(
         `tributary: ${file ? notADatabaseMessage(file) : `a state file in ${dir} is not a database (file is not a database); move it aside or use another --dir`}\n`,
       );

@@ -24,6 +24,9 @@ export type AccessCheck = (path: string, mode: number) => Promise<void>;
 /** First bytes of every SQLite 3 database file. */
 const SQLITE_HEADER = 'SQLite format 3\u0000';
 
+/** The header's page size: a power of two from 512 to 32768, or 1 for 65536 (SQLite file format, §1.3.2). */
+const validPageSize = (size: number) => size === 1 || (size >= 512 && size <= 32768 && (size & (size - 1)) === 0);
+
 const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
 async function statOrUndefined(path: string) {
@@ -37,26 +40,51 @@ async function statOrUndefined(path: string) {
 }
 
 /**
- * The first SQLite state file in the directory that is not a database (a non-empty file without the SQLite header),
- * if any. An empty file is fine: SQLite makes it a database.
+ * The first SQLite state file in the directory that is not a database (a non-empty file without the SQLite header, or
+ * with an impossible page size: what SQLite reports as "file is not a database"), if any. An empty file is fine: SQLite
+ * makes it a database.
+ *
+ * With `openWithSqlite`, files whose header looks right are also opened read-only by SQLite (slower; for naming the
+ * file after SQLite raised SQLITE_NOTADB).
  *
  * @example
  * await findNotADatabase('.tributary') // '/abs/.tributary/pipes.sqlite' when that file holds something else
  */
-export async function findNotADatabase(dir: string): Promise<string | undefined> {
+export async function findNotADatabase(
+  dir: string,
+  options: { openWithSqlite?: boolean } = {},
+): Promise<string | undefined> {
   const paths = stateDirPaths(dir);
   for (const file of [paths.streams, paths.pipes, paths.fhir, paths.executions]) {
     const info = await statOrUndefined(file);
     if (!info?.isFile() || info.size === 0) continue;
     const handle = await open(file, 'r');
     try {
-      const { buffer, bytesRead } = await handle.read(Buffer.alloc(SQLITE_HEADER.length), 0, SQLITE_HEADER.length, 0);
-      if (buffer.toString('latin1', 0, bytesRead) !== SQLITE_HEADER) return file;
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(18), 0, 18, 0);
+      if (buffer.toString('latin1', 0, Math.min(bytesRead, 16)) !== SQLITE_HEADER) return file;
+      if (bytesRead === 18 && !validPageSize(buffer.readUInt16BE(16))) return file;
     } finally {
       await handle.close();
     }
+    if (options.openWithSqlite && (await sqliteSaysNotADatabase(file))) return file;
   }
   return undefined;
+}
+
+/** Asks SQLite itself, read-only (it creates nothing): used after SQLite raised SQLITE_NOTADB, to name the file. */
+async function sqliteSaysNotADatabase(file: string): Promise<boolean> {
+  const { default: Database } = await import('better-sqlite3');
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('schema_version');
+    } finally {
+      db.close();
+    }
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'SQLITE_NOTADB';
+  }
 }
 
 /**

@@ -82,6 +82,18 @@ describe('CLI: --dir checks', () => {
       `${join(dir, 'pipes.sqlite')} is not a Tributary state file (file is not a database); move it aside or use another --dir`,
     );
   });
+  it('names the file too when only SQLite itself can tell it is not a database', async () => {
+    const dir = join(root, 'state');
+    mkdirSync(dir);
+    // A SQLite header with a plausible page size, but payload fractions SQLite rejects: the quick check passes.
+    const page = Buffer.alloc(4096);
+    page.write('SQLite format 3\u0000', 0, 'latin1');
+    page.writeUInt16BE(4096, 16);
+    page.set([1, 1, 0, 99, 32, 32], 18);
+    writeFileSync(join(dir, 'pipes.sqlite'), page);
+    expect(await run('sync', '--no-export', '--dir', dir)).toBe(EXIT.usage);
+    expect(stderr).toContain(`${join(dir, 'pipes.sqlite')} is not a Tributary state file (file is not a database)`);
+  });
 });
 
 describe('CLI: read-only commands create no state', () => {
