@@ -283,7 +283,12 @@ export function manifestItems(manifest: ExportManifest, source: Pick<FhirExportS
     } catch {
       continue;
     }
-    items.push({ ...location, type: file.type, kind: 'error', ...(file.count !== undefined ? { count: file.count } : {}) });
+    items.push({
+      ...location,
+      type: file.type,
+      kind: 'error',
+      ...(file.count !== undefined ? { count: file.count } : {}),
+    });
   }
   return items;
 }

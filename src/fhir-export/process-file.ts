@@ -278,7 +278,8 @@ function fileStem(input: ProcessFileInput): string {
  */
 export function transactionTimePrefix(transactionTime: string): string {
   const at = new Date(transactionTime);
-  if (Number.isNaN(at.getTime())) throw new ExportWorkflowError('Export.InvalidTransactionTime', 'transactionTime is not an instant');
+  if (Number.isNaN(at.getTime()))
+    throw new ExportWorkflowError('Export.InvalidTransactionTime', 'transactionTime is not an instant');
   return at.toISOString().replace(/[-:]/g, '');
 }
 

@@ -136,7 +136,11 @@ export class RunLedger implements ExportJobRegistry {
         ownerState = undefined;
       }
       if (ownerState === 'RUNNING' || ownerState === 'PENDING_REDRIVE') {
-        return this.skip(input, `run ${current.runId} is running (owner ${await this.ownerOf(current.owner)})`, current.runId);
+        return this.skip(
+          input,
+          `run ${current.runId} is running (owner ${await this.ownerOf(current.owner)})`,
+          current.runId,
+        );
       }
       if (ownerState === undefined && current.leaseUntil >= nowSeconds) {
         return this.skip(

@@ -358,8 +358,8 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
         ),
       )
       .catch((error: unknown) =>
-      options.onProgress?.({ runId, type: 'LockReleaseFailed', detail: { error: (error as Error).name } }),
-    );
+        options.onProgress?.({ runId, type: 'LockReleaseFailed', detail: { error: (error as Error).name } }),
+      );
     pendingReleases.add(release);
     void release.finally(() => pendingReleases.delete(release));
   });

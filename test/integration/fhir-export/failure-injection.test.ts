@@ -86,7 +86,9 @@ describe('local export workflow: failure injection', () => {
     // The export's OperationOutcome lines are in the lake, with the run's ids.
     const errorLines: Array<Record<string, unknown>> = [];
     for await (const { key } of stack.lake.list('_errors/fhir-export/')) {
-      for (const line of gunzipSync((await stack.lake.get(key))!).toString('utf8').split('\n'))
+      for (const line of gunzipSync((await stack.lake.get(key))!)
+        .toString('utf8')
+        .split('\n'))
         if (line) errorLines.push(JSON.parse(line) as Record<string, unknown>);
     }
     expect(errorLines).toHaveLength(1);

@@ -184,10 +184,7 @@ describe('processExportFile', () => {
 
   it('every lake file name starts with the export transactionTime (YYYYMMDDTHHMMSS.mmmZ_), so a line is attributable to its export', async () => {
     expect(transactionTimePrefix('2026-12-01T12:59:59.123Z')).toBe('20261201T125959.123Z');
-    await exportBucket.put(
-      'j/Patient-1.ndjson',
-      ['{"resourceType":"Patient","id":"a"}', 'not json'].join('\n'),
-    );
+    await exportBucket.put('j/Patient-1.ndjson', ['{"resourceType":"Patient","id":"a"}', 'not json'].join('\n'));
     await exportBucket.put(
       'j/_deleted-1.ndjson',
       JSON.stringify({ resourceType: 'Bundle', entry: [{ request: { method: 'DELETE', url: 'Patient/z' } }] }),
@@ -200,7 +197,10 @@ describe('processExportFile', () => {
   });
 
   it("lands an export's error file (OperationOutcome lines) under _errors/fhir-export/ with the run's ids, counted as errors", async () => {
-    const outcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'x' }] };
+    const outcome = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'exception', diagnostics: 'x' }],
+    };
     await exportBucket.put('j/_errors-1.ndjson', `${JSON.stringify(outcome)}\n\nnot json\n`);
     const result = await processExportFile(input('j/_errors-1.ndjson', 'OperationOutcome', 'error'), deps());
     expect(result).toMatchObject({ type: 'OperationOutcome', kind: 'error', resources: 0, errors: 2, files: 1 });

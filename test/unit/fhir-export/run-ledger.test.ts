@@ -71,8 +71,15 @@ describe('RunLedger', () => {
     states.set(arn('r1'), 'RUNNING');
     advance(3601);
     const second = await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
-    expect(second).toMatchObject({ acquired: false, heldBy: 'r1', reason: 'run r1 is running (owner sync (pid 7 on h))' });
-    expect(await ledger.getRun('r2')).toMatchObject({ status: 'SKIPPED', cause: 'run r1 is running (owner sync (pid 7 on h))' });
+    expect(second).toMatchObject({
+      acquired: false,
+      heldBy: 'r1',
+      reason: 'run r1 is running (owner sync (pid 7 on h))',
+    });
+    expect(await ledger.getRun('r2')).toMatchObject({
+      status: 'SKIPPED',
+      cause: 'run r1 is running (owner sync (pid 7 on h))',
+    });
     expect((await ledger.lock())!.owner).toBe(arn('r1'));
   });
 
@@ -81,9 +88,15 @@ describe('RunLedger', () => {
     await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
     states.set(arn('r1'), 'OWNER_DEAD');
     const second = await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
-    expect(second).toMatchObject({ acquired: true, takenOver: { runId: 'r1', cause: 'owner process died (sync (pid 7 on h))' } });
+    expect(second).toMatchObject({
+      acquired: true,
+      takenOver: { runId: 'r1', cause: 'owner process died (sync (pid 7 on h))' },
+    });
     expect(await ledger.getRun('r1')).toMatchObject({ status: 'FAILED', error: 'Ledger.LockRecovered' });
-    expect((await ledger.getRun('r2'))!.tookOverFrom).toEqual({ runId: 'r1', cause: 'owner process died (sync (pid 7 on h))' });
+    expect((await ledger.getRun('r2'))!.tookOverFrom).toEqual({
+      runId: 'r1',
+      cause: 'owner process died (sync (pid 7 on h))',
+    });
   });
 
   it("when the owner's status cannot be read, only the lease frees the lock", async () => {
@@ -138,7 +151,13 @@ describe('RunLedger', () => {
     expect(await ledger.lock()).toBeUndefined();
     // Idempotent: a retried CompleteRun answers the same.
     expect(
-      await ledger.complete({ runId: 'r1', executionArn: arn('r1'), transactionTime: '2024-06-01T00:00:05.123Z', jobId: 'j1', results: [] }),
+      await ledger.complete({
+        runId: 'r1',
+        executionArn: arn('r1'),
+        transactionTime: '2024-06-01T00:00:05.123Z',
+        jobId: 'j1',
+        results: [],
+      }),
     ).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', errors: { OperationOutcome: 2 } });
   });
 
