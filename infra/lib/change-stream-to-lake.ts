@@ -89,7 +89,7 @@ export interface ChangeStreamToLakeProps {
   readonly enrichmentFunction?: lambda.IFunction;
   /** Pipe dead-letter queue. Default: a new KMS-encrypted queue. */
   readonly existingDeadLetterQueue?: sqs.IQueue;
-  /** Pipe retries before a batch goes to the DLQ. Default: 10. */
+  /** Pipe retries before a batch goes to the DLQ. Default: the table's `pipe.maximumRetryAttempts`, else 10. */
   readonly maximumRetryAttempts?: number;
   /** Default: `RemovalPolicy.RETAIN` (table, DLQ, log groups). */
   readonly removalPolicy?: RemovalPolicy;
@@ -273,7 +273,7 @@ export class ChangeStreamToLake extends Construct {
           batchSize: pipeConfig.batchSize,
           maximumBatchingWindowInSeconds: Math.round(pipeConfig.batchWindowSeconds),
           deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
-          maximumRetryAttempts: props.maximumRetryAttempts ?? 10,
+          maximumRetryAttempts: props.maximumRetryAttempts ?? pipeConfig.maximumRetryAttempts ?? 10,
           onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
         },
         ...(filterCriteria ? { filterCriteria } : {}),

@@ -54,7 +54,7 @@ export interface PatientEnrichmentPipeProps {
   readonly healthLakeWriteThrough?: HealthLakeWriteThrough;
   /** Pipe dead-letter queue. Default: a new KMS-encrypted queue. */
   readonly existingDeadLetterQueue?: sqs.IQueue;
-  /** Pipe retries before a batch goes to the DLQ. Default: 10. */
+  /** Pipe retries before a batch goes to the DLQ. Default: the table's `pipe.maximumRetryAttempts`, else 10. */
   readonly maximumRetryAttempts?: number;
   /** Default: `RemovalPolicy.RETAIN`. */
   readonly removalPolicy?: RemovalPolicy;
@@ -176,7 +176,7 @@ export class PatientEnrichmentPipe extends Construct {
           batchSize,
           maximumBatchingWindowInSeconds: Math.round(pipeConfig.batchWindowSeconds),
           deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
-          maximumRetryAttempts: props.maximumRetryAttempts ?? 10,
+          maximumRetryAttempts: props.maximumRetryAttempts ?? pipeConfig.maximumRetryAttempts ?? 10,
           onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
         },
         ...(filterCriteria ? { filterCriteria } : {}),
