@@ -6,6 +6,9 @@ import { stateDirPaths } from './state-dir.js';
 /**
  * Raised when a state directory cannot be used as asked: the path is a file, is not writable, or holds a state
  * file that is not a database. The message names the path and the problem, and says what to do; the CLI exits 2.
+ *
+ * @example
+ * throw new StateDirError('--dir notes.txt: is a file, not a directory');
  */
 export class StateDirError extends Error {
   public override readonly name = 'StateDirError';

@@ -107,6 +107,19 @@ describe('CLI: read-only commands create no state', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it("`runs` on the default directory points to the demo's runs when only the demo has state", async () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(root);
+      mkdirSync(join('.tributary', 'demo', 'dynamodb'), { recursive: true });
+      expect(await run('runs')).toBe(EXIT.ok);
+      expect(stdout).toContain("the demo's runs are in .tributary/demo: tributary runs --dir .tributary/demo");
+      expect(readdirSync('.tributary')).toEqual(['demo']);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('`runs` on an existing directory without state adds no file to it', async () => {
     const dir = join(root, 'empty');
     mkdirSync(dir);
