@@ -58,4 +58,19 @@ describe('ErrorSink', () => {
     const [file] = await sink.flush();
     expect(file?.key.startsWith('_errors/%2E%2E%2Fevil/year=2024/')).toBe(true);
   });
+
+  it('a retried batch does not add the same entry twice, counts entries per type, and add never loses an entry', async () => {
+    const store = new MemoryObjectStore();
+    const sink = new ErrorSink({ store, pipeline: 'p', clock, maxBytes: 10 }); // every entry is written at once
+    const entry = { reason: 'r', errorType: 'DeliveryFailed', eventId: 'e1', record: { eventID: 'e1' } };
+    store.failNextPut = true;
+    await expect(sink.add(entry)).resolves.toEqual([]); // the write failed, the entry is kept
+    await sink.add(entry); // the same record again, as when its batch is retried
+    await sink.add({ ...entry, errorType: 'InvalidPartitionAttribute', eventId: 'e2' });
+    expect(Object.fromEntries(sink.addedByType)).toEqual({ DeliveryFailed: 1, InvalidPartitionAttribute: 1 });
+    expect(sink.location).toBe('_errors/p/');
+    await sink.flush();
+    const ids = [...store.objects.keys()].flatMap((key) => store.lines(key).map((l) => JSON.parse(l).eventId));
+    expect(ids.sort()).toEqual(['e1', 'e2']);
+  });
 });
