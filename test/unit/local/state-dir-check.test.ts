@@ -47,6 +47,13 @@ describe('checkStateDir', () => {
     writeFileSync(join(dir, 'executions.sqlite'), '{"not": "sqlite"}');
     expect(await findNotADatabase(dir)).toBe(join(dir, 'executions.sqlite'));
     await expect(checkStateDir(dir, 'open')).rejects.toThrow(/executions\.sqlite is not a Tributary state file/);
+    // A SQLite header over a page size SQLite rejects is no database either.
+    writeFileSync(join(dir, 'executions.sqlite'), '');
+    writeFileSync(
+      join(dir, 'pipes.sqlite'),
+      Buffer.concat([Buffer.from('SQLite format 3\u0000', 'latin1'), Buffer.alloc(84, 0xff)]),
+    );
+    expect(await findNotADatabase(dir)).toBe(join(dir, 'pipes.sqlite'));
     // The demo replaces its directory: what was in it does not matter.
     await expect(checkStateDir(dir, 'fresh')).resolves.toBeUndefined();
   });
