@@ -12,6 +12,12 @@ import { searchResources } from './search.js';
 import { toStoredVersion, type VersionRow } from './stored-version.js';
 import type { FhirResource, StoredVersion, WriteOutcome } from './types.js';
 
+/**
+ * Version of what the search tables index; bump it when parameters are added or change, and
+ * databases written before are reindexed on open. 2: the R4 token parameters.
+ */
+export const SEARCH_INDEX_VERSION = '2';
+
 /** Snapshot of the write order taken for an export: everything with `txSeq <= cutSeq`. */
 export interface ConsistentCut {
   cutSeq: number;
@@ -95,6 +101,29 @@ export class ResourceStore {
     if (newest.t) this.lastIssuedMs = Date.parse(newest.t);
     const cut = this.getSetting('lastCutTime');
     if (cut) this.floorMs = Date.parse(cut) + 1;
+    if (this.getSetting('searchIndexVersion') !== SEARCH_INDEX_VERSION) this.rebuildSearchIndex();
+  }
+
+  /**
+   * Rebuilds every search index row from the current versions: run when the indexed parameters
+   * changed since the database was written (see {@link SEARCH_INDEX_VERSION}).
+   */
+  public rebuildSearchIndex(): void {
+    this.db.transaction(() => {
+      for (const table of ['search_token', 'search_string', 'search_date', 'search_reference'])
+        this.db.exec(`DELETE FROM ${table}`);
+      const page = this.db.prepare(
+        `SELECT r.* FROM current_versions c JOIN resources r ON r.tx_seq = c.tx_seq
+         WHERE c.deleted = 0 AND r.tx_seq > ? ORDER BY r.tx_seq LIMIT 1000`,
+      );
+      for (let after = 0; ;) {
+        const rows = page.all(after) as VersionRow[];
+        if (rows.length === 0) break;
+        for (const row of rows) this.reindex(row.type, row.id, toStoredVersion(row).resource, false);
+        after = rows[rows.length - 1]?.tx_seq ?? after;
+      }
+      this.setSetting('searchIndexVersion', SEARCH_INDEX_VERSION);
+    })();
   }
 
   /** Opens (creating if needed) a store in a SQLite file. */

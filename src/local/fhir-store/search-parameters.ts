@@ -1,5 +1,6 @@
 import { fhirDateRange, type DateRange } from './date-range.js';
 import { r4ResourceTypes } from './r4-definitions.js';
+import { r4TokenParameters } from './token-parameters.js';
 import type { FhirResource } from './types.js';
 
 /** Kinds of search parameter the store indexes. */
@@ -24,7 +25,8 @@ const byType = new Map<string, SearchParamDefinition[]>();
 
 /**
  * The search parameters this store supports for a resource type (besides `_id` and
- * `_lastUpdated`), derived from which elements the R4 type has.
+ * `_lastUpdated`): every token parameter of the R4 search parameter list, plus string, date and
+ * reference parameters derived from which elements the R4 type has.
  *
  * @example
  * searchParametersOf('Observation').map(p => p.code) // ['identifier', 'subject', 'patient', 'encounter']
@@ -36,7 +38,11 @@ export function searchParametersOf(type: string): SearchParamDefinition[] {
   const params: SearchParamDefinition[] = [];
   if (definition) {
     const elements = definition.elements;
-    if (elements.has('identifier')) params.push(identifierParam);
+    const tokens = r4TokenParameters(type);
+    params.push(...tokens);
+    // Types whose identifier element has no R4 search parameter keep the generic one.
+    if (elements.has('identifier') && !tokens.some((param) => param.code === 'identifier'))
+      params.push(identifierParam);
     const name = elements.get('name');
     if (name?.items?.$ref?.endsWith('/HumanName')) params.push(humanNameParam, familyParam, givenParam);
     else if (name?.$ref?.endsWith('/string')) params.push(plainNameParam);

@@ -1,4 +1,6 @@
 /** Issue 10 §5: what a REST client (not the bulk-data client) needs from the embedded store. */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patient, startHarness, type Harness, type Json } from './harness.js';
 
@@ -161,5 +163,86 @@ describe('writes', () => {
     expect(outcome.json.entry[0].resource).toBeUndefined();
     const representation = await h.request('POST', '', bundle('F'), { prefer: 'return=representation' });
     expect(representation.json.entry[0].resource.name[0].given).toEqual(['F']);
+  });
+});
+
+describe('token search on the R4 token parameters', () => {
+  const loinc = 'http://loinc.org';
+  const category = 'http://terminology.hl7.org/CodeSystem/observation-category';
+  let heartRate = '';
+  let local = '';
+  beforeAll(async () => {
+    const observation = (code: Json, cat: string) => ({
+      resourceType: 'Observation',
+      status: 'final',
+      category: [{ coding: [{ system: category, code: cat }] }],
+      code,
+    });
+    heartRate = (
+      await h.request(
+        'POST',
+        '/Observation',
+        observation({ coding: [{ system: loinc, code: '8867-4' }] }, 'vital-signs'),
+      )
+    ).json.id;
+    local = (await h.request('POST', '/Observation', observation({ coding: [{ code: '8867-4' }] }, 'laboratory'))).json
+      .id;
+    await h.request('POST', '/Observation', {
+      ...observation({ coding: [{ system: loinc, code: '2339-0' }] }, 'laboratory'),
+      status: 'amended',
+    });
+  });
+  const ids = async (query: string): Promise<string[]> => {
+    const response = await h.request('GET', `/Observation?${query}`);
+    expect(response.status, query).toBe(200);
+    return response.json.entry.map((e: Json) => e.resource.id).sort();
+  };
+
+  it('code: system|code, code alone, |code (no system) and system|', async () => {
+    expect(await ids(`code=${loinc}|8867-4`)).toEqual([heartRate]);
+    expect(await ids('code=8867-4')).toEqual([heartRate, local].sort());
+    expect(await ids('code=|8867-4')).toEqual([local]);
+    expect((await ids(`code=${loinc}|`)).length).toBe(2);
+    expect(await ids(`code=${loinc}|8867-4,${loinc}|nope`)).toEqual([heartRate]);
+  });
+
+  it('category, status and combinations', async () => {
+    expect(await ids(`category=${category}|vital-signs`)).toEqual([heartRate]);
+    expect((await ids('category=laboratory')).length).toBe(2);
+    expect(await ids('category=laboratory&status=final')).toEqual([local]);
+    expect((await h.request('GET', '/Observation?code:text=heart')).status).toBe(400);
+  });
+
+  it('identifier and code-typed parameters of other types (Patient.gender)', async () => {
+    const id = (await h.request('POST', '/Patient', { ...patient('Token', 'Tess', '1990', 'tok-1'), gender: 'female' }))
+      .json.id;
+    const found = await h.request('GET', '/Patient?identifier=urn:example:mrn|tok-1&gender=female');
+    expect(found.json.entry.map((e: Json) => e.resource.id)).toEqual([id]);
+    expect((await h.request('GET', '/Patient?identifier=tok-1&gender=male')).json.total).toBe(0);
+  });
+});
+
+describe('search index upgrade', () => {
+  it('reindexes a database written before the token parameters existed when it is opened', async () => {
+    const own = await startHarness();
+    try {
+      const id = (
+        await own.request('POST', '/Observation', {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+        })
+      ).json.id;
+      await own.server.close();
+      // What an older version left behind: no token rows and no index version.
+      const db = new Database(join(own.dir, 'fhir.sqlite'));
+      db.exec("DELETE FROM search_token; DELETE FROM settings WHERE key = 'searchIndexVersion'");
+      db.close();
+      await own.restart();
+      const found = await own.request('GET', '/Observation?code=http://loinc.org|8867-4');
+      expect(found.json.entry.map((e: Json) => e.resource.id)).toEqual([id]);
+    } finally {
+      await own.close();
+    }
   });
 });

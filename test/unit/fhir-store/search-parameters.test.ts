@@ -22,21 +22,37 @@ describe('R4 definitions', () => {
 });
 
 describe('search parameters', () => {
-  it('derives parameters from the elements of each type', () => {
-    expect(searchParametersOf('Patient').map((p) => p.code)).toEqual([
-      'identifier',
-      'name',
-      'family',
-      'given',
-      'birthdate',
+  it('offers every R4 token parameter plus string, date and reference parameters from the elements', () => {
+    const codes = (type: string): string[] => searchParametersOf(type).map((p) => p.code);
+    expect(codes('Patient')).toEqual(
+      expect.arrayContaining(['identifier', 'gender', 'active', 'language', 'name', 'family', 'given', 'birthdate']),
+    );
+    expect(codes('Observation')).toEqual(
+      expect.arrayContaining(['identifier', 'code', 'category', 'status', 'value-concept', 'subject', 'patient']),
+    );
+    expect(codes('Organization')).toEqual(expect.arrayContaining(['identifier', 'name', 'type', 'active']));
+    expect(codes('Observation')).not.toContain('_id');
+    for (const type of ['Patient', 'Observation', 'Organization'])
+      expect(new Set(codes(type)).size).toBe(codes(type).length);
+  });
+
+  it('extracts tokens from CodeableConcept, Identifier, code and boolean values', () => {
+    const param = (type: string, code: string) => searchParametersOf(type).find((p) => p.code === code);
+    const observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }, { code: 'hr' }], text: 'heart rate' },
+    };
+    expect(param('Observation', 'code')?.extract(observation)).toEqual([
+      { kind: 'token', system: 'http://loinc.org', value: '8867-4' },
+      { kind: 'token', system: null, value: 'hr' },
     ]);
-    expect(searchParametersOf('Observation').map((p) => p.code)).toEqual([
-      'identifier',
-      'subject',
-      'patient',
-      'encounter',
+    expect(param('Observation', 'status')?.extract(observation)).toEqual([
+      { kind: 'token', system: null, value: 'final' },
     ]);
-    expect(searchParametersOf('Organization').map((p) => p.code)).toEqual(['identifier', 'name']);
+    expect(param('Patient', 'active')?.extract({ resourceType: 'Patient', active: false })).toEqual([
+      { kind: 'token', system: null, value: 'false' },
+    ]);
   });
 
   it('extracts patient from subject only when it references a Patient', () => {
