@@ -297,10 +297,10 @@ export class PipeRunner {
 
   private async process(records: StreamRecord[]): Promise<void> {
     const items = this.pipe.enrichment ? await this.pipe.enrichment(records) : records;
+    // Counted once taken (not per failed attempt), so retries and bisection do not inflate it.
+    if (items.length > 0) await this.pipe.target.deliver(items);
     this.stats.batches += 1;
-    if (items.length === 0) return; // enrichment returned [] : the batch is dropped
-    await this.pipe.target.deliver(items);
-    this.stats.delivered += items.length;
+    this.stats.delivered += items.length; // enrichment returned [] : the batch is dropped
   }
 
   private async flushTarget(): Promise<void> {
