@@ -27,6 +27,7 @@ const ledger = new RunLedger({
 /**
  * The run ledger: `{action:'acquire'|'complete'|'fail', …}` from the state machine, or an EventBridge
  * "Step Functions Execution Status Change" event (TIMED_OUT/ABORTED/FAILED → fail, releasing the lock).
+ * `complete` answers `COMPLETED` or `COMPLETED_WITH_ERRORS` (with errors per type; also a metric).
  *
  * @example
  * await handler({ action: 'acquire', executionArn, executionName, startTime });
@@ -37,6 +38,9 @@ export async function handler(event: unknown, context?: Context): Promise<unknow
   try {
     const result = await handleLedgerRequest(event, ledger);
     metrics.addMetric(`Ledger_${action}`, MetricUnit.Count, 1);
+    // Alarmable: the run landed what it could, but the export reported errors (policy `continue`) or lines were rejected.
+    if ((result as { status?: string } | undefined)?.status === 'COMPLETED_WITH_ERRORS')
+      metrics.addMetric('ExportRunCompletedWithErrors', MetricUnit.Count, 1);
     logger.info('ledger request', { action, result: summary(result) });
     return result;
   } catch (error) {
