@@ -179,6 +179,15 @@ describe('start/check export steps', () => {
     expect(outcome.action === 'succeeded' && outcome.output.exportErrors).toEqual([
       { type: 'OperationOutcome', bucket: 'exp', key: 'p/err/OperationOutcome-1.ndjson', count: 3 },
     ]);
+    // The error file is a Map item too, so process-file lands its OperationOutcome lines under _errors/fhir-export/.
+    const key = 'manifests/run-1/j1/manifest.json';
+    expect(JSON.parse(Buffer.from((await store.get(key))!).toString())).toContainEqual({
+      bucket: 'exp',
+      key: 'p/err/OperationOutcome-1.ndjson',
+      type: 'OperationOutcome',
+      kind: 'error',
+      count: 3,
+    });
   });
 
   it('check: FAILED and CANCEL_* -> SendTaskFailure with the source message', async () => {
