@@ -5,7 +5,7 @@ import { landChangeBatch } from '../lake/land-change-batch.js';
 import type { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
-import { failureType } from './failure-type.js';
+import { failureType, isUnwritablePath } from './failure-type.js';
 import type { PipeTarget } from './types.js';
 
 /** Options of {@link ChangeLakeTarget}. */
@@ -52,8 +52,10 @@ export class ChangeLakeTarget implements PipeTarget {
   }
 
   /**
-   * Moves the lines of partitions whose writes keep failing to the error location, with the error code as the reason,
-   * so the pipe's checkpoint can move on; returns how many records moved. Called by the runner after bounded retries.
+   * Moves the lines of partitions that can never be written (the path itself is refused, e.g. ENAMETOOLONG) to the
+   * error location, with the error code as the reason, so the pipe's checkpoint can move on; returns how many records
+   * moved. Partitions failing for store-wide reasons (ENOSPC, EIO, …) stay buffered until the store recovers.
+   * Called by the runner after bounded retries.
    *
    * @example
    * const moved = await target.divertUnwritable(); // then flush again
@@ -61,6 +63,7 @@ export class ChangeLakeTarget implements PipeTarget {
   public async divertUnwritable(): Promise<number> {
     let moved = 0;
     for (const failed of this.options.writer.failedPartitions()) {
+      if (!isUnwritablePath(failed.error)) continue;
       const taken = this.options.writer.take(failed.prefix);
       for (const line of taken?.lines ?? []) {
         const record = parse(line) as { eventId?: unknown };
