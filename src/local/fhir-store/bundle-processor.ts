@@ -252,9 +252,11 @@ function inEntry(issue: OutcomeIssue, index: number): OutcomeIssue {
 /** The Bundle without its entries' resources (each entry resource is validated on its own). */
 function bundleShell(bundle: FhirResource, entries: BundleEntry[]): FhirResource {
   if (bundle.entry === undefined) return bundle;
-  const shells = entries.map((entry) =>
-    typeof entry === 'object' && entry !== null ? { ...entry, resource: undefined } : entry,
-  );
+  const shells = entries.map((entry) => {
+    if (typeof entry !== 'object' || entry === null) return entry;
+    const { resource: _resource, ...shell } = entry;
+    return shell;
+  });
   return { ...bundle, entry: shells };
 }
 

@@ -52,9 +52,14 @@ export function capabilityStatement(baseUrl: string, date: string): FhirResource
       {
         mode: 'server',
         documentation:
-          'Search: _count (default 100, max 1000) and _offset paging with next links; modifiers :exact and :contains on string parameters ' +
-          'and a type modifier on reference parameters. Unsupported parameters are rejected with 400 unless the request has ' +
-          'Prefer: handling=lenient, in which case they are ignored and reported in an OperationOutcome entry. ' +
+          'Search: _count (default 100, max 1000) and _offset paging with next links; _summary (count, true, text, data, false); ' +
+          '_total (none, estimate, accurate); every token parameter of the R4 search parameter list (system|code, code, |code, ' +
+          'system|); modifiers :exact and :contains on string parameters and a type modifier on reference parameters. ' +
+          'Unsupported parameters are rejected with 400 unless the request has Prefer: handling=lenient, in which case they are ' +
+          'ignored and reported in an OperationOutcome entry. History: _count, _offset, _since; next links carry _snapshot so ' +
+          'later writes do not shift pages. Writes are validated against the R4 StructureDefinitions (400 OperationOutcome, one ' +
+          'issue per problem with its path); an update with unchanged content (meta aside) creates no version; Prefer: ' +
+          'return=minimal|representation|OperationOutcome is honoured, also for batch/transaction entries. ' +
           'Bulk export: _since, _type and _outputFormat; _typeFilter is not supported. Export manifests add a `deleted` list ' +
           '(Bulk Data v2), which HealthLake does not provide.',
         security: { description: 'No authentication; Authorization headers (e.g. SigV4) are accepted and ignored.' },
