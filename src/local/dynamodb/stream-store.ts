@@ -86,6 +86,7 @@ export interface NewStream {
  */
 export class StreamStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   public constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -137,22 +138,20 @@ export class StreamStore {
       const streamArn = `arn:aws:dynamodb:${input.region}:${input.accountId}:table/${input.tableName}/stream/${label}`;
       const shardId = `shardId-${String(createdMs).padStart(20, '0')}-${randomBytes(4).toString('hex')}`;
       const startSeq = this.lastPosition() + 1n;
-      this.db
-        .prepare(
-          `INSERT INTO streams (stream_arn, table_name, table_id, label, view_type, key_schema, created_ms, shard_id, start_seq, end_seq, enabled)
+      this.sql(
+        `INSERT INTO streams (stream_arn, table_name, table_id, label, view_type, key_schema, created_ms, shard_id, start_seq, end_seq, enabled)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
-        )
-        .run(
-          streamArn,
-          input.tableName,
-          input.tableId,
-          label,
-          input.viewType,
-          JSON.stringify(input.keySchema),
-          createdMs,
-          shardId,
-          startSeq,
-        );
+      ).run(
+        streamArn,
+        input.tableName,
+        input.tableId,
+        label,
+        input.viewType,
+        JSON.stringify(input.keySchema),
+        createdMs,
+        shardId,
+        startSeq,
+      );
       return {
         streamArn,
         tableName: input.tableName,
@@ -173,19 +172,19 @@ export class StreamStore {
     this.db.transaction(() => {
       const stream = this.stream(streamArn);
       if (!stream || !stream.enabled) return;
-      const last = this.db.prepare('SELECT MAX(seq) AS seq FROM records WHERE stream_arn = ?').get(streamArn) as {
+      const last = this.sql('SELECT MAX(seq) AS seq FROM records WHERE stream_arn = ?').get(streamArn) as {
         seq: bigint | null;
       };
       const endSeq = last.seq ?? stream.startSeq - 1n;
-      this.db.prepare('UPDATE streams SET enabled = 0, end_seq = ? WHERE stream_arn = ?').run(endSeq, streamArn);
+      this.sql('UPDATE streams SET enabled = 0, end_seq = ? WHERE stream_arn = ?').run(endSeq, streamArn);
     })();
   }
 
   /** The enabled stream of a table, if any. */
   public enabledStream(tableName: string): StreamInfo | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM streams WHERE table_name = ? AND enabled = 1 ORDER BY created_ms DESC LIMIT 1')
-      .get(tableName) as StreamRow | undefined;
+    const row = this.sql(
+      'SELECT * FROM streams WHERE table_name = ? AND enabled = 1 ORDER BY created_ms DESC LIMIT 1',
+    ).get(tableName) as StreamRow | undefined;
     return row && toStreamInfo(row);
   }
 
@@ -193,17 +192,18 @@ export class StreamStore {
   public latestStream(tableName: string, tableId?: string): StreamInfo | undefined {
     const row = (
       tableId === undefined
-        ? this.db.prepare('SELECT * FROM streams WHERE table_name = ? ORDER BY created_ms DESC LIMIT 1').get(tableName)
-        : this.db
-            .prepare('SELECT * FROM streams WHERE table_name = ? AND table_id = ? ORDER BY created_ms DESC LIMIT 1')
-            .get(tableName, tableId)
+        ? this.sql('SELECT * FROM streams WHERE table_name = ? ORDER BY created_ms DESC LIMIT 1').get(tableName)
+        : this.sql('SELECT * FROM streams WHERE table_name = ? AND table_id = ? ORDER BY created_ms DESC LIMIT 1').get(
+            tableName,
+            tableId,
+          )
     ) as StreamRow | undefined;
     return row && toStreamInfo(row);
   }
 
   /** One stream by ARN. */
   public stream(streamArn: string): StreamInfo | undefined {
-    const row = this.db.prepare('SELECT * FROM streams WHERE stream_arn = ?').get(streamArn) as StreamRow | undefined;
+    const row = this.sql('SELECT * FROM streams WHERE stream_arn = ?').get(streamArn) as StreamRow | undefined;
     return row && toStreamInfo(row);
   }
 
@@ -211,17 +211,18 @@ export class StreamStore {
   public listStreams(tableName?: string): StreamInfo[] {
     const rows = (
       tableName === undefined
-        ? this.db.prepare('SELECT * FROM streams ORDER BY created_ms, stream_arn').all()
-        : this.db.prepare('SELECT * FROM streams WHERE table_name = ? ORDER BY created_ms, stream_arn').all(tableName)
+        ? this.sql('SELECT * FROM streams ORDER BY created_ms, stream_arn').all()
+        : this.sql('SELECT * FROM streams WHERE table_name = ? ORDER BY created_ms, stream_arn').all(tableName)
     ) as StreamRow[];
     return rows.map(toStreamInfo);
   }
 
   /** Appends a record to a stream and returns its position. */
   public append(streamArn: string, record: UnsequencedStreamRecord): bigint {
-    const result = this.db
-      .prepare('INSERT INTO records (stream_arn, record) VALUES (?, ?)')
-      .run(streamArn, JSON.stringify(record));
+    const result = this.sql('INSERT INTO records (stream_arn, record) VALUES (?, ?)').run(
+      streamArn,
+      JSON.stringify(record),
+    );
     return BigInt(result.lastInsertRowid);
   }
 
@@ -235,17 +236,16 @@ export class StreamStore {
     return this.db.transaction((): WriteIntent[] =>
       intents.map((intent) => {
         const itemKey = canonicalJson(intent.key);
-        this.db
-          .prepare('INSERT OR IGNORE INTO intents (stream_arn, item_key, old_image, created_ms) VALUES (?, ?, ?, ?)')
-          .run(
-            intent.streamArn,
-            itemKey,
-            intent.oldImage === undefined ? null : JSON.stringify(intent.oldImage),
-            intent.createdMs,
-          );
-        const row = this.db
-          .prepare('SELECT * FROM intents WHERE stream_arn = ? AND item_key = ?')
-          .get(intent.streamArn, itemKey) as IntentRow;
+        this.sql('INSERT OR IGNORE INTO intents (stream_arn, item_key, old_image, created_ms) VALUES (?, ?, ?, ?)').run(
+          intent.streamArn,
+          itemKey,
+          intent.oldImage === undefined ? null : JSON.stringify(intent.oldImage),
+          intent.createdMs,
+        );
+        const row = this.sql('SELECT * FROM intents WHERE stream_arn = ? AND item_key = ?').get(
+          intent.streamArn,
+          itemKey,
+        ) as IntentRow;
         return toWriteIntent(row);
       }),
     )();
@@ -253,7 +253,7 @@ export class StreamStore {
 
   /** Every pending intent, oldest first. */
   public pendingIntents(): WriteIntent[] {
-    return (this.db.prepare('SELECT * FROM intents ORDER BY id').all() as IntentRow[]).map(toWriteIntent);
+    return (this.sql('SELECT * FROM intents ORDER BY id').all() as IntentRow[]).map(toWriteIntent);
   }
 
   /**
@@ -266,16 +266,18 @@ export class StreamStore {
     this.db.transaction(() => {
       for (const { intent, record } of settled) {
         if (record) this.append(intent.streamArn, record);
-        this.db.prepare('DELETE FROM intents WHERE id = ?').run(intent.id);
+        this.sql('DELETE FROM intents WHERE id = ?').run(intent.id);
       }
     })();
   }
 
   /** Up to `limit` records of a stream after position `after`, oldest first. */
   public readAfter(streamArn: string, after: bigint, limit: number): Array<{ position: bigint; record: StreamRecord }> {
-    const rows = this.db
-      .prepare('SELECT seq, record FROM records WHERE stream_arn = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(streamArn, after, limit) as RecordRow[];
+    const rows = this.sql('SELECT seq, record FROM records WHERE stream_arn = ? AND seq > ? ORDER BY seq LIMIT ?').all(
+      streamArn,
+      after,
+      limit,
+    ) as RecordRow[];
     return rows.map((row) => {
       const position = BigInt(row.seq);
       const stored = JSON.parse(row.record) as UnsequencedStreamRecord;
@@ -290,16 +292,24 @@ export class StreamStore {
   /** Whether a stream holds any record after position `after`. */
   public hasRecordsAfter(streamArn: string, after: bigint): boolean {
     return (
-      this.db.prepare('SELECT 1 FROM records WHERE stream_arn = ? AND seq > ? LIMIT 1').get(streamArn, after) !==
-      undefined
+      this.sql('SELECT 1 FROM records WHERE stream_arn = ? AND seq > ? LIMIT 1').get(streamArn, after) !== undefined
     );
   }
 
   /** The position of the newest record of any stream (0 when none). */
   public lastPosition(): bigint {
-    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'").get() as
-      { seq: bigint } | undefined;
+    const row = this.sql("SELECT seq FROM sqlite_sequence WHERE name = 'records'").get() as { seq: bigint } | undefined;
     return row ? BigInt(row.seq) : 0n;
+  }
+
+  /** A prepared statement, prepared once per SQL text: every captured write runs a few of them. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   public close(): void {
