@@ -51,6 +51,22 @@ function tokensOf(values: TypedValue[]): IndexValue[] {
 }
 
 /**
+ * The top-level elements a plain path expression reads for `type` (`Observation.component.code` →
+ * `component`), or undefined when the expression computes something (`exists()`, `and`, …) that
+ * may be non-empty without them. Lets extraction skip FHIRPath for absent elements (ingest speed).
+ */
+function pathRoots(type: string, expression: string): string[] | undefined {
+  if (/exists\(|empty\(|not\(|!=| and | or |%|resolve\(/.test(expression)) return undefined;
+  const roots = [...expression.matchAll(new RegExp(`(?:^|[\\s(|])${type}\\.([A-Za-z]+)`, 'g'))].map((m) => m[1] ?? '');
+  return roots.length > 0 ? roots : undefined;
+}
+
+/** True when `resource` has one of `roots`, choice elements included (`value` matches `valueCodeableConcept`). */
+function hasAnyRoot(resource: FhirResource, roots: string[]): boolean {
+  return Object.keys(resource).some((key) => roots.some((root) => key === root || key.startsWith(root)));
+}
+
+/**
  * The token search parameters of the R4 search parameter list for a resource type (e.g. `code`,
  * `category`, `identifier`, `status`, `gender`, `_tag`), each extracting index rows by evaluating
  * the parameter's FHIRPath expression with `@medplum/core`.
@@ -70,11 +86,13 @@ export function r4TokenParameters(type: string): SearchParamDefinition[] {
     } catch {
       continue; // an expression the FHIRPath engine cannot parse is simply not offered
     }
+    const roots = pathRoots(type, parameter.expression);
     params.push({
       code: parameter.code,
       kind: 'token',
       documentation: DOCUMENTATION,
-      extract: (resource: FhirResource) => tokensOf(atom.eval({ variables: {} }, [toTypedValue(resource)])),
+      extract: (resource: FhirResource) =>
+        roots && !hasAnyRoot(resource, roots) ? [] : tokensOf(atom.eval({ variables: {} }, [toTypedValue(resource)])),
     });
   }
   return params;
