@@ -25,7 +25,14 @@ export interface PopulationCounts {
  */
 export async function seedPopulation(
   stack: LocalStack,
-  options: { patients: number; seed: string; dynamodb: boolean; concurrency?: number; progress: SeedProgress; now?: Date },
+  options: {
+    patients: number;
+    seed: string;
+    dynamodb: boolean;
+    concurrency?: number;
+    progress: SeedProgress;
+    now?: Date;
+  },
 ): Promise<PopulationCounts> {
   const fhirBaseUrl = stack.endpoints.fhir;
   if (!fhirBaseUrl) throw new Error('the local stack has no FHIR endpoint');
