@@ -78,7 +78,8 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
   const deletedByType: Record<string, number> = {};
   const prefixes = new PartitionPrefixes();
 
-  const reject = async (line: number, reason: string) => {
+  // Every `_errors/fhir-export/` line names the file, line and run, so the failed resource can be found again.
+  const landError = async (line: number, fields: Record<string, unknown>) => {
     result.errors += 1;
     await errors.add(
       errorPrefix,
@@ -87,39 +88,26 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
         bucket: input.bucket,
         file: input.key,
         line,
-        reason,
+        ...fields,
         runId: input.runId,
         jobId: input.jobId,
+        transactionTime: input.transactionTime,
       }),
       String(line),
     );
   };
+  const reject = (line: number, reason: string) => landError(line, { reason });
 
   // An error file of the export: each OperationOutcome line is kept whole (parsed when it is JSON) beside the run's
   // ids, so the failed resources can be found and re-exported; each one counts as an error of the run.
   const landExportError = async (line: number, text: string) => {
-    result.errors += 1;
     let outcome: unknown = text;
     try {
       outcome = JSON.parse(text);
     } catch {
       // kept as text
     }
-    await errors.add(
-      errorPrefix,
-      JSON.stringify({
-        pipeline: FHIR_EXPORT_ERROR_PIPELINE,
-        bucket: input.bucket,
-        file: input.key,
-        line,
-        reason: 'reported by the export (error file)',
-        runId: input.runId,
-        jobId: input.jobId,
-        transactionTime: input.transactionTime,
-        outcome,
-      }),
-      String(line),
-    );
+    await landError(line, { reason: 'reported by the export (error file)', outcome });
   };
 
   const stream = await deps.exportStore(input.bucket).getStream(input.key);

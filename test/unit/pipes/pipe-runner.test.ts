@@ -7,7 +7,8 @@ import { compileFilters } from '../../../src/event-pattern/compile-filters.js';
 import { CheckpointStore } from '../../../src/pipes/checkpoint-store.js';
 import { PipeBusyError } from '../../../src/pipes/errors.js';
 import { PipeRunner, type PipeDefinition } from '../../../src/pipes/pipe-runner.js';
-import type { CheckpointReader, PipeSource, PipeTarget, SourceBatch } from '../../../src/pipes/types.js';
+import type { PipeSource, PipeTarget } from '../../../src/pipes/types.js';
+import { ListSource } from './fixtures.js';
 
 const record = (n: number, eventName = 'INSERT'): StreamRecord => ({
   eventID: `e${n}`,
@@ -15,19 +16,6 @@ const record = (n: number, eventName = 'INSERT'): StreamRecord => ({
   dynamodb: { SequenceNumber: String(n).padStart(21, '0'), Keys: { id: { S: `k${n}` } } },
 });
 
-/** A one-shard source over a fixed list, honouring checkpoints like AFTER_SEQUENCE_NUMBER. */
-class ListSource implements PipeSource {
-  public readonly name = 'list';
-  public constructor(public records: StreamRecord[]) {}
-  public async *read(checkpoints: CheckpointReader, batchSize: number): AsyncIterable<SourceBatch> {
-    const after = checkpoints.get('shard-1');
-    const pending = this.records.filter((r) => after === undefined || r.dynamodb!.SequenceNumber! > after);
-    for (let i = 0; i < pending.length; i += batchSize) {
-      const records = pending.slice(i, i + batchSize);
-      yield { shardId: 'shard-1', records, lastSequenceNumber: records[records.length - 1]!.dynamodb!.SequenceNumber! };
-    }
-  }
-}
 
 class MemoryTarget implements PipeTarget {
   public buffered: unknown[][] = [];
