@@ -1,3 +1,5 @@
+import { currentOwner } from '../local/process-owner.js';
+import { acquireStateDirLock } from '../local/state-dir-lock.js';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -58,6 +60,9 @@ export async function prepareDemoDir(dir: string): Promise<void> {
         `refusing to delete ${dir}: it was not created by tributary demo (no ${DEMO_MARKER} marker); ` +
           'choose another --dir or remove it yourself',
       );
+    // A demo (or `up`) still running on it holds its lock: never wipe a live directory (StateDirBusyError, exit 3).
+    const lock = await acquireStateDirLock(dir, currentOwner('demo'));
+    await lock.release();
     await rm(dir, { recursive: true, force: true });
   }
   await mkdir(dir, { recursive: true });

@@ -17,6 +17,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSeed } from './commands/seed.js';
 import { EXIT } from './options.js';
+import { StateDirBusyError } from '../local/state-dir-lock.js';
 
 export { EXIT } from './options.js';
 
@@ -101,6 +102,11 @@ export async function main(argv: string[]): Promise<number> {
         `tributary: ${file ? notADatabaseMessage(file) : `a state file in ${dir} is not a database (file is not a database); move it aside or use another --dir`}\n`,
       );
       return EXIT.usage;
+    }
+    if (error instanceof StateDirBusyError) {
+      // Another live process holds the state directory (seed, demo, runs…): the work was not done, on purpose.
+      process.stderr.write(`tributary: ${error.message}\n`);
+      return EXIT.busy;
     }
     if (error instanceof ConfigError || error instanceof UsageError || error instanceof StateDirError) {
       process.stderr.write(`tributary: ${error.message}\n`);

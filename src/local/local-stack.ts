@@ -46,6 +46,8 @@ export interface StackStartup {
   tookOverFrom?: string;
   /** Orphaned temporary files of dead lake/bucket writers removed. */
   removedTempFiles: number;
+  /** Stream records of writes a crash interrupted, appended before the embedded DynamoDB served again. */
+  recoveredStreamRecords?: number;
 }
 
 /** Bucket of the local S3 stand-in that FHIR exports land in. */
@@ -176,7 +178,11 @@ export class LocalStack {
         options.owner,
       );
       stack.stateLock = stateLock;
-      stack.startup = { ...(stateLock.tookOverFrom ? { tookOverFrom: stateLock.tookOverFrom } : {}), removedTempFiles };
+      stack.startup = {
+        ...(stateLock.tookOverFrom ? { tookOverFrom: stateLock.tookOverFrom } : {}),
+        removedTempFiles,
+        recoveredStreamRecords: dynamodb.recovered.appended,
+      };
       if (fhirServer) {
         // Recovers executions a killed process left behind, and releases their lock.
         stack.exportRuntime = await createLocalExportRuntime({

@@ -35,27 +35,35 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
 export async function startUp(
   dir: string,
   extra: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{
   child: ChildProcess;
   endpoints: Record<string, string>;
   output: () => string;
   stop: () => Promise<number | null>;
+  /** Resolves with the exit code and signal once the process has ended (e.g. at a fault hook). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }> {
   const child = spawn(process.execPath, [BIN, 'up', '--dir', dir, ...extra], {
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('close', (code, signal) => r({ code, signal })),
+  );
+  const exited = ended.then(({ code }) => code);
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       const endpoints = JSON.parse(await readFile(join(dir, 'endpoints.json'), 'utf8')) as Record<string, string>;
-      if (endpoints.control) {
+      // A killed `up` leaves its endpoints.json behind: wait for this child's own.
+      if (endpoints.control && Number(endpoints.pid) === child.pid) {
         return {
           child,
           endpoints,
+          exited: ended,
           output: () => output,
           stop: async () => {
             child.kill('SIGTERM');

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import type { LocalStack } from '../../local/local-stack.js';
-import { currentOwner, describeOwner } from '../../local/process-owner.js';
+import { currentOwner } from '../../local/process-owner.js';
 import { StateDirBusyError } from '../../local/state-dir-lock.js';
 import { readEndpoints } from '../../local/state-dir.js';
 import { configOption, dirOption, EXIT } from '../options.js';
 import { Progress } from '../progress.js';
+import { startupReport } from '../startup-report.js';
 import { describeExportRun, describePipe, type SyncOutcome } from '../sync-cycle.js';
 
 /** `tributary sync`: drain every change stream, run one FHIR export cycle, flush and exit. */
@@ -59,7 +59,7 @@ export function registerSync(program: Command): void {
           return;
         }
         try {
-          for (const line of startupLines(stack)) progress.note(line);
+          for (const line of startupReport(stack)) progress.note(line);
           outcome = await runSyncCycle(stack, { export: options.export, progress });
         } finally {
           await stack.close();
@@ -88,26 +88,6 @@ export function syncExitCode(status: string): number {
   if (status === 'SKIPPED') return EXIT.busy;
   if (status === 'COMPLETED_WITH_ERRORS') return EXIT.completedWithErrors;
   return EXIT.failed;
-}
-
-/** Lines about what opening the state directory found: a dead owner's lock taken over, orphans cleaned up. */
-function startupLines(stack: LocalStack): string[] {
-  const lines: string[] = [];
-  if (stack.startup.tookOverFrom)
-    lines.push(
-      `took over the state directory from ${describeOwner(stack.startup.tookOverFrom)}, which is no longer running`,
-    );
-  if (stack.startup.removedTempFiles > 0)
-    lines.push(`removed ${stack.startup.removedTempFiles} orphaned temporary file(s) of a dead writer`);
-  for (const run of stack.exportRuntime?.recovered ?? []) {
-    const owner = run.owner ? describeOwner(run.owner) : 'a process';
-    lines.push(
-      run.action === 'failed'
-        ? `export: took over the lock of run ${run.runId}: its owner ${owner} died; the run is marked FAILED (Tributary.OwnerDied)`
-        : `export: resumed run ${run.runId} of ${owner}, which died`,
-    );
-  }
-  return lines;
 }
 
 /** The control URL of a live `tributary up` on this state directory, if any. */

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { configOption, dirOption } from '../options.js';
 import { positiveInt, positiveNumber } from '../option-parsers.js';
 import { Progress } from '../progress.js';
+import { startupReport } from '../startup-report.js';
 import { ThrottledFailures } from '../throttled-failures.js';
 
 const portOption = (name: string, what: string) =>
@@ -91,6 +92,7 @@ export function registerUp(program: Command): void {
         for (const [name, url] of Object.entries(endpoints))
           if (name !== 'pid') process.stdout.write(`  ${name.padEnd(10)} ${url}\n`);
         process.stdout.write(`endpoints written to ${stack.paths.endpoints}; Ctrl-C to stop\n`);
+        for (const line of startupReport(stack)) process.stderr.write(`up: ${line}\n`);
 
         // Pipes poll on a timer and whenever a stream gets records; one poll at a time.
         let stopped = false;

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/errors.js';
 import { DEMO_MARKER, prepareDemoDir } from '../../../src/cli/demo-dir.js';
+import { formatOwner } from '../../../src/local/process-owner.js';
+import { STATE_DIR_LOCK_FILE, StateDirBusyError } from '../../../src/local/state-dir-lock.js';
 
 let root: string;
 const cwd = process.cwd();
@@ -27,6 +29,19 @@ describe('prepareDemoDir', () => {
     writeFileSync(join(dir, 'anything-the-demo-wrote'), '');
     await prepareDemoDir(dir);
     expect(readdirSync(dir)).toEqual([DEMO_MARKER]);
+  });
+
+  it('never wipes its own marked directory while a live process holds it (a demo or up still running)', async () => {
+    const dir = join(root, 'live');
+    await prepareDemoDir(dir);
+    writeFileSync(join(dir, 'pipes.sqlite'), '');
+    // Held by another live process on this host (our parent), as a running demo would hold it.
+    writeFileSync(
+      join(dir, STATE_DIR_LOCK_FILE),
+      `${formatOwner({ role: 'demo', host: hostname(), pid: process.ppid })}\n`,
+    );
+    await expect(prepareDemoDir(dir)).rejects.toBeInstanceOf(StateDirBusyError);
+    expect(readdirSync(dir).sort()).toEqual([DEMO_MARKER, 'pipes.sqlite', STATE_DIR_LOCK_FILE].sort());
   });
 
   it('uses an existing empty directory, and marks it', async () => {

@@ -1,0 +1,66 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDocumentClient, runCli, startUp, tempDir } from './cli-harness.js';
+
+const config = {
+  tables: [{ name: 'orders', partitionKey: 'id', pipe: { flushSeconds: 1 } }],
+};
+
+async function changeRecords(lake: string): Promise<Array<{ op: string; after?: { v?: number } | null }>> {
+  const dir = join(lake, 'changes', 'orders');
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.ndjson.gz'));
+  const lines = await Promise.all(files.map(async (f) => gunzipSync(await readFile(join(dir, f))).toString('utf8')));
+  const unique = new Map<string, { op: string; after?: { v?: number } | null }>();
+  for (const line of lines.join('').split('\n').filter(Boolean)) {
+    const record = JSON.parse(line) as { eventId: string; op: string; after?: { v?: number } | null };
+    unique.set(record.eventId, record);
+  }
+  return [...unique.values()];
+}
+
+describe('`up` killed between an item write and its stream record', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let configFile: string;
+  beforeAll(async () => {
+    dir = await tempDir('e2e-up-crash');
+    configFile = join(dir.path, 'tributary.config.json');
+    await writeFile(configFile, JSON.stringify(config));
+  });
+  afterAll(async () => dir.cleanup());
+
+  it('the restarted `up` appends the missing record, says so, and the lake holds every version once', async () => {
+    const state = join(dir.path, 'state');
+    const args = ['--config', configFile, '--no-export-schedule'];
+    // The second captured write dies after dynalite applied it and before its stream record was appended.
+    const first = await startUp(state, args, { TRIBUTARY_FAULTS: 'dynamodb.after-write@2' });
+    const client = localDocumentClient(first.endpoints.dynamodb);
+    await client.send(new PutCommand({ TableName: 'orders', Item: { id: 'o-105', v: 1 } }));
+    await expect(client.send(new PutCommand({ TableName: 'orders', Item: { id: 'o-105', v: 2 } }))).rejects.toThrow();
+    client.destroy();
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    const second = await startUp(state, args);
+    try {
+      expect(second.output()).toMatch(/up: took over the state directory from up \(pid \d+/);
+      expect(second.output()).toContain(
+        'up: dynamodb: appended 1 stream record(s) of write(s) a crash had interrupted',
+      );
+      // The client's retry after the crash changes nothing, as in the issue: it must not be needed for v=2 to land.
+      const retry = localDocumentClient(second.endpoints.dynamodb);
+      await retry.send(new PutCommand({ TableName: 'orders', Item: { id: 'o-105', v: 2 } }));
+      await retry.send(new PutCommand({ TableName: 'orders', Item: { id: 'o-105', v: 3 } }));
+      retry.destroy();
+      const sync = await runCli(['sync', '--dir', state, '--config', configFile, '--no-export']);
+      expect(sync.code).toBe(0);
+    } finally {
+      const code = await second.stop();
+      if (code !== 0) throw new Error(`up exited ${code}:\n${second.output()}`);
+    }
+    const records = await changeRecords(join(state, 'lake'));
+    const versions = records.map((r) => r.after?.v).sort();
+    expect(versions).toEqual([1, 2, 3]);
+  });
+});
