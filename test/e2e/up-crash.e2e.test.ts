@@ -43,6 +43,7 @@ describe('`up` killed between an item write and its stream record', () => {
     expect((await first.exited).signal).toBe('SIGKILL');
 
     const second = await startUp(state, args);
+    let sync: Awaited<ReturnType<typeof runCli>> | undefined;
     try {
       expect(second.output()).toMatch(/up: took over the state directory from up \(pid \d+/);
       expect(second.output()).toContain(
@@ -53,12 +54,12 @@ describe('`up` killed between an item write and its stream record', () => {
       await retry.send(new PutCommand({ TableName: 'orders', Item: { id: 'o-105', v: 2 } }));
       await retry.send(new PutCommand({ TableName: 'orders', Item: { id: 'o-105', v: 3 } }));
       retry.destroy();
-      const sync = await runCli(['sync', '--dir', state, '--config', configFile, '--no-export']);
-      expect(sync.code).toBe(0);
+      sync = await runCli(['sync', '--dir', state, '--config', configFile, '--no-export']);
     } finally {
       const code = await second.stop();
-      if (code !== 0) throw new Error(`up exited ${code}:\n${second.output()}`);
+      expect(code, second.output()).toBe(0);
     }
+    expect(sync.code).toBe(0);
     const records = await changeRecords(join(state, 'lake'));
     const versions = records.map((r) => r.after?.v).sort();
     expect(versions).toEqual([1, 2, 3]);

@@ -16,7 +16,6 @@ const record = (n: number, eventName = 'INSERT'): StreamRecord => ({
   dynamodb: { SequenceNumber: String(n).padStart(21, '0'), Keys: { id: { S: `k${n}` } } },
 });
 
-
 class MemoryTarget implements PipeTarget {
   public buffered: unknown[][] = [];
   /** Every batch as delivered. */
