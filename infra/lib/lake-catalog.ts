@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { lakeLayout, sanitiseSegment } from '../../src/lake/layout.js';
+import { assertAlternatives } from './shared/props.js';
 import { SecureBucket } from './shared/secure-bucket.js';
 
 /** JSON SerDe the lake tables use (reads NDJSON, gzip by extension; nested objects as JSON strings). */
@@ -25,9 +26,9 @@ export interface CatalogChangeTable {
   readonly partitionBy: readonly string[];
 }
 
-/** Props of {@link LakeCatalog}. Every default is listed. */
+/** Props of {@link LakeCatalog}. Every optional prop documents its default. */
 export interface LakeCatalogProps {
-  /** The lake bucket. */
+  /** The lake bucket the tables read. */
   readonly lakeBucket: s3.IBucket;
   /** Change tables (`changes_<table>`). */
   readonly changeTables: readonly CatalogChangeTable[];
@@ -35,23 +36,62 @@ export interface LakeCatalogProps {
   readonly fhirTypes: readonly string[];
   /** Key for the Athena results bucket and query-result encryption. */
   readonly encryptionKey: kms.IKey;
-  /** Server access logs of the results bucket. Required unless `existingResultsBucket`. */
+  /** Server access logs of the new results bucket. */
   readonly serverAccessLogsBucket: s3.IBucket;
-  /** Athena results bucket. Default: a new SecureBucket expiring results after `queryResultsRetentionDays`. */
+  /**
+   * Athena results bucket. An alternative to `resultsBucketProps` (an error when both are given).
+   *
+   * @default - a new SecureBucket (SSE-KMS, TLS only, versioned, access logs) expiring results after `queryResultsRetentionDays`
+   */
   readonly existingResultsBucket?: s3.IBucket;
-  /** Glue database name. Default: `tributary`. */
+  /**
+   * Overrides for the new results bucket. An alternative to `existingResultsBucket`.
+   *
+   * @default - none: the SecureBucket defaults
+   */
+  readonly resultsBucketProps?: Partial<s3.BucketProps>;
+  /**
+   * Glue database name; unique per account and region.
+   *
+   * @default 'tributary'
+   */
   readonly databaseName?: string;
-  /** Athena workgroup name. Default: `tributary`. */
+  /**
+   * Athena workgroup name; unique per account and region.
+   *
+   * @default 'tributary'
+   */
   readonly workgroupName?: string;
-  /** First projected year. Default: 2020 (last: 2099). */
+  /**
+   * First projected year (the last is 2099).
+   *
+   * @default 2020
+   */
   readonly projectionStartYear?: number;
-  /** Known values of attribute partitions (enum projection). Default: none, so they are `injected` (queries must filter them by equality). */
+  /**
+   * Known values of attribute partitions (enum projection). Attribute partitions without values are
+   * `injected`: every query must filter them by equality, so the named queries take them as `?` parameters.
+   *
+   * @default {}
+   */
   readonly partitionValues?: Readonly<Record<string, readonly string[]>>;
-  /** Attribute of change images holding the patient id, joined to `fhir_patient.id`. Default: `patientId`. */
+  /**
+   * Attribute of change images holding the patient id, joined to `fhir_patient.id`.
+   *
+   * @default 'patientId'
+   */
   readonly patientIdAttribute?: string;
-  /** Days query results are kept. Default: 30. */
+  /**
+   * Days query results are kept.
+   *
+   * @default 30
+   */
   readonly queryResultsRetentionDays?: number;
-  /** Default: `RemovalPolicy.RETAIN` (results bucket). */
+  /**
+   * Removal policy of the results bucket.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -116,6 +156,25 @@ const FHIR_COLUMNS: Record<string, string[]> = {
 };
 
 /**
+ * The attribute partitions of a path that Athena projects as `injected` (no time part, no known
+ * values), lower-cased as Glue names them. Queries must filter each by static equality.
+ *
+ * @example
+ * injectedColumns(['siteId', 'year'], {}) // ['siteid']
+ */
+export function injectedColumns(
+  partitionBy: readonly string[],
+  partitionValues: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  return partitionBy
+    .filter((column) => {
+      const name = column.toLowerCase();
+      return name !== 'year' && !TIME_PARTITIONS[name] && !partitionValues[column]?.length;
+    })
+    .map((column) => column.toLowerCase());
+}
+
+/**
  * Partition projection parameters for a path of partitions: integer ranges for time parts
  * (zero-padded), enum or injected for attribute partitions, and the storage location template.
  *
@@ -178,6 +237,7 @@ export class LakeCatalog extends Construct {
 
   public constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
+    assertAlternatives('LakeCatalog', props, ['existingResultsBucket', 'resultsBucketProps']);
     const account = Stack.of(this).account;
     const startYear = props.projectionStartYear ?? 2020;
     const partitionValues = props.partitionValues ?? {};
@@ -258,6 +318,7 @@ export class LakeCatalog extends Construct {
         lifecycleRules: [
           { id: 'expire-query-results', expiration: Duration.days(props.queryResultsRetentionDays ?? 30) },
         ],
+        ...(props.resultsBucketProps ? { bucketProps: props.resultsBucketProps } : {}),
       }).bucket;
 
     this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
@@ -282,21 +343,55 @@ export class LakeCatalog extends Construct {
         const table = changeTableName(change.name);
         const query = new athena.CfnNamedQuery(this, `${table}WithPatient`, {
           name: `${table} joined with fhir_patient`,
-          description: `Latest changes of ${change.name} with the FHIR Patient they refer to (by ${patientId})`,
+          description: namedQueryDescription(change, patientId, partitionValues),
           database: this.databaseName,
           workGroup: this.workgroup.ref,
-          queryString: [
-            `SELECT c.op, c.ts, json_extract_scalar(c.after, '$.${patientId}') AS patient_id, p.gender, p.birthdate, c.after`,
-            `FROM ${table} c`,
-            `JOIN fhir_patient p ON p.id = json_extract_scalar(coalesce(c.after, c.before), '$.${patientId}')`,
-            `WHERE c.year = date_format(current_date, '%Y') AND c.month = date_format(current_date, '%m')`,
-            `ORDER BY c.ts DESC`,
-            `LIMIT 100`,
-          ].join('\n'),
+          queryString: changesWithPatientQuery(change, patientId, partitionValues),
         });
         query.addResourceDependency(this.workgroup);
         this.namedQueries.push(query);
       }
     }
   }
+}
+
+function namedQueryDescription(
+  change: CatalogChangeTable,
+  patientId: string,
+  partitionValues: Readonly<Record<string, readonly string[]>>,
+): string {
+  const injected = injectedColumns(change.partitionBy, partitionValues);
+  const parameters = injected.length > 0 ? `; parameters (?): ${injected.join(', ')}` : '';
+  return `Latest changes of ${change.name} this month with the FHIR Patient they refer to (by ${patientId})${parameters}`;
+}
+
+/**
+ * The named query joining a change table with `fhir_patient`, this month's partitions. Athena
+ * rejects a query on an `injected` partition column unless the WHERE clause filters it by static
+ * equality, so each injected column gets `= ?`, an execution parameter (the console asks for it).
+ *
+ * @example
+ * changesWithPatientQuery({ name: 'visits', partitionBy: ['siteId', 'year', 'month', 'day'] }, 'patientId', {})
+ * // … WHERE c.siteid = ? AND c.year = date_format(current_date, '%Y') AND c.month = date_format(current_date, '%m') …
+ */
+export function changesWithPatientQuery(
+  change: CatalogChangeTable,
+  patientId: string,
+  partitionValues: Readonly<Record<string, readonly string[]>>,
+): string {
+  const table = changeTableName(change.name);
+  const columns = change.partitionBy.map((column) => column.toLowerCase());
+  const predicates = [
+    ...injectedColumns(change.partitionBy, partitionValues).map((column) => `c.${column} = ?`),
+    ...(columns.includes('year') ? [`c.year = date_format(current_date, '%Y')`] : []),
+    ...(columns.includes('month') ? [`c.month = date_format(current_date, '%m')`] : []),
+  ];
+  return [
+    `SELECT c.op, c.ts, json_extract_scalar(c.after, '$.${patientId}') AS patient_id, p.gender, p.birthdate, c.after`,
+    `FROM ${table} c`,
+    `JOIN fhir_patient p ON p.id = json_extract_scalar(coalesce(c.after, c.before), '$.${patientId}')`,
+    ...(predicates.length > 0 ? [`WHERE ${predicates.join(' AND ')}`] : []),
+    `ORDER BY c.ts DESC`,
+    `LIMIT 100`,
+  ].join('\n');
 }

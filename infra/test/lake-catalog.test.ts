@@ -1,7 +1,16 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { LakeCatalog, projectionParameters } from '../lib/lake-catalog.js';
+import { parseDeployConfig } from '../lib/config-sections.js';
+import { changesWithPatientQuery, LakeCatalog, projectionParameters } from '../lib/lake-catalog.js';
+import {
+  injectedColumnsByTable,
+  injectedPredicateProblems,
+  namedQueries,
+  readmeExampleConfig,
+} from './athena-injected-check.js';
 import { constructStack } from './construct-helpers.js';
+import { synthStack } from './synth-helpers.js';
 
 describe('LakeCatalog', () => {
   const { stack, key, lake, accessLogs } = constructStack();
@@ -102,5 +111,79 @@ describe('LakeCatalog', () => {
     expect(queries[0]!.Properties.QueryString).toMatch(
       /FROM changes_visits c\s+JOIN fhir_patient p ON p\.id = json_extract_scalar\(.*'\$\.patientId'\)/,
     );
+  });
+
+  it('filters the injected partition column of every table a named query reads by static equality', () => {
+    const injected = injectedColumnsByTable(template);
+    expect(injected.changes_visits).toEqual(['siteid']);
+    for (const query of namedQueries(template))
+      expect(injectedPredicateProblems(query.sql, injected), query.name).toEqual([]);
+  });
+});
+
+describe('named queries of the README example config', () => {
+  it('are all valid for Athena injected partition projection (an equality predicate on each injected column)', () => {
+    const result = synthStack({ config: parseDeployConfig(readmeExampleConfig(), 'README.md'), nag: false });
+    try {
+      expect(result.error).toBeUndefined();
+      const template = Template.fromJSON(
+        result.app.synth().getStackArtifact(result.stack.artifactId).template as Record<string, unknown>,
+      );
+      const injected = injectedColumnsByTable(template);
+      const queries = namedQueries(template);
+      expect(queries.length).toBeGreaterThan(0);
+      // Not vacuous: the README's siteId partition has no catalog.partitionValues, so it is injected.
+      expect(queries.some((query) => /\bchanges_visits\b/.test(query.sql))).toBe(true);
+      expect(injected.changes_visits).toEqual(['siteid']);
+      for (const query of queries) expect(injectedPredicateProblems(query.sql, injected), query.name).toEqual([]);
+    } finally {
+      result.cleanup();
+    }
+  });
+});
+
+describe('injectedPredicateProblems (the checker itself)', () => {
+  const injected = { changes_visits: ['siteid'] };
+  const head = 'SELECT c.op FROM changes_visits c JOIN fhir_patient p ON p.id = c.pid';
+
+  it('rejects the query the catalog used to generate, which has no predicate on siteid', () => {
+    const old = `${head}\nWHERE c.year = date_format(current_date, '%Y') AND c.month = date_format(current_date, '%m')\nLIMIT 100`;
+    expect(injectedPredicateProblems(old, injected)).toEqual([
+      'changes_visits.siteid: injected, but the WHERE clause has no static equality on it',
+    ]);
+  });
+
+  it('rejects non-equality and non-static conditions, and accepts literals and parameters', () => {
+    expect(injectedPredicateProblems(`${head} WHERE c.siteid LIKE 'a%'`, injected)).not.toEqual([]);
+    expect(injectedPredicateProblems(`${head} WHERE c.siteid = c.op`, injected)).not.toEqual([]);
+    expect(injectedPredicateProblems(`${head} WHERE c.siteid = 'a' OR c.op = 'd'`, injected)).not.toEqual([]);
+    expect(injectedPredicateProblems(`${head} WHERE c.siteid = 'site-1' AND c.op = 'u'`, injected)).toEqual([]);
+    expect(injectedPredicateProblems(`${head} WHERE c.siteid = ? LIMIT 5`, injected)).toEqual([]);
+  });
+
+  it('generates only predicates on partitions the table has, and none for enum-projected attributes', () => {
+    const onlySite = changesWithPatientQuery({ name: 'notes', partitionBy: ['siteId'] }, 'patientId', {});
+    expect(onlySite).toContain('WHERE c.siteid = ?');
+    expect(onlySite).not.toContain('c.year');
+    const known = changesWithPatientQuery({ name: 'notes', partitionBy: ['siteId', 'year'] }, 'patientId', {
+      siteId: ['1'],
+    });
+    expect(known).not.toContain('siteid');
+  });
+
+  it('rejects an existing results bucket together with results bucket props', () => {
+    const { stack, key, lake, accessLogs } = constructStack();
+    expect(
+      () =>
+        new LakeCatalog(stack, 'Both', {
+          lakeBucket: lake,
+          changeTables: [],
+          fhirTypes: ['Patient'],
+          encryptionKey: key,
+          serverAccessLogsBucket: accessLogs,
+          existingResultsBucket: s3.Bucket.fromBucketName(stack, 'Results', 'results'),
+          resultsBucketProps: { bucketName: 'x' },
+        }),
+    ).toThrow(/existingResultsBucket or resultsBucketProps, not both/);
   });
 });

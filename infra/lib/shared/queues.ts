@@ -4,14 +4,27 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag-acknowledgements.js';
 
-/** Props of {@link QueueWithDlq}. */
+/** Props of {@link QueueWithDlq}. Every optional prop documents its default. */
 export interface QueueWithDlqProps {
+  /** Customer-managed key both queues are encrypted with. */
   readonly encryptionKey: kms.IKey;
-  /** Default: 60 seconds (must exceed the consumer Lambda's timeout). */
+  /**
+   * Visibility timeout; must exceed the consumer Lambda's timeout.
+   *
+   * @default Duration.seconds(60)
+   */
   readonly visibilityTimeout?: Duration;
-  /** Receives before a message moves to the DLQ. Default: 5. */
+  /**
+   * Receives before a message moves to the DLQ.
+   *
+   * @default 5
+   */
   readonly maxReceiveCount?: number;
-  /** Default: `RemovalPolicy.RETAIN`. */
+  /**
+   * Removal policy of both queues.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 

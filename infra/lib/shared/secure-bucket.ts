@@ -3,18 +3,37 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-/** Props of {@link SecureBucket}. */
+/** Props of {@link SecureBucket}. Every optional prop documents its default. */
 export interface SecureBucketProps {
   /** Customer-managed key for SSE-KMS (bucket keys on, to cut KMS requests). */
   readonly encryptionKey: kms.IKey;
   /** Bucket receiving this bucket's server access logs. */
   readonly serverAccessLogsBucket: s3.IBucket;
-  /** Prefix of the access logs in the log bucket. Default: `<construct id>/`. */
+  /**
+   * Prefix of the access logs in the log bucket.
+   *
+   * @default '<construct id>/'
+   */
   readonly serverAccessLogsPrefix?: string;
-  /** Extra lifecycle rules. Default: none besides expiring noncurrent versions after 90 days and aborting incomplete uploads after 7 days. */
+  /**
+   * Extra lifecycle rules.
+   *
+   * @default - none besides expiring noncurrent versions after 90 days and aborting incomplete uploads after 7 days
+   */
   readonly lifecycleRules?: s3.LifecycleRule[];
-  /** Default: `RemovalPolicy.RETAIN`. */
+  /**
+   * Removal policy of the bucket.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Overrides of the bucket props, applied last (e.g. `bucketName`, more lifecycle rules). Overriding
+   * encryption, public access or TLS weakens the defaults and is reported by cdk-nag.
+   *
+   * @default - none
+   */
+  readonly bucketProps?: Partial<s3.BucketProps>;
 }
 
 /**
@@ -50,6 +69,7 @@ export class SecureBucket extends Construct {
         ...(props.lifecycleRules ?? []),
       ],
       removalPolicy,
+      ...props.bucketProps,
     });
   }
 }
