@@ -2,16 +2,27 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ObjectStore } from '../ports/object-store.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import {
+  diagnosticsOf,
   kickoffUrl,
   kickOffExport,
   readStatusResponse,
   isTransientStatus,
   type FetchLike,
 } from './bulk-data-protocol.js';
-import { ExportStartError, TransientExportError, redactUrl } from './errors.js';
+import {
+  ExportDownloadError,
+  ExportErrorNames,
+  ExportStartError,
+  ExportWorkflowError,
+  TransientExportError,
+  redactUrl,
+} from './errors.js';
 import type { ExportJobRegistry } from './job-registry.js';
 import { locateExportUrl, toS3Uri } from './locate.js';
+import { requestFailedMessage } from './request-failure.js';
+import { parseRetryAfter, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
 import type {
   ExportJobDescription,
   ExportJobRef,
@@ -26,9 +37,13 @@ import type {
 export interface BulkDataExportSourceOptions {
   /** FHIR base URL of the server (system-level `$export`). */
   fhirBaseUrl: string;
-  /** Fetch to use: plain, or wrapped by {@link SmartBackendAuth.wrap}. */
+  /** Fetch for kick-off, status, cancel, and files when the manifest says `requiresAccessToken`: plain, or wrapped by {@link SmartBackendAuth.wrap}. */
   fetch?: FetchLike;
-  /** Fetch for output files when the manifest says `requiresAccessToken` (default: same as `fetch`). */
+  /**
+   * Fetch for files when the manifest does not say `requiresAccessToken: true` (default: the global fetch, no token):
+   * a pre-signed URL refuses a request that also carries a Bearer token.
+   */
+  fileFetch?: FetchLike;
   registry: ExportJobRegistry;
   /** Bucket the output files are copied into, and the store that writes it. */
   exportBucket: string;
@@ -36,6 +51,8 @@ export interface BulkDataExportSourceOptions {
   /** Key prefix inside the export bucket (default `bulk-export/`). */
   exportPrefix?: string;
   types?: readonly string[];
+  /** Retries of the kick-off and of each file download ({@link withRetry}); sleep and clock injectable for tests. */
+  retry?: Partial<RetryPolicy> & RetryRuntime;
 }
 
 /**
@@ -48,9 +65,13 @@ export interface BulkDataExportSourceOptions {
  */
 export class BulkDataExportSource implements FhirExportSource {
   private readonly fetchFn: FetchLike;
+  private readonly fileFetchFn: FetchLike;
+  private readonly clock: Clock;
 
   public constructor(private readonly options: BulkDataExportSourceOptions) {
     this.fetchFn = options.fetch ?? ((url, init) => fetch(url, init));
+    this.fileFetchFn = options.fileFetch ?? ((url, init) => fetch(url, init));
+    this.clock = options.retry?.clock ?? systemClock;
   }
 
   public async startExport(request: StartExportRequest): Promise<ExportJobRef> {
@@ -64,6 +85,7 @@ export class BulkDataExportSource implements FhirExportSource {
       init: { method: 'GET', headers: { accept: 'application/fhir+json', prefer: 'respond-async' } },
       registry: this.options.registry,
       runId: request.runId,
+      ...(this.options.retry ? { retry: this.options.retry } : {}),
     });
   }
 
@@ -73,9 +95,12 @@ export class BulkDataExportSource implements FhirExportSource {
     try {
       response = await this.fetchFn(job.statusUrl, { method: 'GET', headers: { accept: 'application/json' } });
     } catch (error) {
-      throw new TransientExportError(`export status request failed: ${(error as Error).message}`, { cause: error });
+      if (error instanceof ExportWorkflowError) throw error;
+      throw new TransientExportError(requestFailedMessage('export status', 'GET', job.statusUrl, error), {
+        cause: error,
+      });
     }
-    const description = await readStatusResponse(response, new Date(), { preferStoredLocation: false });
+    const description = await readStatusResponse(response, this.clock.now(), { preferStoredLocation: false });
     if (!description.manifest) return description;
     return { ...description, manifest: await this.copyOutputs(job, description.manifest) };
   }
@@ -84,9 +109,18 @@ export class BulkDataExportSource implements FhirExportSource {
     return locateExportUrl(url);
   }
 
+  /** `DELETE` on the status URL (Bulk Data: cancels the job, or lets the server drop a finished job's files). */
   public async cancelExport(job: ExportJobRef): Promise<void> {
     if (!job.statusUrl) return;
-    const response = await this.fetchFn(job.statusUrl, { method: 'DELETE' });
+    let response: Response;
+    try {
+      response = await this.fetchFn(job.statusUrl, { method: 'DELETE' });
+    } catch (error) {
+      if (error instanceof ExportWorkflowError) throw error;
+      throw new TransientExportError(requestFailedMessage('export cancel', 'DELETE', job.statusUrl, error), {
+        cause: error,
+      });
+    }
     await response.body?.cancel().catch(() => undefined);
   }
 
@@ -98,41 +132,64 @@ export class BulkDataExportSource implements FhirExportSource {
       const out: ManifestFile[] = [];
       for (const [index, file] of files.entries()) {
         const key = `${folder}/${kind}/${safe(file.type)}/${safe(file.type)}-${index + 1}-${hash(file.url)}.ndjson`;
-        await this.download(file.url, key);
+        await this.download(file.url, key, manifest.requiresAccessToken === true);
         out.push({ ...file, url: toS3Uri({ bucket: this.options.exportBucket, key }) });
       }
       return out;
     };
     return {
       transactionTime: manifest.transactionTime,
+      ...(manifest.requiresAccessToken ? { requiresAccessToken: true } : {}),
       output: await copy(manifest.output, 'output'),
       deleted: await copy(manifest.deleted, 'deleted'),
       error: await copy(manifest.error, 'error'),
     };
   }
 
-  private async download(url: string, key: string): Promise<void> {
-    let response: Response;
+  /**
+   * Streams one file into the export bucket. The request is retried like the kick-off; a refusal that retrying will
+   * not change is {@link ExportDownloadError} with the server's OperationOutcome text.
+   */
+  private async download(url: string, key: string, withToken: boolean): Promise<void> {
+    const fetchFile = withToken ? this.fetchFn : this.fileFetchFn;
+    const { sleep, clock, random, ...policy } = this.options.retry ?? {};
+    const body = await withRetry(
+      async () => {
+        let response: Response;
+        try {
+          response = await fetchFile(url, { method: 'GET', headers: { accept: 'application/fhir+ndjson' } });
+        } catch (error) {
+          if (error instanceof ExportWorkflowError) throw error;
+          throw new TransientExportError(requestFailedMessage('download', 'GET', url, error), {
+            cause: error,
+            errorName: ExportErrorNames.DownloadFailed,
+          });
+        }
+        if (response.ok && response.body) return response.body;
+        const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+        const reason = await diagnosticsOf(response);
+        const message = `download GET ${redactUrl(url)} answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
+        if (isTransientStatus(response.status)) {
+          throw new TransientExportError(message, {
+            errorName: ExportErrorNames.DownloadFailed,
+            ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+          });
+        }
+        throw new ExportDownloadError(message);
+      },
+      { policy, ...(sleep ? { sleep } : {}), ...(clock ? { clock } : {}), ...(random ? { random } : {}) },
+    );
     try {
-      response = await this.fetchFn(url, { method: 'GET', headers: { accept: 'application/fhir+ndjson' } });
+      await this.options.exportStore.put(key, Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>), {
+        contentType: 'application/fhir+ndjson',
+      });
     } catch (error) {
-      throw new TransientExportError(`download of ${redactUrl(url)} failed: ${(error as Error).message}`, {
+      // Most often the connection dropped mid-file; the next check downloads it again (keys are deterministic).
+      throw new TransientExportError(requestFailedMessage('download', 'GET', url, error), {
         cause: error,
+        errorName: ExportErrorNames.DownloadFailed,
       });
     }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel().catch(() => undefined);
-      const message = `download of ${redactUrl(url)} answered HTTP ${response.status}`;
-      if (isTransientStatus(response.status)) throw new TransientExportError(message);
-      throw new ExportStartError(message);
-    }
-    await this.options.exportStore.put(
-      key,
-      Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
-      {
-        contentType: 'application/fhir+ndjson',
-      },
-    );
   }
 }
 

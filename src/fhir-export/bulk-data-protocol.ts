@@ -1,5 +1,13 @@
-import { ExportProtocolError, ExportStartError, TransientExportError, redactUrl } from './errors.js';
+import {
+  ExportProtocolError,
+  ExportStartError,
+  ExportWorkflowError,
+  TransientExportError,
+  redactUrl,
+} from './errors.js';
 import type { ExportJobRegistry } from './job-registry.js';
+import { requestFailedMessage } from './request-failure.js';
+import { parseRetryAfter, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
 import type { ExportJobDescription, ExportJobRef, ExportJobStatus, ExportManifest, ManifestFile } from './types.js';
 
 const JOB_STATUSES: readonly ExportJobStatus[] = [
@@ -34,16 +42,25 @@ export function kickoffUrl(fhirBaseUrl: string, options: { since: string | null;
 }
 
 /**
- * Reads a kick-off answer: HTTP 202 with `Content-Location`. Anything else throws (429/5xx as transient).
+ * Reads a kick-off answer: HTTP 202 with `Content-Location`. Anything else throws with the server's OperationOutcome
+ * text (408/429/5xx as transient, with its `Retry-After`). `request` names the call in messages.
  *
  * @example
- * const { statusUrl, jobId } = await readKickoffResponse(response);
+ * const { statusUrl, jobId } = await readKickoffResponse(response, { method: 'GET', url });
  */
-export async function readKickoffResponse(response: Response): Promise<{ statusUrl: string; jobId: string }> {
+export async function readKickoffResponse(
+  response: Response,
+  request?: { method: string; url: string },
+  now: Date = new Date(),
+): Promise<{ statusUrl: string; jobId: string }> {
   if (response.status !== 202) {
     const reason = await diagnosticsOf(response);
-    const message = `$export kick-off answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
-    if (isTransientStatus(response.status)) throw new TransientExportError(message);
+    const what = request ? `export kick-off ${request.method} ${redactUrl(request.url)}` : '$export kick-off';
+    const message = `${what} answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
+    if (isTransientStatus(response.status)) {
+      const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), now);
+      throw new TransientExportError(message, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
+    }
     throw new ExportProtocolError(message);
   }
   await response.body?.cancel().catch(() => undefined);
@@ -60,29 +77,43 @@ export interface KickoffRequest {
   init: RequestInit;
   registry: ExportJobRegistry;
   runId: string;
+  /** Retry policy of the kick-off (default {@link DEFAULT_RETRY_POLICY}), and injectable sleep/clock for tests. */
+  retry?: Partial<RetryPolicy> & RetryRuntime;
 }
 
 /**
- * Sends a `$export` kick-off and records the started job under `runId`. A network error or a 429/5xx answer throws
- * {@link TransientExportError} (retry); any other refusal throws {@link ExportStartError} (the run fails).
+ * Sends a `$export` kick-off and records the started job under `runId`. A network error or a 408/429/5xx answer is
+ * retried with backoff, honouring `Retry-After` ({@link withRetry}); when retries run out it throws
+ * {@link TransientExportError}. Any other refusal throws {@link ExportStartError} with the server's reason. Messages
+ * name the method, the URL and the cause (`ECONNREFUSED`, DNS, TLS).
  *
  * @example
  * const job = await kickOffExport({ fetch, url: kickoffUrl(base, { since: null }), init: { method: 'GET' }, registry, runId: 'run-1' });
  */
 export async function kickOffExport(request: KickoffRequest): Promise<ExportJobRef> {
-  let response: Response;
-  try {
-    response = await request.fetch(request.url, request.init);
-  } catch (error) {
-    throw new TransientExportError(`$export kick-off failed: ${(error as Error).message}`, { cause: error });
-  }
-  let started: { statusUrl: string; jobId: string };
-  try {
-    started = await readKickoffResponse(response);
-  } catch (error) {
-    if (error instanceof TransientExportError) throw error;
-    throw new ExportStartError((error as Error).message, { cause: error });
-  }
+  const method = request.init.method ?? 'GET';
+  const { sleep, clock, random, ...policy } = request.retry ?? {};
+  const started = await withRetry(
+    async () => {
+      let response: Response;
+      try {
+        response = await request.fetch(request.url, request.init);
+      } catch (error) {
+        // A token endpoint refusal (SmartAuthError) or its own transient failure arrives through the fetch wrapper.
+        if (error instanceof ExportWorkflowError) throw error;
+        throw new TransientExportError(requestFailedMessage('export kick-off', method, request.url, error), {
+          cause: error,
+        });
+      }
+      try {
+        return await readKickoffResponse(response, { method, url: request.url }, clock?.now() ?? new Date());
+      } catch (error) {
+        if (error instanceof TransientExportError) throw error;
+        throw new ExportStartError((error as Error).message, { cause: error });
+      }
+    },
+    { policy, ...(sleep ? { sleep } : {}), ...(clock ? { clock } : {}), ...(random ? { random } : {}) },
+  );
   const job: ExportJobRef = { jobId: started.jobId, statusUrl: started.statusUrl, runId: request.runId };
   await request.registry.recordJob(request.runId, job);
   return job;
@@ -148,7 +179,7 @@ export async function readStatusResponse(
   // Bulk Data error status: 4xx/5xx with an OperationOutcome. The job failed unless an issue says `transient`
   // (or there is no OperationOutcome and the status is 408/429/5xx).
   const body = (await safeJson(response)) as OperationOutcomeLike | undefined;
-  const reason = diagnosticsFrom(body);
+  const reason = operationOutcomeText(body);
   const message = `export status answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
   const declared = statusOf(body);
   if (declared && isTerminal(declared)) return { status: declared, message };
@@ -156,7 +187,7 @@ export async function readStatusResponse(
   const transient = isOutcome
     ? (body.issue ?? []).some((issue) => issue.code === 'transient' || issue.code === 'throttled')
     : isTransientStatus(response.status);
-  if (transient) throw new TransientExportError(message);
+  if (transient) throw new TransientExportError(message, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
   return { status: 'FAILED', message };
 }
 
@@ -191,6 +222,8 @@ export function parseManifest(body: unknown, options: ManifestOptions = {}): Exp
   }
   return {
     transactionTime,
+    // Bulk Data: the Bearer token goes to file URLs only when this is true (pre-signed URLs reject it).
+    ...(record.requiresAccessToken === true ? { requiresAccessToken: true } : {}),
     output: parseFiles(record.output, 'output', options),
     deleted: parseFiles(record.deleted, 'deleted', options),
     error: parseFiles(record.error, 'error', options),
@@ -236,19 +269,7 @@ export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/**
- * Parses `Retry-After` (delta seconds or an HTTP date).
- *
- * @example
- * parseRetryAfter('120') // 120
- */
-export function parseRetryAfter(value: string | null, now: Date = new Date()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
-}
+export { parseRetryAfter };
 
 async function safeJson(response: Response): Promise<unknown> {
   const text = await response.text().catch(() => '');
@@ -260,15 +281,32 @@ async function safeJson(response: Response): Promise<unknown> {
   }
 }
 
-/** OperationOutcome diagnostics (server text, not resource content), capped. */
-async function diagnosticsOf(response: Response): Promise<string | undefined> {
-  return diagnosticsFrom((await safeJson(response)) as OperationOutcomeLike | undefined);
+/**
+ * The server's reason in an error answer's body: OperationOutcome diagnostics (server text, not resource content), or a
+ * JSON `message`, capped at 300 characters. Consumes the body.
+ *
+ * @example
+ * await diagnosticsOf(new Response('{"resourceType":"OperationOutcome","issue":[{"diagnostics":"expired"}]}')) // 'expired'
+ */
+export async function diagnosticsOf(response: Response): Promise<string | undefined> {
+  return operationOutcomeText((await safeJson(response)) as OperationOutcomeLike | undefined);
+}
+
+/**
+ * {@link diagnosticsOf} for a parsed body.
+ *
+ * @example
+ * operationOutcomeText({ resourceType: 'OperationOutcome', issue: [{ details: { text: 'no such job' } }] }) // 'no such job'
+ */
+export function operationOutcomeText(body: unknown): string | undefined {
+  return diagnosticsFrom(body as OperationOutcomeLike | undefined);
 }
 
 function diagnosticsFrom(body: OperationOutcomeLike | undefined): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
   const text =
-    body?.issue
-      ?.map((i) => i.diagnostics ?? i.details?.text)
+    (Array.isArray(body.issue) ? body.issue : [])
+      .map((i) => i?.diagnostics ?? i?.details?.text)
       .filter(Boolean)
       .join('; ') ||
     body?.message ||

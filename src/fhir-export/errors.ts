@@ -6,6 +6,8 @@
 /** ASL error names the workflow reports. */
 export const ExportErrorNames = {
   StartFailed: 'Export.StartFailed',
+  /** An output, deleted or error file of a completed export could not be downloaded. */
+  DownloadFailed: 'Export.DownloadFailed',
   JobFailed: 'Export.JobFailed',
   JobCancelled: 'Export.JobCancelled',
   CompletedWithErrors: 'Export.CompletedWithErrors',
@@ -37,15 +39,43 @@ export class ExportStartError extends ExportWorkflowError {
   }
 }
 
+/** Options of {@link TransientExportError}. */
+export interface TransientExportErrorOptions {
+  cause?: unknown;
+  /** Seconds the server asked us to wait (its `Retry-After`), when it said. */
+  retryAfterSeconds?: number;
+  /** ASL error name if retries run out; default `Export.StatusUnavailable`. */
+  errorName?: string;
+}
+
 /**
- * A failure worth retrying (HTTP 429/5xx, network error).
+ * A failure worth retrying (HTTP 408/429/5xx, network error), with the server's `Retry-After` when it sent one.
  *
  * @example
- * throw new TransientExportError('HTTP 503 from status endpoint');
+ * throw new TransientExportError('HTTP 503 from status endpoint', { retryAfterSeconds: 30 });
  */
 export class TransientExportError extends ExportWorkflowError {
+  public readonly retryAfterSeconds: number | undefined;
+  public constructor(message: string, options: TransientExportErrorOptions = {}) {
+    super(
+      options.errorName ?? ExportErrorNames.StatusUnavailable,
+      message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/**
+ * A file listed by the manifest could not be downloaded (a refusal that retrying will not change). The message names
+ * the URL without its query string and carries the server's OperationOutcome text.
+ *
+ * @example
+ * throw new ExportDownloadError('download GET https://files/p.ndjson answered HTTP 403: expired');
+ */
+export class ExportDownloadError extends ExportWorkflowError {
   public constructor(message: string, options?: { cause?: unknown }) {
-    super(ExportErrorNames.StatusUnavailable, message, options);
+    super(ExportErrorNames.DownloadFailed, message, options);
   }
 }
 

@@ -5,6 +5,7 @@ import { ExportErrorNames, InvalidWorkflowInputError, TransientExportError, caus
 import type {
   CheckExportMessage,
   ExportErrors,
+  ExportJobRef,
   ExportManifest,
   ExportTaskOutput,
   FhirExportSource,
@@ -79,8 +80,9 @@ export async function startExportStep(rawMessage: unknown, deps: ExportStepDeps)
   if (!parsed.success) return failWithoutToken(rawMessage, parsed.error, deps);
   const message: StartExportMessage = parsed.data;
   const clock = deps.clock ?? systemClock;
+  let job: ExportJobRef | undefined;
   try {
-    const job = await deps.source.startExport({
+    job = await deps.source.startExport({
       runId: message.runId,
       since: message.since,
       ...(deps.types?.length ? { types: deps.types } : {}),
@@ -104,6 +106,7 @@ export async function startExportStep(rawMessage: unknown, deps: ExportStepDeps)
       causeOf(error),
       deps,
       message.runId,
+      job,
     );
   }
 }
@@ -139,9 +142,10 @@ export async function checkExportStep(rawMessage: unknown, deps: ExportStepDeps)
       failures <= policy.maxDescribeErrors &&
       waitedSeconds < policy.maxWaitSeconds
     ) {
-      return requeue({ ...message, describeErrors: failures }, undefined, deps, undefined);
+      // The server's Retry-After on an error answer (429/503) is honoured like on a 202.
+      return requeue({ ...message, describeErrors: failures }, error.retryAfterSeconds, deps, undefined);
     }
-    return sendFailure(message.taskToken, errorNameOf(error), causeOf(error), deps, message.runId);
+    return sendFailure(message.taskToken, errorNameOf(error), causeOf(error), deps, message.runId, job);
   }
 
   try {
@@ -180,6 +184,7 @@ export async function checkExportStep(rawMessage: unknown, deps: ExportStepDeps)
             `job ${message.jobId} completed without a manifest`,
             deps,
             message.runId,
+            job,
           );
         }
         const exportErrors = summariseErrors(manifest, deps.source);
@@ -191,6 +196,7 @@ export async function checkExportStep(rawMessage: unknown, deps: ExportStepDeps)
             `export job ${message.jobId} completed with ${exportErrors.length} error file(s)${errorCount(exportErrors) ? ` (${errorCount(exportErrors)} errors)` : ''}`,
             deps,
             message.runId,
+            job,
           );
         }
         const items = manifestItems(manifest, deps.source);
@@ -237,6 +243,7 @@ export async function checkExportStep(rawMessage: unknown, deps: ExportStepDeps)
       causeOf(error),
       deps,
       message.runId,
+      job,
     );
   }
 }
@@ -315,14 +322,21 @@ async function requeue(
   return { action: 'requeued', delaySeconds, ...(status ? { status } : {}) };
 }
 
+/** Fails the task; when `job` is given, first cancels it on the server (best effort) so a failed run leaves no job. */
 async function sendFailure(
   taskToken: string,
   error: string,
   cause: string,
   deps: ExportStepDeps,
   runId: string,
+  job?: ExportJobRef,
 ): Promise<StepOutcome> {
   deps.log?.('export task failed', { runId, error });
+  if (job && deps.source.cancelExport) {
+    await deps.source.cancelExport(job).catch((cancelError: unknown) => {
+      deps.log?.('export job cancel failed', { runId, jobId: job.jobId, reason: causeOf(cancelError) });
+    });
+  }
   try {
     await deps.callbacks.failure(taskToken, error, cause);
   } catch (callbackError) {

@@ -1,6 +1,8 @@
 import { ListFHIRExportJobsCommand, type HealthLakeClient } from '@aws-sdk/client-healthlake';
 import { kickoffUrl, kickOffExport, readStatusResponse, type FetchLike } from './bulk-data-protocol.js';
 import { ExportWorkflowError, TransientExportError } from './errors.js';
+import { requestFailedMessage } from './request-failure.js';
+import type { RetryPolicy, RetryRuntime } from './retry-policy.js';
 import type { ExportJobRegistry } from './job-registry.js';
 import { locateExportUrl } from './locate.js';
 import type {
@@ -29,6 +31,8 @@ export interface HealthLakeExportSourceOptions {
   registry: ExportJobRegistry;
   /** Control-plane client: finds a job named `runId` that was started but not recorded (crash between the two). */
   control?: { client: HealthLakeClient; datastoreId: string };
+  /** Retries of the `$export` kick-off, as for any Bulk Data server ({@link withRetry}). */
+  retry?: Partial<RetryPolicy> & RetryRuntime;
 }
 
 /**
@@ -72,6 +76,7 @@ export class HealthLakeExportSource implements FhirExportSource {
       },
       registry: this.options.registry,
       runId: request.runId,
+      ...(this.options.retry ? { retry: this.options.retry } : {}),
     });
   }
 
@@ -81,7 +86,8 @@ export class HealthLakeExportSource implements FhirExportSource {
     try {
       response = await this.options.fetch(statusUrl, { method: 'GET', headers: { accept: 'application/fhir+json' } });
     } catch (error) {
-      throw new TransientExportError(`export status request failed: ${(error as Error).message}`, { cause: error });
+      if (error instanceof ExportWorkflowError) throw error;
+      throw new TransientExportError(requestFailedMessage('export status', 'GET', statusUrl, error), { cause: error });
     }
     return readStatusResponse(response);
   }

@@ -386,7 +386,11 @@ export function sumCounts(results: readonly ProcessFileResult[]): RunCounts {
   for (const result of results ?? []) {
     if (!result || typeof result !== 'object') continue;
     const entryOf = (type: string) => (counts[type] ??= { resources: 0, deleted: 0, errors: 0 });
-    entryOf(result.type).resources += Number(result.resources) || 0;
+    // A deleted file's type is the container (`Bundle`): its tombstones count under the types they delete, and it gets
+    // no entry of its own unless it had rejected lines.
+    if (result.kind !== 'deleted' || Number(result.resources) > 0) {
+      entryOf(result.type).resources += Number(result.resources) || 0;
+    }
     if (result.deletedByType) {
       for (const [type, n] of Object.entries(result.deletedByType)) entryOf(type).deleted += Number(n) || 0;
     } else if (result.deleted) {

@@ -47,6 +47,8 @@ export interface ManifestFile {
 /** The completed export's manifest (Bulk Data v2 shape, with `deleted`). */
 export interface ExportManifest {
   transactionTime: string;
+  /** Bulk Data `requiresAccessToken`: file URLs need the Bearer token (absent = they must not get it). */
+  requiresAccessToken?: boolean;
   output: ManifestFile[];
   deleted: ManifestFile[];
   error: ManifestFile[];
