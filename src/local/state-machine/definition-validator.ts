@@ -13,6 +13,8 @@ import type { StateMachineDefinition } from './types.js';
 export const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
 /** Resource of the only ItemReader supported. */
 export const S3_GET_OBJECT = 'arn:aws:states:::s3:getObject';
+/** Resource of the only ResultWriter supported (the handler receives `{Bucket, Key, Body}`). */
+export const S3_PUT_OBJECT = 'arn:aws:states:::s3:putObject';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
@@ -22,6 +24,7 @@ const ERRORS = ['Retry', 'Catch'];
 const DISTRIBUTED_MAP_FIELDS = [
   'ItemReader',
   'ItemBatcher',
+  'ResultWriter',
   'ToleratedFailurePercentage',
   'ToleratedFailurePercentagePath',
   'ToleratedFailureCount',
@@ -72,7 +75,6 @@ const REFUSED_FIELDS: Record<string, string> = {
   Output: 'JSONata Output is not supported (JSONPath only)',
   Assign: 'workflow variables (Assign) are not supported',
   Credentials: 'cross-account Credentials are not supported',
-  ResultWriter: 'ResultWriter is not supported: the Map output is returned inline',
   Items: 'JSONata Items is not supported (use ItemsPath)',
 };
 
@@ -573,6 +575,7 @@ function checkMap(problems: Problems, at: string, state: Record<string, unknown>
   if (state.ToleratedFailureCount !== undefined && !isNonNegativeInt(state.ToleratedFailureCount))
     problems.push({ path: `${at}.ToleratedFailureCount`, message: 'must be a non-negative integer' });
   if (state.ItemReader !== undefined) checkItemReader(problems, `${at}.ItemReader`, state.ItemReader, scope);
+  if (state.ResultWriter !== undefined) checkResultWriter(problems, `${at}.ResultWriter`, state.ResultWriter, scope);
   if (state.ItemBatcher !== undefined) {
     const b = state.ItemBatcher;
     if (!isObject(b)) problems.push({ path: `${at}.ItemBatcher`, message: 'must be an object' });
@@ -629,6 +632,42 @@ function checkItemReader(problems: Problems, at: string, reader: unknown, scope:
       problems.push({ path: `${at}.Parameters.Bucket`, message: 'required' });
     if (p.Key === undefined && p['Key.$'] === undefined)
       problems.push({ path: `${at}.Parameters.Key`, message: 'required' });
+    checkTemplate(problems, `${at}.Parameters`, p);
+  }
+}
+
+function checkResultWriter(problems: Problems, at: string, writer: unknown, scope: Scope): void {
+  if (!isObject(writer)) {
+    problems.push({ path: at, message: 'must be an object' });
+    return;
+  }
+  for (const k of Object.keys(writer))
+    if (k === 'WriterConfig')
+      problems.push({
+        path: `${at}.WriterConfig`,
+        message:
+          'WriterConfig is not supported (results are written as AWS does without it: Transformation NONE, JSON)',
+      });
+    else if (!['Resource', 'Parameters'].includes(k))
+      problems.push({ path: `${at}.${k}`, message: `ResultWriter field '${k}' is not supported` });
+  if (writer.Resource !== S3_PUT_OBJECT)
+    problems.push({
+      path: `${at}.Resource`,
+      message: `only '${S3_PUT_OBJECT}' is supported (got ${JSON.stringify(writer.Resource)})`,
+    });
+  else if (!scope.resourceKeys.has(S3_PUT_OBJECT))
+    problems.push({ path: `${at}.Resource`, message: `no handler is bound for resource '${S3_PUT_OBJECT}'` });
+  if (!isObject(writer.Parameters)) problems.push({ path: `${at}.Parameters`, message: 'required: {Bucket, Prefix}' });
+  else {
+    const p = writer.Parameters;
+    for (const k of Object.keys(p))
+      if (!['Bucket', 'Bucket.$', 'Prefix', 'Prefix.$'].includes(k))
+        problems.push({
+          path: `${at}.Parameters.${k}`,
+          message: `ResultWriter parameter '${k}' is not supported (only Bucket and Prefix)`,
+        });
+    if (p.Bucket === undefined && p['Bucket.$'] === undefined)
+      problems.push({ path: `${at}.Parameters.Bucket`, message: 'required' });
     checkTemplate(problems, `${at}.Parameters`, p);
   }
 }

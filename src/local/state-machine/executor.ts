@@ -7,7 +7,13 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { systemClock } from '../../ports/clock.js';
 import type { Clock } from '../../ports/clock.js';
 import { linkedController, newController, raceSignal, sleep } from './abortable.js';
-import { S3_GET_OBJECT, loadDefinition, splitResource, validateDefinition } from './definition-validator.js';
+import {
+  S3_GET_OBJECT,
+  S3_PUT_OBJECT,
+  loadDefinition,
+  splitResource,
+  validateDefinition,
+} from './definition-validator.js';
 import { findCatcher, nextRetryDelayMs } from './error-handling.js';
 import type { Retrier } from './error-handling.js';
 import {
@@ -27,6 +33,9 @@ import { choiceNext, failStateError, filteredOutput, passOutput, waitDeadline } 
 import type { ExecutionRecord } from './execution-store.js';
 import { applyPayloadTemplate, applyResultPath, selectPath } from './input-output.js';
 import { resolvePath } from './json-path.js';
+import { assertPayloadSize, DEFAULT_MAX_PAYLOAD_BYTES } from './payload-limit.js';
+import { writeMapRunResults } from './result-writer.js';
+import type { MapRunChildResult } from './result-writer.js';
 import { exceedsToleratedFailures } from './tolerated-failures.js';
 import type {
   ErrorOutput,
@@ -56,6 +65,8 @@ export const OWNER_DIED = 'Tributary.OwnerDied';
 export const MAX_INLINE_CONCURRENCY = 40;
 /** Concurrency used for a Distributed Map whose MaxConcurrency is 0 (AWS allows 10,000; one process can't). */
 export const MAX_DISTRIBUTED_CONCURRENCY = 1000;
+/** Default size at which a ResultWriter file is closed (AWS: 5 GB; one file is built in memory here). */
+export const DEFAULT_RESULT_FILE_BYTES = 64 * 1024 * 1024;
 
 type Scope = { StartAt: string; States: Record<string, StateDefinition> };
 
@@ -136,6 +147,8 @@ export class StateMachineExecutor {
   private readonly listeners = new Set<ExecutionEventListener>();
   private readonly completionWaiters = new Map<string, Set<() => void>>();
   private readonly owner: string | undefined;
+  private readonly maxPayloadBytes: number;
+  private readonly resultFileBytes: number;
   private closed = false;
 
   public constructor(options: ExecutorOptions) {
@@ -148,6 +161,8 @@ export class StateMachineExecutor {
     this.clock = options.clock ?? systemClock;
     this.store = new ExecutionStore(options.dbFile);
     this.owner = options.owner;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.resultFileBytes = options.resultFileBytes ?? DEFAULT_RESULT_FILE_BYTES;
   }
 
   // ───────────────────────────── public API ─────────────────────────────
@@ -562,6 +577,7 @@ export class StateMachineExecutor {
       } else this.emit(entered, false);
       const outcome = await this.runState(stateName, state, current, rc, at, injected);
       injected = undefined;
+      assertPayloadSize(outcome.output, this.maxPayloadBytes, `output of state '${stateName}'`);
       this.checkSignal(rc);
       this.emit(
         {
@@ -637,6 +653,8 @@ export class StateMachineExecutor {
           throw e;
         }
         const result = await this.attemptState(name, state, rawInput, rc, enteredAt, retryCount);
+        // AWS fails here, before ResultSelector, when a task's or Map's result is over the quota (no Catch sees it).
+        assertPayloadSize(result, this.maxPayloadBytes, `result of state '${name}'`);
         const ctx = this.contextObject(rc, name, enteredAt, retryCount);
         const selected =
           state.ResultSelector === undefined ? result : applyPayloadTemplate(state.ResultSelector, result, ctx);
@@ -787,6 +805,7 @@ export class StateMachineExecutor {
       state.Parameters === undefined
         ? effective
         : applyPayloadTemplate(state.Parameters, effective, this.contextObject(rc, name, enteredAt, retryCount, token));
+    assertPayloadSize(parameters, this.maxPayloadBytes, `input of task '${name}'`);
     const task = linkedController(rc.signal);
     const timers: NodeJS.Timeout[] = [];
     const fail = (error: string, cause: string): void => {
@@ -1075,7 +1094,7 @@ export class StateMachineExecutor {
     rc: RunContext,
     enteredAt: Date,
     retryCount: number,
-  ): Promise<unknown[]> {
+  ): Promise<unknown> {
     const executionArn = rc.live.record.executionArn;
     const persist = rc.depth === 0;
     // The key is stable across a recovery of the same state entry, so finished items are not re-run.
@@ -1121,6 +1140,13 @@ export class StateMachineExecutor {
     );
     const smName = this.stateMachineArn.split(':stateMachine:')[1] ?? 'local';
     const label = typeof state.Label === 'string' ? state.Label : name;
+    const childOf = (index: number): { Id: string; Name: string } => {
+      const childName = `${rc.execution.Name}-${label}-${index}`.slice(0, 80);
+      return {
+        Id: `${executionArn.split(':execution:')[0]}:execution:${smName}/${label}:${childName}`,
+        Name: childName,
+      };
+    };
     let succeeded = done.size - failures;
     try {
       if (exceeded(failures))
@@ -1130,12 +1156,10 @@ export class StateMachineExecutor {
         );
       await this.runAll(todo.length, maxConcurrency, rc, async (k, child) => {
         const index = todo[k] as number;
-        const childName = `${rc.execution.Name}-${label}-${index}`.slice(0, 80);
         const childRc: RunContext = {
           ...child,
           execution: {
-            Id: `${executionArn.split(':execution:')[0]}:execution:${smName}/${label}:${childName}`,
-            Name: childName,
+            ...childOf(index),
             StartTime: this.clock.now().toISOString(),
             Input: null,
           },
@@ -1204,8 +1228,89 @@ export class StateMachineExecutor {
       },
       persist,
     );
-    const outputs = this.store.mapItems(executionArn, mapKey).map((r) => r.output);
-    this.store.clearMapItems(executionArn, mapKey);
-    return outputs;
+    const records = this.store.mapItems(executionArn, mapKey);
+    if (state.ResultWriter === undefined) {
+      this.store.clearMapItems(executionArn, mapKey);
+      return records.map((r) => r.output);
+    }
+    try {
+      const children = records.map((r): MapRunChildResult => ({
+        name: childOf(r.index).Name,
+        executionArn: childOf(r.index).Id,
+        input: (units[r.index] as () => unknown)(),
+        succeeded: r.succeeded,
+        output: r.output,
+      }));
+      const result = await this.writeResults(name, state, effective, rc, enteredAt, retryCount, mapKey, children);
+      this.store.clearMapItems(executionArn, mapKey);
+      return result;
+    } catch (e) {
+      // Finished items stay for a recovery only when the process is going away.
+      if (!(e instanceof ExecutionInterrupted) && !rc.signal.aborted) this.store.clearMapItems(executionArn, mapKey);
+      throw e;
+    }
+  }
+
+  /**
+   * ResultWriter: writes the children's results through the bound s3:putObject handler (AWS layout) and returns
+   * `{MapRunArn, ResultWriterDetails: {Bucket, Key}}`. The map run id is derived from the map key, so a resumed
+   * state rewrites the same keys instead of leaving a second copy.
+   */
+  private async writeResults(
+    name: string,
+    state: StateDefinition,
+    effective: unknown,
+    rc: RunContext,
+    enteredAt: Date,
+    retryCount: number,
+    mapKey: string,
+    children: MapRunChildResult[],
+  ): Promise<unknown> {
+    const executionArn = rc.live.record.executionArn;
+    const writer = state.ResultWriter as { Parameters: Record<string, unknown> };
+    const params = applyPayloadTemplate(
+      writer.Parameters,
+      effective,
+      this.contextObject(rc, name, enteredAt, retryCount),
+    ) as { Bucket?: unknown; Prefix?: unknown };
+    if (typeof params.Bucket !== 'string' || (params.Prefix !== undefined && typeof params.Prefix !== 'string'))
+      throw new StatesRuntimeError(
+        'States.ResultWriterFailed',
+        `ResultWriter of '${name}': Bucket must be a string (and Prefix a string when given)`,
+      );
+    const hex = createHash('sha256').update(`${executionArn}#${mapKey}`).digest('hex');
+    const mapRunId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const label = typeof state.Label === 'string' ? state.Label : name;
+    const handler = this.resources[S3_PUT_OBJECT] as ResourceHandler;
+    const write = linkedController(rc.signal);
+    try {
+      return await writeMapRunResults({
+        bucket: params.Bucket,
+        ...(params.Prefix !== undefined ? { prefix: params.Prefix } : {}),
+        mapRunArn: `${this.stateMachineArn.replace(':stateMachine:', ':mapRun:')}/${label}:${mapRunId}`,
+        mapRunId,
+        stateMachineArn: this.stateMachineArn,
+        children,
+        maxFileBytes: this.resultFileBytes,
+        put: async (key, body) => {
+          await raceSignal(
+            handler(
+              { Bucket: params.Bucket, Key: key, Body: body },
+              { executionArn, stateName: name, signal: write.signal },
+            ),
+            write.signal,
+          );
+        },
+      });
+    } catch (e) {
+      if (rc.signal.aborted) throw rc.signal.reason as Error;
+      const err = toStatesError(e);
+      throw new StatesRuntimeError(
+        'States.ResultWriterFailed',
+        `ResultWriter of '${name}' failed: ${err.error}${err.cause ? `: ${err.cause}` : ''}`,
+      );
+    } finally {
+      write.dispose();
+    }
   }
 }

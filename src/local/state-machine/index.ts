@@ -10,6 +10,7 @@ export {
   validateDefinition,
   splitResource,
   S3_GET_OBJECT,
+  S3_PUT_OBJECT,
   WAIT_FOR_TASK_TOKEN,
 } from './definition-validator.js';
 export {
@@ -42,4 +43,7 @@ export type {
   StateDefinition,
 } from './types.js';
 export { startStepFunctionsEndpoint } from './sfn-endpoint.js';
+export { DEFAULT_MAX_PAYLOAD_BYTES, payloadBytes } from './payload-limit.js';
+export { writeMapRunResults } from './result-writer.js';
+export type { MapRunChildResult, ResultWriterOutput } from './result-writer.js';
 export type { StepFunctionsEndpoint } from './sfn-endpoint.js';

@@ -29,6 +29,13 @@ export interface ExecutorOptions {
   clock?: Clock;
   /** The process running executions (`role:host:pid`), recorded on each so another process can tell a dead one. */
   owner?: string;
+  /**
+   * Payload quota: a state output, task input or task/Map result over this many bytes (UTF-8 JSON) fails the
+   * execution with `States.DataLimitExceeded`, uncatchable, as in AWS. Default 262,144 (256 KiB, the AWS quota).
+   */
+  maxPayloadBytes?: number;
+  /** A Distributed Map ResultWriter file is closed at this size and the next one started. Default 64 MiB. */
+  resultFileBytes?: number;
 }
 
 /** How {@link StateMachineExecutor.recover} treats executions a dead process left RUNNING. */

@@ -69,7 +69,7 @@ describe('validateDefinition', () => {
     expect(problems.length).toBe(expected.length);
   });
 
-  it('refuses unsupported Map features: ResultWriter, non-JSON ItemReader, other readers, EXPRESS callbacks', () => {
+  it('refuses unsupported Map features: incomplete ResultWriter, non-JSON ItemReader, other readers, EXPRESS callbacks', () => {
     const def = {
       StartAt: 'M',
       States: {
@@ -108,7 +108,9 @@ describe('validateDefinition', () => {
       },
     };
     const problems = paths(def);
-    expect(problems.some((p) => p.startsWith('States.M.ResultWriter: ResultWriter is not supported'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('States.M.ResultWriter.Parameters: required: {Bucket, Prefix}'))).toBe(
+      true,
+    );
     expect(
       problems.some((p) => p.startsWith("States.M.ItemReader.Resource: only 'arn:aws:states:::s3:getObject'")),
     ).toBe(true);
