@@ -63,6 +63,8 @@ export function createExportStepDeps(env: ExportTaskEnv, clients: ExportTaskClie
     executions: new SfnExecutionStatus(clients.sfn),
   });
   const exportStore = new S3ObjectStore(clients.s3, env.EXPORT_BUCKET, '', env.EXPORT_KMS_KEY_ID);
+  const storeOf = (bucket: string) =>
+    bucket === env.EXPORT_BUCKET ? exportStore : new S3ObjectStore(clients.s3, bucket, '', env.EXPORT_KMS_KEY_ID);
   let source: FhirExportSource;
   if (env.SOURCE_KIND === 'healthlake') {
     source = new HealthLakeExportSource({
@@ -75,6 +77,8 @@ export function createExportStepDeps(env: ExportTaskEnv, clients: ExportTaskClie
       ...(env.DATASTORE_ID && clients.healthlake
         ? { control: { client: clients.healthlake, datastoreId: env.DATASTORE_ID } }
         : {}),
+      // check-export lists the job's folder (s3:ListBucket) when the status answer has no output[].
+      exportStore: storeOf,
     });
   } else {
     const auth =
@@ -96,8 +100,7 @@ export function createExportStepDeps(env: ExportTaskEnv, clients: ExportTaskClie
       fetch: auth ? auth.wrap(baseFetch) : baseFetch,
       registry: ledger,
       exportBucket: bucket,
-      exportStore:
-        bucket === env.EXPORT_BUCKET ? exportStore : new S3ObjectStore(clients.s3, bucket, '', env.EXPORT_KMS_KEY_ID),
+      exportStore: storeOf(bucket),
       exportPrefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
     });
   }

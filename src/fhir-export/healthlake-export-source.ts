@@ -1,8 +1,15 @@
 import { ListFHIRExportJobsCommand, type HealthLakeClient } from '@aws-sdk/client-healthlake';
+import type { ObjectStore } from '../ports/object-store.js';
 import { kickoffUrl, kickOffExport, readStatusResponse, type FetchLike } from './bulk-data-protocol.js';
 import { ExportWorkflowError, TransientExportError } from './errors.js';
 import { requestFailedMessage } from './request-failure.js';
 import type { RetryPolicy, RetryRuntime } from './retry-policy.js';
+import { describeControlPlaneExport, startControlPlaneExport } from './healthlake-control-plane-jobs.js';
+import {
+  completeSparseStatus,
+  describeFromJobProperties,
+  type SparseStatusContext,
+} from './healthlake-sparse-status.js';
 import type { ExportJobRegistry } from './job-registry.js';
 import { locateExportUrl } from './locate.js';
 import type {
@@ -33,6 +40,16 @@ export interface HealthLakeExportSourceOptions {
   control?: { client: HealthLakeClient; datastoreId: string };
   /** Retries of the `$export` kick-off, as for any Bulk Data server ({@link withRetry}). */
   retry?: Partial<RetryPolicy> & RetryRuntime;
+  /**
+   * How jobs are started and described: FHIR REST `$export` (default; incremental with `_since`), or the control plane
+   * `StartFHIRExportJob`/`DescribeFHIRExportJob` (needs `control` and `dataAccessRoleArn`; always a full export).
+   */
+  api?: 'fhir-rest' | 'control-plane';
+  /**
+   * Store of an export bucket. A completed job whose answer has no `output[]` (HealthLake's job properties only, and
+   * every `DescribeFHIRExportJob`) is read by listing its folder `<S3Uri>/<datastoreId>-FHIR_EXPORT-<jobId>/`.
+   */
+  exportStore?: (bucket: string) => ObjectStore;
 }
 
 /**
@@ -44,7 +61,10 @@ export interface HealthLakeExportSourceOptions {
  * const job = await source.startExport({ runId: 'run-1', since: null });
  */
 export class HealthLakeExportSource implements FhirExportSource {
-  public constructor(private readonly options: HealthLakeExportSourceOptions) {}
+  public constructor(private readonly options: HealthLakeExportSourceOptions) {
+    if (options.api === 'control-plane' && !options.control)
+      throw new TypeError('HealthLakeExportSource: api "control-plane" needs `control` (client and datastore id)');
+  }
 
   public async startExport(request: StartExportRequest): Promise<ExportJobRef> {
     const known = await this.options.registry.findJob(request.runId);
@@ -53,6 +73,19 @@ export class HealthLakeExportSource implements FhirExportSource {
     if (existing) {
       await this.options.registry.recordJob(request.runId, existing);
       return existing;
+    }
+    if (this.controlPlane) {
+      const control = this.controlPlane;
+      const jobId = await startControlPlaneExport(control, {
+        runId: request.runId,
+        jobName: jobNameOf(request.runId),
+        outputS3Uri: request.outputS3Uri ?? this.options.outputS3Uri,
+        ...(this.options.kmsKeyId ? { kmsKeyId: this.options.kmsKeyId } : {}),
+        ...(this.options.dataAccessRoleArn ? { dataAccessRoleArn: this.options.dataAccessRoleArn } : {}),
+      });
+      const job: ExportJobRef = { jobId, runId: request.runId };
+      await this.options.registry.recordJob(request.runId, job);
+      return job;
     }
     const types = request.types ?? this.options.types;
     const url = kickoffUrl(this.options.fhirBaseUrl, { since: request.since, ...(types ? { types } : {}) });
@@ -81,6 +114,12 @@ export class HealthLakeExportSource implements FhirExportSource {
   }
 
   public async describeExport(job: ExportJobRef): Promise<ExportJobDescription> {
+    if (this.controlPlane) {
+      return describeFromJobProperties(
+        await describeControlPlaneExport(this.controlPlane, job.jobId),
+        this.sparseContext(job.jobId),
+      );
+    }
     const statusUrl = job.statusUrl ?? this.statusUrlOf(job.jobId);
     let response: Response;
     try {
@@ -89,7 +128,40 @@ export class HealthLakeExportSource implements FhirExportSource {
       if (error instanceof ExportWorkflowError) throw error;
       throw new TransientExportError(requestFailedMessage('export status', 'GET', statusUrl, error), { cause: error });
     }
-    return readStatusResponse(response);
+    return readStatusResponse(await this.completeSparseAnswer(response, job.jobId));
+  }
+
+  /** The control plane, when jobs go through it. */
+  private get controlPlane(): { client: HealthLakeClient; datastoreId: string } | undefined {
+    return this.options.api === 'control-plane' ? this.options.control : undefined;
+  }
+
+  private sparseContext(jobId: string): SparseStatusContext {
+    const datastoreId =
+      this.options.control?.datastoreId ?? /\/datastore\/([^/]+)\/r4\/?$/.exec(this.options.fhirBaseUrl)?.[1];
+    return {
+      jobId,
+      outputS3Uri: this.options.outputS3Uri,
+      ...(datastoreId ? { datastoreId } : {}),
+      ...(this.options.exportStore ? { exportStore: this.options.exportStore } : {}),
+    };
+  }
+
+  /**
+   * A 200 answer without `transactionTime` or `output[]` (HealthLake's job properties only) gets them filled in, then
+   * goes through the one Bulk Data status parser like any other answer.
+   */
+  private async completeSparseAnswer(response: Response, jobId: string): Promise<Response> {
+    if (response.status !== 200) return response;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      return new Response(text, { status: response.status, headers: response.headers });
+    }
+    const completed = await completeSparseStatus(body, this.sparseContext(jobId));
+    return new Response(JSON.stringify(completed), { status: response.status, headers: response.headers });
   }
 
   public locate(url: string): ObjectLocation {

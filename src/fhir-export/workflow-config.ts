@@ -17,7 +17,11 @@ export const smartAuthConfigSchema = z.strictObject({
  * Bulk Data v2 server (HAPI, SMART's reference server…). The AWS stack always exports from its HealthLake datastore.
  */
 export const exportSourceConfigSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('embedded') }),
+  z.strictObject({
+    type: z.literal('embedded'),
+    /** `fhir-rest` (default): `$export` with `_since`; `control-plane`: StartFHIRExportJob, always a full export. */
+    api: z.enum(['fhir-rest', 'control-plane']).optional(),
+  }),
   z.strictObject({ type: z.literal('bulk-data'), baseUrl: z.url(), smart: smartAuthConfigSchema.optional() }),
 ]);
 

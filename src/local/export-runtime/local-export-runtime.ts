@@ -47,6 +47,8 @@ export const LOCAL_RESOURCES = {
 /** Default local ledger table and export bucket. */
 export const LOCAL_LEDGER_TABLE = 'tributary-export-ledger';
 export const LOCAL_EXPORT_BUCKET = 'tributary-export';
+/** Role named in local StartFHIRExportJob calls (the embedded control plane checks its shape only). */
+const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/tributary-local-healthlake-export';
 
 /** A progress line for the CLI: ids, state names, counts and error names only. */
 export interface ExportProgress {
@@ -214,6 +216,11 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
       registry: ledger,
       ...(settings.types.length ? { types: settings.types } : {}),
       ...(healthlake && datastoreId ? { control: { client: healthlake, datastoreId } } : {}),
+      // A status answer without output[] is read by listing the job's folder in the local bucket.
+      exportStore: bucketStore,
+      ...(settings.source.type === 'embedded' && settings.source.api === 'control-plane'
+        ? { api: 'control-plane' as const, dataAccessRoleArn: LOCAL_DATA_ACCESS_ROLE_ARN }
+        : {}),
     });
 
   const callbacks: TaskCallbacks = {

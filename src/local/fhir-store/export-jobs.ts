@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExportRequest } from './export-request.js';
 import { exportFolder } from './export-writer.js';
-import type { ExportFile, ExportJob } from './types.js';
+import type { ExportFile, ExportJob, ExportStatusShape } from './types.js';
 
 /** Defaults applied when a kick-off names no output. */
 export interface ExportDefaults {
@@ -54,6 +54,17 @@ export function jobS3Uri(job: ExportJob): string {
 }
 
 /**
+ * The S3 folder of a job's files, `s3://<bucket>/<prefix>/<datastoreId>-FHIR_EXPORT-<jobId>/` (what HealthLake has
+ * been seen to report as `s3Uri` once a job runs).
+ *
+ * @example
+ * jobFolderS3Uri(job, 'ds1') // 's3://tributary-export/exports/ds1-FHIR_EXPORT-0f3c…/'
+ */
+export function jobFolderS3Uri(job: ExportJob, datastoreId: string): string {
+  return `s3://${job.bucket}/${exportFolder(job.prefix, datastoreId, job.jobId)}/`;
+}
+
+/**
  * HealthLake's `exportJobProperties` as the FHIR REST status endpoint returns it (camelCase, ISO times).
  *
  * @example
@@ -78,11 +89,28 @@ export function exportJobProperties(job: ExportJob, datastoreId: string): Record
 /**
  * The Bulk Data v2 completion manifest plus HealthLake's `exportJobProperties`. The
  * `tributary` extension names the bucket and key folder so a workflow can read files by key.
+ * With `shape: 'job-properties'` only HealthLake's documented job properties are returned (no `transactionTime`,
+ * no file lists; `outputDataConfig.s3Configuration.s3Uri` names the job's folder), as HealthLake may answer.
  *
  * @example
  * const manifest = exportManifest(job, datastoreId, fhirBaseUrl);
  */
-export function exportManifest(job: ExportJob, datastoreId: string, baseUrl: string): Record<string, unknown> {
+export function exportManifest(
+  job: ExportJob,
+  datastoreId: string,
+  baseUrl: string,
+  shape: ExportStatusShape = 'bulk-data',
+): Record<string, unknown> {
+  if (shape === 'job-properties') {
+    const { outputDataConfig: _given, ...properties } = exportJobProperties(job, datastoreId);
+    const kms = job.kmsKeyId ? { kmsKeyId: job.kmsKeyId } : {};
+    return {
+      exportJobProperties: {
+        ...properties,
+        outputDataConfig: { s3Configuration: { s3Uri: jobFolderS3Uri(job, datastoreId), ...kms } },
+      },
+    };
+  }
   const folder = exportFolder(job.prefix, datastoreId, job.jobId);
   // URLs are rebuilt on every read so they stay right when the server restarts on another port.
   const withUrl = (files: ExportFile[]): ExportFile[] =>

@@ -14,7 +14,7 @@ import { parseJsonBody, readBody, sendJson } from './http-io.js';
 import { parsePrefer, writeOutcome } from './prefer.js';
 import { locationOf, parseIfMatch, performInteraction } from './interactions.js';
 import type { ResourceStore } from './resource-store.js';
-import type { ExportJob } from './types.js';
+import type { ExportFaults, ExportJob } from './types.js';
 
 /** What the FHIR REST router needs. */
 export interface FhirRouterOptions {
@@ -26,6 +26,8 @@ export interface FhirRouterOptions {
   baseUrl: () => string;
   maxBodyBytes: number;
   exportDefaults: ExportDefaults;
+  /** Live failure-injection hooks; `statusShape` picks the completed status answer's shape. */
+  faults: ExportFaults;
   clock: Clock;
 }
 
@@ -176,7 +178,8 @@ export class FhirRouter {
       return;
     }
     if (job.status === 'COMPLETED' || job.status === 'COMPLETED_WITH_ERRORS') {
-      sendJson(response, 200, exportManifest(job, datastoreId, this.options.baseUrl()), {}, 'application/json');
+      const body = exportManifest(job, datastoreId, this.options.baseUrl(), this.options.faults.statusShape);
+      sendJson(response, 200, body, {}, 'application/json');
       return;
     }
     const cancelled = job.status.startsWith('CANCEL_');

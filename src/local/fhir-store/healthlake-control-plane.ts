@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../ports/clock.js';
 import { FhirError } from './errors.js';
-import { jobS3Uri, newExportJob, type ExportDefaults } from './export-jobs.js';
+import { jobFolderS3Uri, jobS3Uri, newExportJob, type ExportDefaults } from './export-jobs.js';
 import type { ExportJobStore } from './export-job-store.js';
 import { parseS3Uri } from './export-request.js';
 import type { ExportRunner } from './export-runner.js';
 import { readBody, sendJson } from './http-io.js';
-import type { ExportJob, ExportJobStatus } from './types.js';
+import type { ExportFaults, ExportJob, ExportJobStatus } from './types.js';
 
 const AMZ_JSON = 'application/x-amz-json-1.0';
 const JOB_STATUSES: readonly ExportJobStatus[] = [
@@ -48,6 +48,8 @@ export interface HealthLakeControlPlaneOptions {
   accountId: string;
   fhirBaseUrl: () => string;
   exportDefaults: ExportDefaults;
+  /** Live failure-injection hooks; `statusShape: 'job-properties'` reports `S3Uri` with the job's folder. */
+  faults: ExportFaults;
   clock: Clock;
 }
 
@@ -238,7 +240,13 @@ export class HealthLakeControlPlane {
       ...(job.endTime ? { EndTime: epochSeconds(job.endTime) } : {}),
       DatastoreId: this.options.datastoreId,
       OutputDataConfig: {
-        S3Configuration: { S3Uri: jobS3Uri(job), ...(job.kmsKeyId ? { KmsKeyId: job.kmsKeyId } : {}) },
+        S3Configuration: {
+          S3Uri:
+            this.options.faults.statusShape === 'job-properties'
+              ? jobFolderS3Uri(job, this.options.datastoreId)
+              : jobS3Uri(job),
+          ...(job.kmsKeyId ? { KmsKeyId: job.kmsKeyId } : {}),
+        },
       },
       ...(job.dataAccessRoleArn ? { DataAccessRoleArn: job.dataAccessRoleArn } : {}),
       ...(job.message ? { Message: job.message } : {}),

@@ -83,6 +83,7 @@ export async function startFhirServer(options: FhirServerOptions): Promise<FhirS
     baseUrl: () => baseUrl,
     maxBodyBytes: settings.maxBodyBytes,
     exportDefaults,
+    faults,
     clock,
   });
   const controlPlane = new HealthLakeControlPlane({
@@ -95,6 +96,7 @@ export async function startFhirServer(options: FhirServerOptions): Promise<FhirS
     accountId: settings.accountId,
     fhirBaseUrl: () => baseUrl,
     exportDefaults,
+    faults,
     clock,
   });
 

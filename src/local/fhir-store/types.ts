@@ -100,7 +100,17 @@ export interface ExportFaults {
   errorTypes?: string[];
   /** Called before each file is written; throwing fails the job with the error's message. */
   beforeFile?: (context: { jobId: string; type: string; fileNumber: number }) => void | Promise<void>;
+  /**
+   * Shape of a completed job's answers. `bulk-data` (default): the status is the Bulk Data manifest (`transactionTime`,
+   * `output[]`, …) plus `exportJobProperties`. `job-properties`: only HealthLake's documented `exportJobProperties`,
+   * whose `s3Uri` names the job's folder, as HealthLake may answer; `DescribeFHIRExportJob` then also reports `S3Uri`
+   * with the folder appended.
+   */
+  statusShape?: ExportStatusShape;
 }
+
+/** See {@link ExportFaults.statusShape}. */
+export type ExportStatusShape = 'bulk-data' | 'job-properties';
 
 /** Options of {@link startFhirServer}. */
 export interface FhirServerOptions {
