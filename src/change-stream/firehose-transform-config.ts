@@ -1,32 +1,50 @@
-import { z } from 'zod';
-import { eventTimeSchema } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
+import { z } from '../validation/zod-mini.js';
 import { DEFAULT_PARTITION_BY } from './partitions.js';
 import type { ChangeStreamTableConfig } from './process-batch.js';
 
+/**
+ * The config's `pipe.eventTime` (`eventTimeSchema` in src/config/schema.ts) in `zod/mini`, so the
+ * handler bundle does not carry classic zod; same rules and messages (a test keeps them in step).
+ */
+export const eventTimeEnvSchema = z.strictObject({
+  attribute: z.string().check(z.minLength(1)),
+  unit: z._default(z.enum(['ms', 's', 'iso']), 'ms'),
+});
+
 const envSchema = z.object({
-  TRIBUTARY_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name'),
-  TRIBUTARY_PARTITION_BY: z
-    .string()
-    .optional()
-    .transform((text) =>
-      text === undefined || text.trim() === '' ? [...DEFAULT_PARTITION_BY] : text.split(',').map((part) => part.trim()),
-    )
-    .pipe(z.array(z.string().min(1, 'empty partition column')).min(1)),
-  TRIBUTARY_EVENT_TIME: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON such as {"attribute":"createdAtTime","unit":"ms"}' });
-        return z.NEVER;
-      }
-    })
-    .pipe(eventTimeSchema.optional()),
-  TRIBUTARY_TTL_ATTRIBUTE: z.string().min(1).optional(),
+  TRIBUTARY_TABLE: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name')),
+  TRIBUTARY_PARTITION_BY: z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((text: string | undefined) =>
+        text === undefined || text.trim() === ''
+          ? [...DEFAULT_PARTITION_BY]
+          : text.split(',').map((part) => part.trim()),
+      ),
+    ),
+    z.array(z.string().check(z.minLength(1, 'empty partition column'))).check(z.minLength(1)),
+  ),
+  TRIBUTARY_EVENT_TIME: z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((text: string | undefined, ctx) => {
+        if (text === undefined || text.trim() === '') return undefined;
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'must be JSON such as {"attribute":"createdAtTime","unit":"ms"}',
+            input: text,
+          });
+          return z.NEVER;
+        }
+      }),
+    ),
+    z.optional(eventTimeEnvSchema),
+  ),
+  TRIBUTARY_TTL_ATTRIBUTE: z.optional(z.string().check(z.minLength(1))),
 });
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../validation/zod-mini.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { ExportErrorNames, InvalidWorkflowInputError, TransientExportError, causeOf, errorNameOf } from './errors.js';
@@ -16,21 +16,21 @@ import { isClosedTaskError, type DelayQueue, type TaskCallbacks } from './workfl
 
 /** Validates a start-export message. */
 export const startExportMessageSchema = z.object({
-  taskToken: z.string().min(1),
-  runId: z.string().min(1),
-  since: z.string().nullable(),
-  executionArn: z.string().min(1),
+  taskToken: z.string().check(z.minLength(1)),
+  runId: z.string().check(z.minLength(1)),
+  since: z.nullable(z.string()),
+  executionArn: z.string().check(z.minLength(1)),
 });
 
 /** Validates a recheck message. */
 export const checkExportMessageSchema = z.object({
-  taskToken: z.string().min(1),
-  runId: z.string().min(1),
-  jobId: z.string().min(1),
-  statusUrl: z.string().optional(),
-  attempt: z.number().int().min(0),
+  taskToken: z.string().check(z.minLength(1)),
+  runId: z.string().check(z.minLength(1)),
+  jobId: z.string().check(z.minLength(1)),
+  statusUrl: z.optional(z.string()),
+  attempt: z.number().check(z.int(), z.minimum(0)),
   firstCheckAt: z.string(),
-  describeErrors: z.number().int().min(0).optional(),
+  describeErrors: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 
 /** Polling policy of the check step. */
@@ -347,7 +347,7 @@ async function sendFailure(
   return { action: 'failed', error, cause };
 }
 
-async function failWithoutToken(raw: unknown, error: z.ZodError, deps: ExportStepDeps): Promise<StepOutcome> {
+async function failWithoutToken(raw: unknown, error: z.core.$ZodError, deps: ExportStepDeps): Promise<StepOutcome> {
   const issue = error.issues[0];
   const reason = `invalid message: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'}`;
   const token = (raw as { taskToken?: unknown } | undefined)?.taskToken;

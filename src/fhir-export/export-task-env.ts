@@ -1,16 +1,18 @@
-import { z } from 'zod';
+import { z } from '../validation/zod-mini.js';
 
 const seconds = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().min(0).max(max).default(fallback);
-const csv = z
-  .string()
-  .default('')
-  .transform((value) =>
+  z._default(z.coerce.number().check(z.minimum(0), z.maximum(max)), fallback);
+const csv = z.pipe(
+  z._default(z.string(), ''),
+  z.transform((value: string) =>
     value
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-  );
+  ),
+);
+const nonEmpty = () => z.string().check(z.minLength(1));
+const atLeast3 = () => z.string().check(z.minLength(3));
 
 /**
  * Environment of the start-export and check-export Lambdas (the CDK stack sets these).
@@ -18,62 +20,62 @@ const csv = z
  * with SMART Backend Services auth when `SMART_CLIENT_ID` is set.
  */
 export const exportTaskEnvSchema = z.object({
-  SOURCE_KIND: z.enum(['healthlake', 'bulk-data']).default('healthlake'),
+  SOURCE_KIND: z._default(z.enum(['healthlake', 'bulk-data']), 'healthlake'),
   /** `https://healthlake.<region>.amazonaws.com/datastore/<id>/r4`, or the Bulk Data server base. */
   FHIR_BASE_URL: z.url(),
   /** Signing region; default the Lambda's AWS_REGION. */
-  HEALTHLAKE_REGION: z.string().min(1).optional(),
-  AWS_REGION: z.string().min(1).optional(),
+  HEALTHLAKE_REGION: z.optional(nonEmpty()),
+  AWS_REGION: z.optional(nonEmpty()),
   /** HealthLake datastore id (enables the ListFHIRExportJobs idempotency check). */
-  DATASTORE_ID: z.string().optional(),
+  DATASTORE_ID: z.optional(z.string()),
   /** Where HealthLake writes exports, `s3://bucket/prefix/`. */
-  EXPORT_OUTPUT_S3_URI: z.string().regex(/^s3:\/\/[^/]+/),
-  EXPORT_KMS_KEY_ID: z.string().optional(),
-  DATA_ACCESS_ROLE_ARN: z.string().optional(),
+  EXPORT_OUTPUT_S3_URI: z.string().check(z.regex(/^s3:\/\/[^/]+/)),
+  EXPORT_KMS_KEY_ID: z.optional(z.string()),
+  DATA_ACCESS_ROLE_ARN: z.optional(z.string()),
   /** Export bucket: manifests (and Bulk Data copies) are written here. */
-  EXPORT_BUCKET: z.string().min(3),
-  MANIFEST_PREFIX: z.string().default('manifests/'),
+  EXPORT_BUCKET: atLeast3(),
+  MANIFEST_PREFIX: z._default(z.string(), 'manifests/'),
   EXPORT_TYPES: csv,
-  LEDGER_TABLE: z.string().min(3),
+  LEDGER_TABLE: atLeast3(),
   RECHECK_QUEUE_URL: z.url(),
   INITIAL_CHECK_DELAY_SECONDS: seconds(2, 900),
   /** Longest delay between checks, Retry-After included: keep it below the StartExport HeartbeatSeconds (default 300). */
   MAX_CHECK_DELAY_SECONDS: seconds(120, 900),
-  BACKOFF_MULTIPLIER: z.coerce.number().min(1).max(10).default(1.5),
+  BACKOFF_MULTIPLIER: z._default(z.coerce.number().check(z.minimum(1), z.maximum(10)), 1.5),
   MAX_WAIT_SECONDS: seconds(6 * 3600),
-  MAX_DESCRIBE_ERRORS: z.coerce.number().int().min(0).default(5),
-  COMPLETED_WITH_ERRORS: z.enum(['fail', 'continue']).default('fail'),
-  SMART_CLIENT_ID: z.string().optional(),
-  SMART_TOKEN_URL: z.url().optional(),
+  MAX_DESCRIBE_ERRORS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 5),
+  COMPLETED_WITH_ERRORS: z._default(z.enum(['fail', 'continue']), 'fail'),
+  SMART_CLIENT_ID: z.optional(z.string()),
+  SMART_TOKEN_URL: z.optional(z.url()),
   /** PEM private key (a KMS-encrypted Lambda environment variable). */
-  SMART_PRIVATE_KEY_PEM: z.string().optional(),
-  SMART_ALGORITHM: z.enum(['RS384', 'ES384']).default('RS384'),
-  SMART_KEY_ID: z.string().optional(),
-  SMART_SCOPE: z.string().optional(),
+  SMART_PRIVATE_KEY_PEM: z.optional(z.string()),
+  SMART_ALGORITHM: z._default(z.enum(['RS384', 'ES384']), 'RS384'),
+  SMART_KEY_ID: z.optional(z.string()),
+  SMART_SCOPE: z.optional(z.string()),
 });
 
 export type ExportTaskEnv = z.infer<typeof exportTaskEnvSchema>;
 
 /** Environment of process-file. */
 export const processFileEnvSchema = z.object({
-  AWS_REGION: z.string().min(1).optional(),
+  AWS_REGION: z.optional(nonEmpty()),
   /** Lake bucket and optional prefix. */
-  LAKE_BUCKET: z.string().min(3),
-  LAKE_PREFIX: z.string().default(''),
-  LAKE_KMS_KEY_ID: z.string().optional(),
+  LAKE_BUCKET: atLeast3(),
+  LAKE_PREFIX: z._default(z.string(), ''),
+  LAKE_KMS_KEY_ID: z.optional(z.string()),
   /** `true` publishes FhirResourceChanged events to EVENT_BUS_NAME. */
-  EMIT_EVENTS: z.enum(['true', 'false']).default('false'),
-  EVENT_BUS_NAME: z.string().optional(),
+  EMIT_EVENTS: z._default(z.enum(['true', 'false']), 'false'),
+  EVENT_BUS_NAME: z.optional(z.string()),
   /** Memory budget of buffered lake lines, MiB. */
-  MAX_BUFFER_MIB: z.coerce.number().min(1).max(1024).default(16),
+  MAX_BUFFER_MIB: z._default(z.coerce.number().check(z.minimum(1), z.maximum(1024)), 16),
 });
 
 /** Environment of run-ledger. */
 export const runLedgerEnvSchema = z.object({
-  AWS_REGION: z.string().min(1).optional(),
-  LEDGER_TABLE: z.string().min(3),
+  AWS_REGION: z.optional(nonEmpty()),
+  LEDGER_TABLE: atLeast3(),
   /** Lock lease, seconds (default 600 = twice the default heartbeat; a RUNNING owner is never taken over). */
-  LEASE_SECONDS: z.coerce.number().int().positive().default(600),
+  LEASE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
 });
 
 /**
@@ -82,7 +84,7 @@ export const runLedgerEnvSchema = z.object({
  * @example
  * const env = parseEnvironment(exportTaskEnvSchema, process.env);
  */
-export function parseEnvironment<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+export function parseEnvironment<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const names = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');

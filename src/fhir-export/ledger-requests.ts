@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../validation/zod-mini.js';
 import { InvalidWorkflowInputError } from './errors.js';
 import type { RunLedger } from './run-ledger.js';
 import type { ExportErrors, ProcessFileResult } from './types.js';
@@ -11,43 +11,43 @@ const processFileResultSchema = z.looseObject({
   deleted: z.number(),
   errors: z.number(),
   files: z.number(),
-  deletedByType: z.record(z.string(), z.number()).optional(),
+  deletedByType: z.optional(z.record(z.string(), z.number())),
 });
 
 /** Inputs the run-ledger Lambda accepts (the three actions and the EventBridge status-change event). */
 export const ledgerRequestSchema = z.union([
   z.object({
     action: z.literal('acquire'),
-    executionArn: z.string().min(1),
-    executionName: z.string().min(1),
-    startTime: z.string().optional(),
+    executionArn: z.string().check(z.minLength(1)),
+    executionName: z.string().check(z.minLength(1)),
+    startTime: z.optional(z.string()),
   }),
   z.object({
     action: z.literal('complete'),
-    runId: z.string().min(1),
-    executionArn: z.string().min(1),
-    transactionTime: z.string().min(1),
-    jobId: z.string().min(1),
+    runId: z.string().check(z.minLength(1)),
+    executionArn: z.string().check(z.minLength(1)),
+    transactionTime: z.string().check(z.minLength(1)),
+    jobId: z.string().check(z.minLength(1)),
     // Failed Map items (tolerated failures) come back as {Error, Cause}: they are skipped, not counted.
-    results: z.array(z.unknown()).nullish(),
-    exportErrors: z.array(z.looseObject({ type: z.string() })).nullish(),
+    results: z.nullish(z.array(z.unknown())),
+    exportErrors: z.nullish(z.array(z.looseObject({ type: z.string() }))),
   }),
   z.object({
     action: z.literal('fail'),
-    runId: z.string().min(1),
-    executionArn: z.string().min(1),
-    error: z.string().nullish(),
-    cause: z.string().nullish(),
+    runId: z.string().check(z.minLength(1)),
+    executionArn: z.string().check(z.minLength(1)),
+    error: z.nullish(z.string()),
+    cause: z.nullish(z.string()),
   }),
   z.object({
     source: z.literal('aws.states'),
     'detail-type': z.literal('Step Functions Execution Status Change'),
     detail: z.looseObject({
-      executionArn: z.string().min(1),
-      name: z.string().min(1),
+      executionArn: z.string().check(z.minLength(1)),
+      name: z.string().check(z.minLength(1)),
       status: z.string(),
-      error: z.string().nullish(),
-      cause: z.string().nullish(),
+      error: z.nullish(z.string()),
+      cause: z.nullish(z.string()),
     }),
   }),
 ]);

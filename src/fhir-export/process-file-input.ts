@@ -1,20 +1,20 @@
-import { z } from 'zod';
+import { z } from '../validation/zod-mini.js';
 import { InvalidWorkflowInputError } from './errors.js';
 import type { ProcessFileInput } from './types.js';
 
 /** Fields of the exported file the item names. */
 const fileItem = {
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  type: z.string().min(1),
+  bucket: z.string().check(z.minLength(1)),
+  key: z.string().check(z.minLength(1)),
+  type: z.string().check(z.minLength(1)),
   kind: z.enum(['output', 'deleted', 'error']),
-  count: z.number().optional(),
+  count: z.optional(z.number()),
 };
 /** Fields of the run the file belongs to. */
 const runFields = {
-  runId: z.string().min(1),
-  jobId: z.string().min(1),
-  transactionTime: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
+  jobId: z.string().check(z.minLength(1)),
+  transactionTime: z.string().check(z.minLength(1)),
 };
 
 /** Input of process-file as the Distributed Map's ItemSelector builds it: `{item, runId, jobId, transactionTime}`, or flat. */

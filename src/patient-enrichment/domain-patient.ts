@@ -1,12 +1,12 @@
-import { z } from 'zod';
+import { z } from '../validation/zod-mini.js';
 import { PatientValidationError, type FieldProblem } from './errors.js';
 
 /** Absent, `null` and blank strings all mean "not given" for optional fields. */
 const blankToUndefined = (value: unknown) =>
   value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value;
 
-const requiredText = z.string().trim().min(1);
-const optionalText = z.preprocess(blankToUndefined, z.string().trim().min(1).optional());
+const requiredText = z.string().check(z.trim(), z.minLength(1));
+const optionalText = z.pipe(z.transform(blankToUndefined), z.optional(z.string().check(z.trim(), z.minLength(1))));
 
 /** FHIR `id`: 1-64 of `A-Z a-z 0-9 - .` */
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -18,14 +18,17 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
  * `birthDate` is `MM-DD-YYYY`; calendar checks happen in the mapping.
  */
 export const domainPatientSchema = z.object({
-  id: z.string().trim().regex(FHIR_ID, 'must be a FHIR id (1-64 of A-Z a-z 0-9 - .)'),
+  id: z.string().check(z.trim(), z.regex(FHIR_ID, 'must be a FHIR id (1-64 of A-Z a-z 0-9 - .)')),
   firstName: requiredText,
   middleName: optionalText,
   lastName: requiredText,
   birthDate: requiredText,
   gender: optionalText,
   phone: optionalText,
-  email: z.preprocess(blankToUndefined, z.string().trim().regex(EMAIL, 'not an email address').optional()),
+  email: z.pipe(
+    z.transform(blankToUndefined),
+    z.optional(z.string().check(z.trim(), z.regex(EMAIL, 'not an email address'))),
+  ),
   address: z.object({
     address1: requiredText,
     address2: optionalText,

@@ -1,26 +1,27 @@
-import { z } from 'zod';
+import { z } from '../validation/zod-mini.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from './map-patient.js';
 import { DEFAULT_EVENT_SOURCE } from './patient-change.js';
 import type { PatientEnrichmentOptions } from './types.js';
 
-const flag = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((value) => value === 'true' || value === '1');
+const flag = z.pipe(
+  z.optional(z.enum(['true', 'false', '1', '0', ''])),
+  z.transform((value: '' | '0' | '1' | 'true' | 'false' | undefined) => value === 'true' || value === '1'),
+);
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** Environment of the patient-enrichment Lambda. */
 export const patientEnrichmentEnvSchema = z.object({
-  TRIBUTARY_IDENTIFIER_SYSTEM: z.string().min(1).default(DEFAULT_IDENTIFIER_SYSTEM),
-  TRIBUTARY_EVENT_SOURCE: z.string().min(1).default(DEFAULT_EVENT_SOURCE),
+  TRIBUTARY_IDENTIFIER_SYSTEM: z._default(nonEmpty(), DEFAULT_IDENTIFIER_SYSTEM),
+  TRIBUTARY_EVENT_SOURCE: z._default(nonEmpty(), DEFAULT_EVENT_SOURCE),
   /** SQS queue for records that cannot be enriched; unset means they are logged and dropped. */
-  TRIBUTARY_ENRICHMENT_DLQ_URL: z.url().optional(),
+  TRIBUTARY_ENRICHMENT_DLQ_URL: z.optional(z.url()),
   /** Validate every Patient against FHIR R4 at run time (adds about 1 s to a cold start). */
   TRIBUTARY_VALIDATE_FHIR: flag,
-  TRIBUTARY_UNMAPPABLE_GENDER: z.enum(['reject', 'unknown']).default('reject'),
+  TRIBUTARY_UNMAPPABLE_GENDER: z._default(z.enum(['reject', 'unknown']), 'reject'),
   /** FHIR base URL of the HealthLake datastore for the write-through; unset means no write-through. */
-  TRIBUTARY_HEALTHLAKE_ENDPOINT: z.url().optional(),
+  TRIBUTARY_HEALTHLAKE_ENDPOINT: z.optional(z.url()),
   /** Region used to sign write-through requests (the Lambda runtime sets AWS_REGION). */
-  AWS_REGION: z.string().min(1).optional(),
+  AWS_REGION: z.optional(nonEmpty()),
 });
 
 /** Parsed environment of the patient-enrichment Lambda. */
