@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/errors.js';
-import { z } from '../validation/zod-mini.js';
+import * as z from '../validation/zod-mini.js';
 import { DEFAULT_PARTITION_BY } from './partitions.js';
 import type { ChangeStreamTableConfig } from './process-batch.js';
 

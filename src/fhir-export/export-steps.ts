@@ -1,4 +1,4 @@
-import { z } from '../validation/zod-mini.js';
+import * as z from '../validation/zod-mini.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { ExportErrorNames, InvalidWorkflowInputError, TransientExportError, causeOf, errorNameOf } from './errors.js';

@@ -1,4 +1,4 @@
-import { z } from '../validation/zod-mini.js';
+import * as z from '../validation/zod-mini.js';
 
 const seconds = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z._default(z.coerce.number().check(z.minimum(0), z.maximum(max)), fallback);

@@ -1,4 +1,4 @@
-import { z } from '../validation/zod-mini.js';
+import * as z from '../validation/zod-mini.js';
 import { InvalidWorkflowInputError } from './errors.js';
 import type { RunLedger } from './run-ledger.js';
 import type { ExportErrors, ProcessFileResult } from './types.js';

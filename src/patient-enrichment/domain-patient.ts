@@ -1,4 +1,4 @@
-import { z } from '../validation/zod-mini.js';
+import * as z from '../validation/zod-mini.js';
 import { PatientValidationError, type FieldProblem } from './errors.js';
 
 /** Absent, `null` and blank strings all mean "not given" for optional fields. */

@@ -1,4 +1,4 @@
-import { z } from '../validation/zod-mini.js';
+import * as z from '../validation/zod-mini.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from './map-patient.js';
 import { DEFAULT_EVENT_SOURCE } from './patient-change.js';
 import type { PatientEnrichmentOptions } from './types.js';

@@ -4,13 +4,15 @@
  * mini API with only the checks used is about 25 KiB. The messages are the same as classic `zod`'s,
  * so an error reads the same in a handler and in the CLI.
  *
+ * Import it as a namespace (`import * as z`), which esbuild tree-shakes.
+ *
  * @example
- * import { z } from '../validation/zod-mini.js';
+ * import * as z from '../validation/zod-mini.js';
  * const schema = z.object({ name: z.string().check(z.minLength(1)) });
  */
-import * as z from 'zod/mini';
+import { config } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 
-z.config(en());
+config(en());
 
-export { z };
+export * from 'zod/mini';
