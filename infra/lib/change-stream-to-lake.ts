@@ -18,6 +18,7 @@ import { grantKeyUse } from './shared/encryption.js';
 import { grantLakeWrite } from './shared/grants.js';
 import { createDeadLetterQueue } from './shared/queues.js';
 import { acknowledge, lakePrefixAcknowledgements } from './nag-acknowledgements.js';
+import { assertAlternatives } from './shared/props.js';
 import { pipeFilterCriteria, pipeConfigOf, streamSourceGrants, createStreamTable } from './shared/stream-source.js';
 
 /** Firehose requires at least 64 MiB of buffer when dynamic partitioning is on. */
@@ -71,13 +72,22 @@ export function firehoseBuffering(pipe: Pick<PipeConfig, 'flushSeconds' | 'flush
   };
 }
 
-/** Props of {@link ChangeStreamToLake}. Every default is listed. */
+/** Props of {@link ChangeStreamToLake}. Every optional prop documents its default; `existingX` and `xProps` are alternatives. */
 export interface ChangeStreamToLakeProps {
   /** The table's entry in the Tributary config: name, keys, stream view, TTL and `pipe` (filter, partitions, batching, buffering). */
   readonly table: TableConfig;
-  /** Capture this existing table (import with `Table.fromTableAttributes({ tableStreamArn, encryptionKey })`). Default: create it from `table` and `tableProps`. */
+  /**
+   * Capture this existing table (import with `Table.fromTableAttributes({ tableStreamArn, encryptionKey })`).
+   * An alternative to `tableProps`.
+   *
+   * @default - a new table from `table` and `tableProps`
+   */
   readonly existingTable?: dynamodb.ITable;
-  /** Overrides for the new table. Default: on-demand, CMK encryption, PITR, stream from `table.stream`, deletion protection when retained. */
+  /**
+   * Overrides for the new table. An alternative to `existingTable`.
+   *
+   * @default - on-demand, CMK encryption, PITR, stream from `table.stream`, deletion protection when retained
+   */
   readonly tableProps?: Partial<dynamodb.TableProps>;
   /** Lake bucket the delivery stream writes `changes/<table>/…` to. */
   readonly lakeBucket: s3.IBucket;
@@ -85,13 +95,73 @@ export interface ChangeStreamToLakeProps {
   readonly handlerCode: HandlerCodeProvider;
   /** Customer-managed key for the table, stream, DLQ, Firehose, pipe and logs. */
   readonly encryptionKey: kms.IKey;
-  /** Pipe enrichment Lambda. Default: none. */
+  /**
+   * The Firehose transform (record → partition keys) of the new delivery stream, instead of a new
+   * firehose-transform function. It must behave as `src/handlers/firehose-transform.ts`. An alternative
+   * to `transformFunctionProps`.
+   *
+   * @default - a new firehose-transform TributaryFunction (arm64, X-Ray, KMS, no reserved concurrency)
+   */
+  readonly existingTransformFunction?: lambda.IFunction;
+  /**
+   * Overrides of the new transform function's `lambda.Function` props (e.g. `reservedConcurrentExecutions`).
+   * An alternative to `existingTransformFunction`.
+   *
+   * @default - none: timeout 1 minute, 256 MiB, no reserved concurrency
+   */
+  readonly transformFunctionProps?: Partial<lambda.FunctionProps>;
+  /**
+   * Deliver to this existing Firehose stream instead of a new one (no transform, role or log group is
+   * created). It must partition as `firehosePrefix` does. An alternative to `deliveryStreamProps`.
+   *
+   * @default - a new DirectPut stream: dynamic partitioning, SSE-KMS, GZIP NDJSON, `_errors/changes-<table>/`
+   */
+  readonly existingDeliveryStream?: firehose.IDeliveryStream;
+  /**
+   * Overrides of the new delivery stream's props; `extendedS3DestinationConfiguration` is merged one
+   * level deep (e.g. `{ extendedS3DestinationConfiguration: { bufferingHints } }`). An alternative to
+   * `existingDeliveryStream`.
+   *
+   * @default - none: buffering from `pipe.flushSeconds`/`pipe.flushMiB` (see `firehoseBuffering`)
+   */
+  readonly deliveryStreamProps?: Partial<firehose.CfnDeliveryStreamProps>;
+  /**
+   * A pipe you manage from the stream to the delivery stream; no pipe, pipe role or pipe log group is
+   * created. An alternative to `pipeProps`.
+   *
+   * @default - a new pipe with the config's filter and batching, the DLQ, bisect on failure, KMS, ERROR logs
+   */
+  readonly existingPipe?: pipes.CfnPipe;
+  /**
+   * Overrides of the new pipe's props (top-level fields replace the defaults, e.g. `name`, `desiredState`).
+   * An alternative to `existingPipe`.
+   *
+   * @default - none
+   */
+  readonly pipeProps?: Partial<pipes.CfnPipeProps>;
+  /**
+   * Pipe enrichment Lambda.
+   *
+   * @default - none
+   */
   readonly enrichmentFunction?: lambda.IFunction;
-  /** Pipe dead-letter queue. Default: a new KMS-encrypted queue. */
+  /**
+   * Pipe dead-letter queue.
+   *
+   * @default - a new KMS-encrypted, TLS-only queue (14 days)
+   */
   readonly existingDeadLetterQueue?: sqs.IQueue;
-  /** Pipe retries before a batch goes to the DLQ. Default: the table's `pipe.maximumRetryAttempts`, else 10. */
+  /**
+   * Pipe retries before a batch goes to the DLQ.
+   *
+   * @default - the table's `pipe.maximumRetryAttempts`, else 10
+   */
   readonly maximumRetryAttempts?: number;
-  /** Default: `RemovalPolicy.RETAIN` (table, DLQ, log groups). */
+  /**
+   * Removal policy of the table, DLQ and log groups.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -105,16 +175,31 @@ export interface ChangeStreamToLakeProps {
  */
 export class ChangeStreamToLake extends Construct {
   public readonly table: dynamodb.ITable;
+  /** The pipe (new, or `existingPipe`). */
   public readonly pipe: pipes.CfnPipe;
-  public readonly deliveryStream: firehose.CfnDeliveryStream;
-  public readonly transform: TributaryFunction;
+  /** The delivery stream's ARN and name (new, or `existingDeliveryStream`). */
+  public readonly deliveryStreamArn: string;
+  public readonly deliveryStreamName: string;
+  /** The new delivery stream; undefined with `existingDeliveryStream`. */
+  public readonly deliveryStream?: firehose.CfnDeliveryStream;
+  /** The new transform; undefined with `existingTransformFunction` or `existingDeliveryStream`. */
+  public readonly transform?: TributaryFunction;
+  /** The transform in use; undefined with `existingDeliveryStream`. */
+  public readonly transformFunction?: lambda.IFunction;
   public readonly deadLetterQueue: sqs.IQueue;
   /** Metrics worth an alarm, by name. */
   public readonly alarmMetrics: Record<string, cloudwatch.IMetric>;
 
   public constructor(scope: Construct, id: string, props: ChangeStreamToLakeProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    assertAlternatives(
+      'ChangeStreamToLake',
+      props,
+      ['existingTable', 'tableProps'],
+      ['existingTransformFunction', 'transformFunctionProps'],
+      ['existingDeliveryStream', 'deliveryStreamProps'],
+      ['existingPipe', 'pipeProps'],
+    );
     const key = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const config = props.table;
@@ -135,22 +220,89 @@ export class ChangeStreamToLake extends Construct {
 
     this.deadLetterQueue = props.existingDeadLetterQueue ?? createDeadLetterQueue(this, 'PipeDlq', key, removalPolicy);
 
-    this.transform = new TributaryFunction(this, 'Transform', {
-      handlerName: 'firehose-transform',
-      code: props.handlerCode,
-      encryptionKey: key,
-      removalPolicy,
-      timeout: Duration.minutes(1),
-      reservedConcurrentExecutions: 10,
-      environment: {
-        TRIBUTARY_TABLE: config.name,
-        TRIBUTARY_PARTITION_BY: pipeConfig.partitionBy.join(','),
-        ...(pipeConfig.eventTime ? { TRIBUTARY_EVENT_TIME: JSON.stringify(pipeConfig.eventTime) } : {}),
-        ...(config.ttlAttribute ? { TRIBUTARY_TTL_ATTRIBUTE: config.ttlAttribute } : {}),
-      },
-    });
+    if (props.existingDeliveryStream) {
+      this.deliveryStreamArn = props.existingDeliveryStream.deliveryStreamArn;
+      this.deliveryStreamName = props.existingDeliveryStream.deliveryStreamName;
+    } else {
+      if (!props.existingTransformFunction) {
+        this.transform = new TributaryFunction(this, 'Transform', {
+          handlerName: 'firehose-transform',
+          code: props.handlerCode,
+          encryptionKey: key,
+          removalPolicy,
+          timeout: Duration.minutes(1),
+          environment: {
+            TRIBUTARY_TABLE: config.name,
+            TRIBUTARY_PARTITION_BY: pipeConfig.partitionBy.join(','),
+            ...(pipeConfig.eventTime ? { TRIBUTARY_EVENT_TIME: JSON.stringify(pipeConfig.eventTime) } : {}),
+            ...(config.ttlAttribute ? { TRIBUTARY_TTL_ATTRIBUTE: config.ttlAttribute } : {}),
+          },
+          ...(props.transformFunctionProps ? { functionProps: props.transformFunctionProps } : {}),
+        });
+      }
+      const transformFunction = props.existingTransformFunction ?? this.transform!.function;
+      this.transformFunction = transformFunction;
+      const deliveryStream = this.createDeliveryStream(props, transformFunction);
+      this.deliveryStream = deliveryStream;
+      this.deliveryStreamArn = deliveryStream.attrArn;
+      this.deliveryStreamName = deliveryStream.ref;
+    }
 
-    // Firehose: dynamic partitioning on the transform's partition keys, SSE-KMS, GZIP NDJSON.
+    this.pipe = props.existingPipe ?? this.createPipe(props, streamArn, filterCriteria);
+
+    const pipeMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/EventBridge/Pipes',
+        metricName,
+        dimensionsMap: { PipeName: this.pipe.ref },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      });
+    const firehoseMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Firehose',
+        metricName,
+        dimensionsMap: { DeliveryStreamName: this.deliveryStreamName },
+        period: Duration.minutes(5),
+        statistic,
+      });
+
+    this.alarmMetrics = {
+      PipeExecutionFailed: pipeMetric('ExecutionFailed'),
+      PipeDlqDepth: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      // Success ratios below 1 mean failed deliveries/transforms; inverted in the alarm.
+      DeliveryToS3Failed: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(m, 1) < 1, 1, 0)',
+        usingMetrics: { m: firehoseMetric('DeliveryToS3.Success', 'Minimum') },
+        period: Duration.minutes(5),
+      }),
+      TransformFailed: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(m, 1) < 1, 1, 0)',
+        usingMetrics: { m: firehoseMetric('ExecuteProcessing.Success', 'Minimum') },
+        period: Duration.minutes(5),
+      }),
+      PartitionCountExceeded: firehoseMetric('PartitionCountExceeded', 'Maximum'),
+      ...(this.transformFunction
+        ? {
+            TransformErrors: this.transformFunction.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+          }
+        : {}),
+    };
+  }
+
+  /** Firehose: dynamic partitioning on the transform's partition keys, SSE-KMS, GZIP NDJSON. */
+  private createDeliveryStream(
+    props: ChangeStreamToLakeProps,
+    transformFunction: lambda.IFunction,
+  ): firehose.CfnDeliveryStream {
+    const stack = Stack.of(this);
+    const key = props.encryptionKey;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const config = props.table;
+    const pipeConfig = pipeConfigOf(config);
     const firehoseLogs = new logs.LogGroup(this, 'DeliveryLogs', {
       encryptionKey: key,
       retention: logs.RetentionDays.ONE_YEAR,
@@ -176,7 +328,7 @@ export class ChangeStreamToLake extends Construct {
     firehoseRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
-        resources: [this.transform.function.functionArn],
+        resources: [transformFunction.functionArn],
       }),
     );
     firehoseRole.addToPolicy(
@@ -186,46 +338,71 @@ export class ChangeStreamToLake extends Construct {
     if (props.lakeBucket.encryptionKey && props.lakeBucket.encryptionKey !== key)
       grantKeyUse(props.lakeBucket.encryptionKey, firehoseRole, 'encrypt');
 
-    const buffering = firehoseBuffering(pipeConfig);
-    this.deliveryStream = new firehose.CfnDeliveryStream(this, 'DeliveryStream', {
+    const destination: firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty = {
+      bucketArn: props.lakeBucket.bucketArn,
+      roleArn: firehoseRole.roleArn,
+      prefix: firehosePrefix(config.name, pipeConfig.partitionBy),
+      errorOutputPrefix: firehoseErrorPrefix(config.name),
+      bufferingHints: firehoseBuffering(pipeConfig),
+      compressionFormat: 'GZIP',
+      fileExtension: '.ndjson.gz',
+      encryptionConfiguration: {
+        kmsEncryptionConfig: { awskmsKeyArn: (props.lakeBucket.encryptionKey ?? key).keyArn },
+      },
+      dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+      processingConfiguration: {
+        enabled: true,
+        processors: [
+          {
+            type: 'Lambda',
+            parameters: [
+              { parameterName: 'LambdaArn', parameterValue: transformFunction.functionArn },
+              { parameterName: 'NumberOfRetries', parameterValue: '3' },
+              { parameterName: 'BufferSizeInMBs', parameterValue: '1' },
+              { parameterName: 'BufferIntervalInSeconds', parameterValue: '60' },
+            ],
+          },
+        ],
+      },
+      cloudWatchLoggingOptions: {
+        enabled: true,
+        logGroupName: firehoseLogs.logGroupName,
+        logStreamName: firehoseLogStream.logStreamName,
+      },
+    };
+    const overrides = props.deliveryStreamProps ?? {};
+    const deliveryStream = new firehose.CfnDeliveryStream(this, 'DeliveryStream', {
       deliveryStreamType: 'DirectPut',
       deliveryStreamEncryptionConfigurationInput: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key.keyArn },
+      ...overrides,
       extendedS3DestinationConfiguration: {
-        bucketArn: props.lakeBucket.bucketArn,
-        roleArn: firehoseRole.roleArn,
-        prefix: firehosePrefix(config.name, pipeConfig.partitionBy),
-        errorOutputPrefix: firehoseErrorPrefix(config.name),
-        bufferingHints: buffering,
-        compressionFormat: 'GZIP',
-        fileExtension: '.ndjson.gz',
-        encryptionConfiguration: {
-          kmsEncryptionConfig: { awskmsKeyArn: (props.lakeBucket.encryptionKey ?? key).keyArn },
-        },
-        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
-        processingConfiguration: {
-          enabled: true,
-          processors: [
-            {
-              type: 'Lambda',
-              parameters: [
-                { parameterName: 'LambdaArn', parameterValue: this.transform.function.functionArn },
-                { parameterName: 'NumberOfRetries', parameterValue: '3' },
-                { parameterName: 'BufferSizeInMBs', parameterValue: '1' },
-                { parameterName: 'BufferIntervalInSeconds', parameterValue: '60' },
-              ],
-            },
-          ],
-        },
-        cloudWatchLoggingOptions: {
-          enabled: true,
-          logGroupName: firehoseLogs.logGroupName,
-          logStreamName: firehoseLogStream.logStreamName,
-        },
+        ...destination,
+        ...(overrides.extendedS3DestinationConfiguration as
+          Partial<firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty> | undefined),
       },
     });
-    this.deliveryStream.node.addDependency(firehoseRole);
+    deliveryStream.node.addDependency(firehoseRole);
+    acknowledge(
+      firehoseRole,
+      lakePrefixAcknowledgements(props.lakeBucket, [
+        lakeLayout.changes(config.name),
+        lakeLayout.errors(`changes-${config.name}`),
+      ]),
+    );
+    return deliveryStream;
+  }
 
-    // Pipe: stream -> filter -> (enrichment) -> Firehose; failed batches to the DLQ.
+  /** Pipe: stream -> filter -> (enrichment) -> Firehose; failed batches to the DLQ. */
+  private createPipe(
+    props: ChangeStreamToLakeProps,
+    streamArn: string,
+    filterCriteria: ReturnType<typeof pipeFilterCriteria>,
+  ): pipes.CfnPipe {
+    const stack = Stack.of(this);
+    const key = props.encryptionKey;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const config = props.table;
+    const pipeConfig = pipeConfigOf(config);
     const pipeLogs = new logs.LogGroup(this, 'PipeLogs', {
       encryptionKey: key,
       retention: logs.RetentionDays.ONE_YEAR,
@@ -241,7 +418,7 @@ export class ChangeStreamToLake extends Construct {
     pipeRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-        resources: [this.deliveryStream.attrArn],
+        resources: [this.deliveryStreamArn],
       }),
     );
     pipeRole.addToPolicy(
@@ -263,7 +440,7 @@ export class ChangeStreamToLake extends Construct {
     }
     grantKeyUse(key, pipeRole, 'encrypt');
 
-    this.pipe = new pipes.CfnPipe(this, 'Pipe', {
+    const pipe = new pipes.CfnPipe(this, 'Pipe', {
       description: `Tributary: ${config.name} changes to the lake`,
       roleArn: pipeRole.roleArn,
       source: streamArn,
@@ -279,55 +456,12 @@ export class ChangeStreamToLake extends Construct {
         ...(filterCriteria ? { filterCriteria } : {}),
       },
       ...(props.enrichmentFunction ? { enrichment: props.enrichmentFunction.functionArn } : {}),
-      target: this.deliveryStream.attrArn,
+      target: this.deliveryStreamArn,
       kmsKeyIdentifier: key.keyArn,
       logConfiguration: { level: 'ERROR', cloudwatchLogsLogDestination: { logGroupArn: pipeLogs.logGroupArn } },
+      ...props.pipeProps,
     });
-    this.pipe.node.addDependency(pipeRole);
-
-    const pipeMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/EventBridge/Pipes',
-        metricName,
-        dimensionsMap: { PipeName: this.pipe.ref },
-        period: Duration.minutes(5),
-        statistic: 'Sum',
-      });
-    const firehoseMetric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/Firehose',
-        metricName,
-        dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
-        period: Duration.minutes(5),
-        statistic,
-      });
-    acknowledge(
-      firehoseRole,
-      lakePrefixAcknowledgements(props.lakeBucket, [
-        lakeLayout.changes(config.name),
-        lakeLayout.errors(`changes-${config.name}`),
-      ]),
-    );
-
-    this.alarmMetrics = {
-      PipeExecutionFailed: pipeMetric('ExecutionFailed'),
-      PipeDlqDepth: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      // Success ratios below 1 mean failed deliveries/transforms; inverted in the alarm.
-      DeliveryToS3Failed: new cloudwatch.MathExpression({
-        expression: 'IF(FILL(m, 1) < 1, 1, 0)',
-        usingMetrics: { m: firehoseMetric('DeliveryToS3.Success', 'Minimum') },
-        period: Duration.minutes(5),
-      }),
-      TransformFailed: new cloudwatch.MathExpression({
-        expression: 'IF(FILL(m, 1) < 1, 1, 0)',
-        usingMetrics: { m: firehoseMetric('ExecuteProcessing.Success', 'Minimum') },
-        period: Duration.minutes(5),
-      }),
-      PartitionCountExceeded: firehoseMetric('PartitionCountExceeded', 'Maximum'),
-      TransformErrors: this.transform.metricErrors(),
-    };
+    pipe.node.addDependency(pipeRole);
+    return pipe;
   }
 }

@@ -17,6 +17,13 @@ export const STACK_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Why a function without reserved concurrency is acceptable (HIPAA.Security-LambdaConcurrency),
+ * acknowledged on each such function.
+ */
+export const LAMBDA_CONCURRENCY_REASON =
+  'opt-in: reserved units fail deploys on low-quota accounts; set aws.reservedConcurrency';
+
+/**
  * Acknowledges cdk-nag findings on a construct (and everything under it), each with its reason.
  *
  * @example
@@ -39,6 +46,18 @@ export function nagRef(construct: IConstruct, attribute = 'Arn'): string {
 }
 
 /**
+ * How cdk-nag renders a bucket's ARN inside a finding id: `<LogicalId.Arn>` for a bucket created in
+ * the app, the ARN itself for an imported one (`Bucket.fromBucketName`).
+ *
+ * @example
+ * `AwsSolutions-IAM5[Resource::${bucketNagRef(bucket)}/exports/*]`
+ */
+export function bucketNagRef(bucket: s3.IBucket): string {
+  const element = bucket.node.defaultChild ?? bucket;
+  return CfnElement.isCfnElement(element) ? nagRef(bucket) : bucket.bucketArn;
+}
+
+/**
  * Acknowledges the stack-wide findings ({@link STACK_ACKNOWLEDGEMENTS}).
  *
  * @example
@@ -57,7 +76,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
 export function lakePrefixAcknowledgements(bucket: s3.IBucket, prefixes: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     prefixes.map((prefix) => [
-      `AwsSolutions-IAM5[Resource::${nagRef(bucket)}/${prefix}*]`,
+      `AwsSolutions-IAM5[Resource::${bucketNagRef(bucket)}/${prefix}*]`,
       `Lake object keys are generated per batch (deterministic names); writes are scoped to the ${prefix} prefix of the lake bucket.`,
     ]),
   );

@@ -20,8 +20,57 @@ import { pipeConfigOf } from './shared/stream-source.js';
 export interface TributaryStackProps extends StackProps {
   /** The Tributary config (the file the local runtime reads), with the deployment sections. */
   readonly config: DeployConfig;
-  /** Handler bundles. Default in bin/app.ts: `HandlerCode.fromDist()` (run `npm run build` first). */
+  /** Handler bundles (bin/app.ts passes `HandlerCode.fromDist()`; run `npm run build` first). */
   readonly handlerCode: HandlerCodeProvider;
+}
+
+/** Reserved concurrency per function when `aws.reservedConcurrency` is on (opt-in). */
+export const OPT_IN_RESERVED_CONCURRENCY = { firehoseTransform: 10, patientEnrichment: 10, runLedger: 5 } as const;
+
+/**
+ * A Glue database name derived from a stack name: lower-case snake case, only `[a-z0-9_]`.
+ *
+ * @example
+ * glueNameOf('TributaryProd') // 'tributary_prod'
+ */
+export function glueNameOf(stackName: string): string {
+  return stackName
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 255);
+}
+
+/**
+ * Names that must be unique per account and region, from the config or else derived from the stack
+ * name, so a second stack (`--context stackName=…`) does not collide with the first.
+ *
+ * @example
+ * uniqueNamesOf(config, 'TributaryProd') // { databaseName: 'tributary_prod', workgroupName: 'TributaryProd', datastoreName: 'TributaryProd' }
+ */
+export function uniqueNamesOf(
+  config: DeployConfig,
+  stackName: string,
+): { databaseName: string; workgroupName: string; datastoreName: string } {
+  return {
+    databaseName: config.catalog.databaseName ?? glueNameOf(stackName),
+    workgroupName: config.catalog.workgroupName ?? stackName,
+    datastoreName: config.aws.datastoreName ?? stackName,
+  };
+}
+
+/**
+ * The stack's environment: the config's `region` always (it is where the local runtime's ARNs point,
+ * and the deployment honours it), the account from the CDK CLI when it has credentials.
+ *
+ * @example
+ * stackEnvironmentOf(config, process.env) // { region: 'eu-west-1', account: '123456789012' }
+ */
+export function stackEnvironmentOf(
+  config: DeployConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): { region: string; account?: string } {
+  return { region: config.region, ...(env.CDK_DEFAULT_ACCOUNT ? { account: env.CDK_DEFAULT_ACCOUNT } : {}) };
 }
 
 /**
@@ -56,9 +105,13 @@ export class TributaryStack extends Stack {
       serverAccessLogsPrefix: 'lake/',
       removalPolicy,
     }).bucket;
+    // PatientChange events carry PHI: the bus is encrypted with the stack's customer-managed key.
     this.eventBus = new events.EventBus(this, 'Bus', {
       description: 'Tributary events: PatientChange, FhirResourceChanged, ExportRunFailed',
+      kmsKey: key,
     });
+    const names = uniqueNamesOf(config, this.stackName);
+    const reserve = config.aws.reservedConcurrency;
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       encryptionKey: key,
       ...(config.alarms.email ? { email: config.alarms.email } : {}),
@@ -72,11 +125,17 @@ export class TributaryStack extends Stack {
       existingEventBus: this.eventBus,
       ...(config.aws.datastoreId
         ? { existingDatastoreId: config.aws.datastoreId }
-        : { datastoreProps: { datastoreName: config.aws.datastoreName } }),
+        : { datastoreProps: { datastoreName: names.datastoreName } }),
       workflow: config.export,
       ...(config.aws.scheduleExpression ? { schedule: config.aws.scheduleExpression } : {}),
       exportStagingDays: config.aws.exportStagingDays,
-      exportReservedConcurrency: config.aws.exportReservedConcurrency,
+      ...(reserve
+        ? {
+            exportReservedConcurrency: config.aws.exportReservedConcurrency,
+            runLedgerFunctionProps: { reservedConcurrentExecutions: OPT_IN_RESERVED_CONCURRENCY.runLedger },
+            processFileFunctionProps: { reservedConcurrentExecutions: config.export.mapMaxConcurrency },
+          }
+        : {}),
       removalPolicy,
     });
     this.alarms.addMetrics('FhirExport', this.exportPipeline.alarmMetrics);
@@ -112,6 +171,13 @@ export class TributaryStack extends Stack {
             validate: enrichment.validate,
           },
           existingEventBus: this.eventBus,
+          ...(reserve
+            ? {
+                enrichmentFunctionProps: {
+                  reservedConcurrentExecutions: OPT_IN_RESERVED_CONCURRENCY.patientEnrichment,
+                },
+              }
+            : {}),
           ...(config.patientEnrichment.writeThrough
             ? {
                 healthLakeWriteThrough: {
@@ -127,6 +193,13 @@ export class TributaryStack extends Stack {
         const changes = new ChangeStreamToLake(this, `Changes-${table.name}`, {
           ...common,
           lakeBucket: this.lakeBucket,
+          ...(reserve
+            ? {
+                transformFunctionProps: {
+                  reservedConcurrentExecutions: OPT_IN_RESERVED_CONCURRENCY.firehoseTransform,
+                },
+              }
+            : {}),
         });
         this.changePipes[table.name] = changes;
         this.alarms.addMetrics(`Changes-${table.name}`, changes.alarmMetrics);
@@ -141,8 +214,8 @@ export class TributaryStack extends Stack {
         config.catalog.fhirTypes ?? (config.export.types.length > 0 ? config.export.types : [...DEFAULT_FHIR_TYPES]),
       encryptionKey: key,
       serverAccessLogsBucket,
-      databaseName: config.catalog.databaseName,
-      workgroupName: config.catalog.workgroupName,
+      databaseName: names.databaseName,
+      workgroupName: names.workgroupName,
       projectionStartYear: config.catalog.projectionStartYear,
       partitionValues: config.catalog.partitionValues,
       patientIdAttribute: config.catalog.patientIdAttribute,

@@ -13,16 +13,15 @@ describe('parseDeployConfig', () => {
       mapMaxConcurrency: 10,
       toleratedFailurePercentage: 0,
     });
-    expect(config.catalog).toMatchObject({
-      databaseName: 'tributary',
-      workgroupName: 'tributary',
-      partitionValues: {},
-    });
+    // Names unique per account are derived from the stack name unless set (tributary-stack.ts uniqueNamesOf).
+    expect(config.catalog).toMatchObject({ partitionValues: {} });
+    expect(config.catalog.databaseName).toBeUndefined();
+    expect(config.catalog.workgroupName).toBeUndefined();
     expect(config.aws).toEqual({
-      datastoreName: 'tributary',
       exportStagingDays: 7,
       existingTables: {},
       removalPolicy: 'retain',
+      reservedConcurrency: false,
       exportReservedConcurrency: 1,
     });
     expect(config.alarms.email).toBeUndefined();

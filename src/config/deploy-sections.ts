@@ -15,16 +15,16 @@ export const catalogSectionSchema = z.strictObject({
     .array(z.string().regex(/^[A-Z][A-Za-z]+$/, 'a FHIR resource type, e.g. Patient'))
     .min(1)
     .optional(),
-  /** Glue database name. */
+  /** Glue database name (unique per account and region). Default: derived from the stack name, `Tributary` → `tributary`, `TributaryProd` → `tributary_prod`. */
   databaseName: z
     .string()
     .regex(/^[a-z0-9_]{1,255}$/, 'lower-case letters, digits and _')
-    .default('tributary'),
-  /** Athena workgroup name. */
+    .optional(),
+  /** Athena workgroup name (unique per account and region). Default: the stack name. */
   workgroupName: z
     .string()
     .regex(/^[a-zA-Z0-9._-]{1,128}$/)
-    .default('tributary'),
+    .optional(),
   /** First year partition projection covers. */
   projectionStartYear: z.number().int().min(1970).max(2100).default(2020),
   /** Days Athena query results are kept. */
@@ -61,11 +61,11 @@ export const awsSectionSchema = z.strictObject({
     .string()
     .regex(/^[a-f0-9]{32}$/, 'a HealthLake datastore id: 32 lower-case hex characters')
     .optional(),
-  /** Name of the datastore created when `datastoreId` is absent. */
+  /** Name of the datastore created when `datastoreId` is absent. Default: the stack name. */
   datastoreName: z
     .string()
     .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u)
-    .default('tributary'),
+    .optional(),
   /** EventBridge Scheduler expression overriding `export.scheduleMinutes` (e.g. `cron(0 2 * * ? *)`). */
   scheduleExpression: z
     .string()
@@ -77,7 +77,16 @@ export const awsSectionSchema = z.strictObject({
   existingTables: z.record(z.string(), existingTableSchema).default({}),
   /** `retain` keeps buckets, tables, keys and the datastore on `cdk destroy`; `destroy` removes them (dev only). */
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
-  /** Reserved concurrency of start-export/check-export, protecting HealthLake's one-export-at-a-time API. */
+  /**
+   * Reserve Lambda concurrency (opt-in): firehose-transform 10, patient-enrichment 10, run-ledger 5,
+   * start-export and check-export `exportReservedConcurrency` each, process-file `export.mapMaxConcurrency`
+   * (37 units with the defaults). Off by default: reserved units come out of the account's unreserved
+   * pool, which must keep 100, so reserving fails deploys on accounts with low quotas. Without it, the
+   * SQS event sources cap start-export and check-export (`maxConcurrency` 2) and the Distributed Map caps
+   * process-file.
+   */
+  reservedConcurrency: z.boolean().default(false),
+  /** Reserved concurrency of start-export and check-export each, when `reservedConcurrency` is on. */
   exportReservedConcurrency: z.number().int().min(1).max(100).default(1),
 });
 

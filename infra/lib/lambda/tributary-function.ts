@@ -6,10 +6,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag-acknowledgements.js';
+import { acknowledge, LAMBDA_CONCURRENCY_REASON } from '../nag-acknowledgements.js';
 import type { HandlerCodeProvider, HandlerName } from './handler-code.js';
 
-/** Props of {@link TributaryFunction}. */
+/** Props of {@link TributaryFunction}. Every optional prop documents its default. */
 export interface TributaryFunctionProps {
   /** Which handler (src/handlers/<name>.ts). */
   readonly handlerName: HandlerName;
@@ -17,22 +17,72 @@ export interface TributaryFunctionProps {
   readonly code: HandlerCodeProvider;
   /** Key for the log group and environment variables. */
   readonly encryptionKey: kms.IKey;
-  /** Environment variables: ids, names and ARNs only, never PHI. Powertools variables are added. */
+  /**
+   * Environment variables: ids, names and ARNs only, never PHI. Powertools variables are added.
+   *
+   * @default - only the Powertools variables
+   */
   readonly environment?: Record<string, string>;
-  /** Default: 256 MiB. */
+  /**
+   * Memory, MiB.
+   *
+   * @default 256
+   */
   readonly memorySize?: number;
-  /** Default: 30 seconds. */
+  /**
+   * Timeout.
+   *
+   * @default Duration.seconds(30)
+   */
   readonly timeout?: Duration;
-  /** Reserved concurrency. Default: 10 (caps blast radius; HIPAA LambdaConcurrency). */
+  /**
+   * Reserved concurrency. Opt-in: every reserved unit comes out of the account's unreserved pool,
+   * which must keep 100, so reserving fails deploys on accounts with low Lambda quotas.
+   *
+   * @default - none: the function uses the account's unreserved concurrency (HIPAA LambdaConcurrency acknowledged)
+   */
   readonly reservedConcurrentExecutions?: number;
-  /** Log retention. Default: 1 year. */
+  /**
+   * Log retention.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
   readonly logRetention?: logs.RetentionDays;
-  /** Default: `RemovalPolicy.RETAIN` for the log group. */
+  /**
+   * Removal policy of the log group.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
-  /** Powertools service name. Default: `tributary-<handlerName>`. */
+  /**
+   * Powertools service name.
+   *
+   * @default 'tributary-<handlerName>'
+   */
   readonly serviceName?: string;
-  /** DLQ for asynchronous invocations. Default: none (the function is invoked synchronously or by an SQS event source with its own DLQ). */
+  /**
+   * DLQ for asynchronous invocations.
+   *
+   * @default - none (the function is invoked synchronously or by an SQS event source with its own DLQ)
+   */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Overrides of the `lambda.Function` props, applied last (`environment` is merged). Overriding the
+   * runtime, tracing or encryption weakens the defaults and is reported by cdk-nag.
+   *
+   * @default - none
+   */
+  readonly functionProps?: Partial<lambda.FunctionProps>;
+}
+
+function withoutEnvironment(props: Partial<lambda.FunctionProps> | undefined): Partial<lambda.FunctionProps> {
+  if (!props) return {};
+  const { environment: _environment, ...rest } = props;
+  return rest;
+}
+
+function reservedOf(fn: lambda.Function): unknown {
+  return (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions;
 }
 
 /**
@@ -75,7 +125,9 @@ export class TributaryFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: lambda.Tracing.ACTIVE,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 10,
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       environmentEncryption: props.encryptionKey,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       environment: {
@@ -86,7 +138,9 @@ export class TributaryFunction extends Construct {
         POWERTOOLS_LOGGER_LOG_EVENT: 'false',
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         ...props.environment,
+        ...props.functionProps?.environment,
       },
+      ...withoutEnvironment(props.functionProps),
     });
     // Lambda decrypts its environment with the key.
     this.role.addToPolicy(
@@ -96,6 +150,9 @@ export class TributaryFunction extends Construct {
       'AwsSolutions-IAM5[Resource::*]':
         'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.',
     });
+    if (reservedOf(this.function) === undefined) {
+      acknowledge(this.function, { 'HIPAA.Security-LambdaConcurrency': LAMBDA_CONCURRENCY_REASON });
+    }
     if (!props.deadLetterQueue) {
       acknowledge(this.function, {
         'HIPAA.Security-LambdaDLQ':
