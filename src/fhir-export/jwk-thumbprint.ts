@@ -19,7 +19,9 @@ export function jwkThumbprint(key: KeyObject | string | JsonWebKey): string {
     typeof key === 'string'
       ? createPublicKey(key)
       : isKeyObject(key)
-        ? createPublicKey(key)
+        ? key.type === 'public'
+          ? key
+          : createPublicKey(key)
         : createPublicKey({ key, format: 'jwk' });
   const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const members = REQUIRED_MEMBERS[String(jwk.kty)];
