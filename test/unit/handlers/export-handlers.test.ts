@@ -143,7 +143,7 @@ describe('start-export / check-export handlers', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toEqual({
       taskToken: 'T1',
       error: 'Export.StartFailed',
-      cause: '$export kick-off answered HTTP 403: not authorised',
+      cause: `export kick-off POST ${FHIR_BASE}/$export answered HTTP 403: not authorised`,
     });
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
