@@ -12,7 +12,7 @@ const REQUIRED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
  * `KeyObject`, a PEM or a JWK. SMART Backend Services uses it as the default `kid` of the client assertion.
  *
  * @example
- * jwkThumbprint(readFileSync('client.pem', 'utf8')) // 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
+ * jwkThumbprint({ kty: 'RSA', n: '0vx7…', e: 'AQAB' }) // RFC 7638 §3.1: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
  */
 export function jwkThumbprint(key: KeyObject | string | JsonWebKey): string {
   const publicKey =
