@@ -79,6 +79,7 @@ export function createExportStepDeps(env: ExportTaskEnv, clients: ExportTaskClie
         : {}),
       // check-export lists the job's folder (s3:ListBucket) when the status answer has no output[].
       exportStore: storeOf,
+      api: env.HEALTHLAKE_EXPORT_API,
     });
   } else {
     const auth =

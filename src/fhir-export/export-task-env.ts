@@ -32,6 +32,11 @@ export const exportTaskEnvSchema = z.object({
   EXPORT_OUTPUT_S3_URI: z.string().check(z.regex(/^s3:\/\/[^/]+/)),
   EXPORT_KMS_KEY_ID: z.optional(z.string()),
   DATA_ACCESS_ROLE_ARN: z.optional(z.string()),
+  /**
+   * How HealthLake jobs are started and described: `fhir-rest` (`$export?_since=`, incremental) or `control-plane`
+   * (`StartFHIRExportJob`/`DescribeFHIRExportJob`: needs DATASTORE_ID and DATA_ACCESS_ROLE_ARN; always a full export).
+   */
+  HEALTHLAKE_EXPORT_API: z._default(z.enum(['fhir-rest', 'control-plane']), 'fhir-rest'),
   /** Export bucket: manifests (and Bulk Data copies) are written here. */
   EXPORT_BUCKET: atLeast3(),
   MANIFEST_PREFIX: z._default(z.string(), 'manifests/'),

@@ -54,7 +54,10 @@ export interface HealthLakeExportSourceOptions {
 
 /**
  * {@link FhirExportSource} for AWS HealthLake (and the embedded datastore, which speaks the same REST API):
- * FHIR REST `$export?_since=&_type=` with `JobName = runId`, status by `GET …/r4/export/<jobId>`, every call SigV4-signed.
+ * FHIR REST `$export?_since=&_type=` with `JobName = runId`, status by `GET …/r4/export/<jobId>`, every call SigV4-signed;
+ * or, with `api: 'control-plane'`, `StartFHIRExportJob`/`DescribeFHIRExportJob`. A completed job reported by its job
+ * properties only (no `transactionTime`, no `output[]`) gets `transactionTime = submitTime` and its files by listing
+ * `<S3Uri>/<datastoreId>-FHIR_EXPORT-<jobId>/`.
  *
  * @example
  * const source = new HealthLakeExportSource({ fhirBaseUrl, fetch: createSigV4Fetch({ region, credentials }), outputS3Uri: 's3://exports/fhir', registry });
