@@ -5,7 +5,7 @@ import { demoConfig } from '../../src/config/demo-config.js';
 import { DEFAULT_CONFIG_FILE } from '../../src/config/load.js';
 import { parseDeployConfig } from '../lib/config-sections.js';
 import { HandlerCode } from '../lib/lambda/handler-code.js';
-import { TributaryStack } from '../lib/tributary-stack.js';
+import { stackEnvironmentOf, TributaryStack } from '../lib/tributary-stack.js';
 
 /**
  * CDK app: `npx cdk synth|deploy [--context config=path] [--context stackName=Tributary]`.
@@ -19,13 +19,13 @@ const raw: unknown = configPath ? JSON.parse(readFileSync(configPath, 'utf8')) :
 const config = parseDeployConfig(raw, configPath ?? 'demo config');
 const distDir = app.node.tryGetContext('lambdaDist') as string | undefined;
 
+// The config's region always wins over the CLI profile's (CDK_DEFAULT_REGION); the account comes from the CLI.
+// Names unique per account (Glue database, Athena workgroup, datastore) derive from the stack name.
 new TributaryStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'Tributary', {
   config,
   handlerCode: HandlerCode.fromDist(distDir),
   description: 'Tributary: HealthLake exports and DynamoDB change streams landed in a partitioned, catalogued lake',
-  ...(process.env.CDK_DEFAULT_ACCOUNT
-    ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? config.region } }
-    : {}),
+  env: stackEnvironmentOf(config, process.env),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));

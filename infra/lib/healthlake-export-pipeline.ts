@@ -11,6 +11,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as healthlake from 'aws-cdk-lib/aws-healthlake';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -23,7 +24,8 @@ import type { HandlerCodeProvider } from './lambda/handler-code.js';
 import { TributaryFunction } from './lambda/tributary-function.js';
 import { grantKeyUse } from './shared/encryption.js';
 import { createDeadLetterQueue, QueueWithDlq } from './shared/queues.js';
-import { acknowledge, lakePrefixAcknowledgements, nagRef } from './nag-acknowledgements.js';
+import { acknowledge, bucketNagRef, lakePrefixAcknowledgements, nagRef } from './nag-acknowledgements.js';
+import { assertAlternatives } from './shared/props.js';
 import { SecureBucket } from './shared/secure-bucket.js';
 import { bucketObjectsArn, grantLakeWrite } from './shared/grants.js';
 
@@ -41,7 +43,7 @@ export function scheduleExpressionFor(minutes: number): string {
   return `rate(${whole} ${whole === 1 ? 'minute' : 'minutes'})`;
 }
 
-/** Props of {@link HealthLakeExportPipeline}. Every default is listed. */
+/** Props of {@link HealthLakeExportPipeline}. Every optional prop documents its default; `existingX` and `xProps` are alternatives. */
 export interface HealthLakeExportPipelineProps {
   /** Bundles of the handlers. */
   readonly handlerCode: HandlerCodeProvider;
@@ -49,28 +51,121 @@ export interface HealthLakeExportPipelineProps {
   readonly encryptionKey: kms.IKey;
   /** Lake bucket process-file writes `fhir/<Type>/…` to (usually shared with the change pipes). */
   readonly lakeBucket: s3.IBucket;
-  /** Bucket receiving the export bucket's server access logs. */
+  /** Bucket receiving the new export bucket's server access logs. */
   readonly serverAccessLogsBucket: s3.IBucket;
-  /** Use this HealthLake datastore instead of creating one. Default: a new datastore (`datastoreProps`). */
+  /**
+   * Use this HealthLake datastore instead of creating one. An alternative to `datastoreProps`.
+   *
+   * @default - a new datastore (`datastoreProps`)
+   */
   readonly existingDatastoreId?: string;
-  /** Settings of the new datastore. Default: R4, name `tributary`, SSE with `encryptionKey`. Ignored with `existingDatastoreId`. */
+  /**
+   * Settings of the new datastore. An alternative to `existingDatastoreId`.
+   *
+   * @default - R4, name `tributary`, SSE with `encryptionKey`
+   */
   readonly datastoreProps?: { readonly datastoreName?: string };
-  /** Bus for FhirResourceChanged and ExportRunFailed. Default: a new bus. */
+  /**
+   * Bus for FhirResourceChanged and ExportRunFailed. An alternative to `eventBusProps`.
+   *
+   * @default - a new bus encrypted with `encryptionKey`
+   */
   readonly existingEventBus?: events.IEventBus;
   /**
+   * Overrides of the new bus's props. An alternative to `existingEventBus`.
+   *
+   * @default - none: `kmsKey` is `encryptionKey`
+   */
+  readonly eventBusProps?: Partial<events.EventBusProps>;
+  /**
+   * The run ledger (partition key `pk`, sort key `sk`, strings). An alternative to `ledgerTableProps`.
+   *
+   * @default - a new on-demand table, CMK encryption, PITR, deletion protection when retained
+   */
+  readonly existingLedgerTable?: dynamodb.ITable;
+  /**
+   * Overrides of the new ledger table's props (keys must stay `pk`/`sk`). An alternative to `existingLedgerTable`.
+   *
+   * @default - none
+   */
+  readonly ledgerTableProps?: Partial<dynamodb.TableProps>;
+  /**
+   * The bucket HealthLake exports into (staging under `exports/`); it must accept SSE-KMS writes with
+   * `encryptionKey`. An alternative to `exportBucketProps`.
+   *
+   * @default - a new SecureBucket whose `exports/` objects expire after `exportStagingDays`
+   */
+  readonly existingExportBucket?: s3.IBucket;
+  /**
+   * Overrides of the new export bucket's props. An alternative to `existingExportBucket`.
+   *
+   * @default - none
+   */
+  readonly exportBucketProps?: Partial<s3.BucketProps>;
+  /**
+   * Overrides of the run-ledger function's `lambda.Function` props (e.g. `reservedConcurrentExecutions`).
+   *
+   * @default - none: 30 seconds, 256 MiB, no reserved concurrency
+   */
+  readonly runLedgerFunctionProps?: Partial<lambda.FunctionProps>;
+  /**
+   * Overrides of the start-export function's `lambda.Function` props.
+   *
+   * @default - none: 60 seconds, 256 MiB, no reserved concurrency
+   */
+  readonly startExportFunctionProps?: Partial<lambda.FunctionProps>;
+  /**
+   * Overrides of the check-export function's `lambda.Function` props.
+   *
+   * @default - none: 120 seconds, 256 MiB, no reserved concurrency
+   */
+  readonly checkExportFunctionProps?: Partial<lambda.FunctionProps>;
+  /**
+   * Overrides of the process-file function's `lambda.Function` props.
+   *
+   * @default - none: 15 minutes, 1 GiB, no reserved concurrency (the Distributed Map's MaxConcurrency caps it)
+   */
+  readonly processFileFunctionProps?: Partial<lambda.FunctionProps>;
+  /**
    * Workflow timings and policies: the `export` section of the Tributary config, the same object the
-   * local runtime uses. Default: its schema defaults (heartbeat 300 s, max wait 6 h, execution timeout 24 h,
-   * MaxConcurrency 10, ToleratedFailurePercentage 0, every 15 minutes, every type, COMPLETED_WITH_ERRORS fails,
-   * no FhirResourceChanged events, 25 h lock lease).
+   * local runtime uses.
+   *
+   * @default - its schema defaults (heartbeat 300 s, max wait 6 h, execution timeout 24 h, MaxConcurrency 10,
+   * ToleratedFailurePercentage 0, every 15 minutes, every type, COMPLETED_WITH_ERRORS fails, no
+   * FhirResourceChanged events, 25 h lock lease)
    */
   readonly workflow?: ExportWorkflowConfigInput;
-  /** EventBridge Scheduler expression. Default: `rate(<workflow.scheduleMinutes> minutes)`. */
+  /**
+   * EventBridge Scheduler expression.
+   *
+   * @default 'rate(<workflow.scheduleMinutes> minutes)'
+   */
   readonly schedule?: string;
-  /** Days export staging objects are kept. Default: 7. */
+  /**
+   * Days export staging objects are kept in the new export bucket.
+   *
+   * @default 7
+   */
   readonly exportStagingDays?: number;
-  /** Reserved concurrency of start-export and check-export (HealthLake runs one export at a time). Default: 1. */
+  /**
+   * Maximum concurrency of the SQS event sources of start-export and check-export (2 to 1000). The run
+   * lock already keeps one export at a time; this caps retries without reserving concurrency.
+   *
+   * @default 2
+   */
+  readonly exportQueueMaxConcurrency?: number;
+  /**
+   * Reserved concurrency of start-export and check-export each (opt-in; reserved units fail deploys on
+   * accounts with low quotas).
+   *
+   * @default - none
+   */
   readonly exportReservedConcurrency?: number;
-  /** Default: `RemovalPolicy.RETAIN` (table, bucket, queues, datastore, log groups). */
+  /**
+   * Removal policy of the table, bucket, queues, datastore and log groups.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -84,8 +179,8 @@ export interface HealthLakeExportPipelineProps {
  */
 export class HealthLakeExportPipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
-  public readonly ledgerTable: dynamodb.Table;
-  public readonly exportBucket: s3.Bucket;
+  public readonly ledgerTable: dynamodb.ITable;
+  public readonly exportBucket: s3.IBucket;
   public readonly startQueue: QueueWithDlq;
   public readonly recheckQueue: QueueWithDlq;
   public readonly eventBus: events.IEventBus;
@@ -106,6 +201,14 @@ export class HealthLakeExportPipeline extends Construct {
 
   public constructor(scope: Construct, id: string, props: HealthLakeExportPipelineProps) {
     super(scope, id);
+    assertAlternatives(
+      'HealthLakeExportPipeline',
+      props,
+      ['existingDatastoreId', 'datastoreProps'],
+      ['existingEventBus', 'eventBusProps'],
+      ['existingLedgerTable', 'ledgerTableProps'],
+      ['existingExportBucket', 'exportBucketProps'],
+    );
     const stack = Stack.of(this);
     const key = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -124,31 +227,37 @@ export class HealthLakeExportPipeline extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-    });
+    this.ledgerTable =
+      props.existingLedgerTable ??
+      new dynamodb.Table(this, 'Ledger', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: key,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+        removalPolicy,
+        ...props.ledgerTableProps,
+      });
 
-    this.exportBucket = new SecureBucket(this, 'ExportBucket', {
-      encryptionKey: key,
-      serverAccessLogsBucket: props.serverAccessLogsBucket,
-      serverAccessLogsPrefix: 'export-bucket/',
-      removalPolicy,
-      lifecycleRules: [
-        {
-          id: 'expire-export-staging',
-          prefix: EXPORT_STAGING_PREFIX,
-          expiration: Duration.days(props.exportStagingDays ?? 7),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-    }).bucket;
+    this.exportBucket =
+      props.existingExportBucket ??
+      new SecureBucket(this, 'ExportBucket', {
+        encryptionKey: key,
+        serverAccessLogsBucket: props.serverAccessLogsBucket,
+        serverAccessLogsPrefix: 'export-bucket/',
+        removalPolicy,
+        lifecycleRules: [
+          {
+            id: 'expire-export-staging',
+            prefix: EXPORT_STAGING_PREFIX,
+            expiration: Duration.days(props.exportStagingDays ?? 7),
+            noncurrentVersionExpiration: Duration.days(1),
+          },
+        ],
+        ...(props.exportBucketProps ? { bucketProps: props.exportBucketProps } : {}),
+      }).bucket;
 
     // HealthLake datastore: new (SSE with the customer-managed key) or existing by id.
     if (props.existingDatastoreId) {
@@ -194,7 +303,11 @@ export class HealthLakeExportPipeline extends Construct {
 
     this.eventBus =
       props.existingEventBus ??
-      new events.EventBus(this, 'Bus', { description: 'Tributary FhirResourceChanged / ExportRunFailed' });
+      new events.EventBus(this, 'Bus', {
+        description: 'Tributary FhirResourceChanged / ExportRunFailed',
+        kmsKey: key,
+        ...props.eventBusProps,
+      });
 
     this.startQueue = new QueueWithDlq(this, 'StartQueue', {
       encryptionKey: key,
@@ -212,6 +325,7 @@ export class HealthLakeExportPipeline extends Construct {
       fid: string,
       handlerName: 'run-ledger' | 'start-export' | 'check-export' | 'process-file',
       extra: Partial<ConstructorParameters<typeof TributaryFunction>[2]>,
+      functionProps: Partial<lambda.FunctionProps> | undefined,
     ) =>
       new TributaryFunction(this, fid, {
         handlerName,
@@ -219,21 +333,30 @@ export class HealthLakeExportPipeline extends Construct {
         encryptionKey: key,
         removalPolicy,
         ...extra,
+        ...(functionProps ? { functionProps } : {}),
       });
-    const exportConcurrency = props.exportReservedConcurrency ?? 1;
+    const exportConcurrency =
+      props.exportReservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.exportReservedConcurrency }
+        : {};
+    const exportQueueMaxConcurrency = props.exportQueueMaxConcurrency ?? 2;
 
     // run-ledger is also invoked asynchronously by the status-change rule: give it a DLQ.
     this.ledgerDeadLetterQueue = createDeadLetterQueue(this, 'RunLedgerDlq', key, removalPolicy);
-    this.runLedger = fn('RunLedger', 'run-ledger', {
-      deadLetterQueue: this.ledgerDeadLetterQueue,
-      // The ledger never takes over a RUNNING owner (DescribeExecution); the lease only frees a lock whose owner's
-      // status cannot be read.
-      environment: {
-        LEDGER_TABLE: this.ledgerTable.tableName,
-        LEASE_SECONDS: String(leaseSecondsOf(workflow)),
+    this.runLedger = fn(
+      'RunLedger',
+      'run-ledger',
+      {
+        deadLetterQueue: this.ledgerDeadLetterQueue,
+        // The ledger never takes over a RUNNING owner (DescribeExecution); the lease only frees a lock whose owner's
+        // status cannot be read.
+        environment: {
+          LEDGER_TABLE: this.ledgerTable.tableName,
+          LEASE_SECONDS: String(leaseSecondsOf(workflow)),
+        },
       },
-      reservedConcurrentExecutions: 5,
-    });
+      props.runLedgerFunctionProps,
+    );
     // start-export and check-export share one environment (src/fhir-export/export-task-env.ts).
     const exportTaskEnvironment: Record<string, string> = {
       SOURCE_KIND: 'healthlake',
@@ -254,28 +377,35 @@ export class HealthLakeExportPipeline extends Construct {
       MAX_DESCRIBE_ERRORS: String(workflow.maxDescribeErrors),
       COMPLETED_WITH_ERRORS: workflow.completedWithErrors,
     };
-    this.startExport = fn('StartExport', 'start-export', {
-      timeout: Duration.seconds(60),
-      reservedConcurrentExecutions: exportConcurrency,
-      environment: exportTaskEnvironment,
-    });
-    this.checkExport = fn('CheckExport', 'check-export', {
-      timeout: Duration.seconds(120),
-      reservedConcurrentExecutions: exportConcurrency,
-      environment: exportTaskEnvironment,
-    });
-    this.processFile = fn('ProcessFile', 'process-file', {
-      timeout: Duration.minutes(15),
-      memorySize: 1024,
-      reservedConcurrentExecutions: workflow.mapMaxConcurrency,
-      environment: {
-        LAKE_BUCKET: props.lakeBucket.bucketName,
-        ...(props.lakeBucket.encryptionKey ? { LAKE_KMS_KEY_ID: props.lakeBucket.encryptionKey.keyArn } : {}),
-        EMIT_EVENTS: String(workflow.emitEvents),
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-        MAX_BUFFER_MIB: '64',
+    this.startExport = fn(
+      'StartExport',
+      'start-export',
+      { timeout: Duration.seconds(60), ...exportConcurrency, environment: exportTaskEnvironment },
+      props.startExportFunctionProps,
+    );
+    this.checkExport = fn(
+      'CheckExport',
+      'check-export',
+      { timeout: Duration.seconds(120), ...exportConcurrency, environment: exportTaskEnvironment },
+      props.checkExportFunctionProps,
+    );
+    // No reserved concurrency by default: the Distributed Map's MaxConcurrency caps process-file.
+    this.processFile = fn(
+      'ProcessFile',
+      'process-file',
+      {
+        timeout: Duration.minutes(15),
+        memorySize: 1024,
+        environment: {
+          LAKE_BUCKET: props.lakeBucket.bucketName,
+          ...(props.lakeBucket.encryptionKey ? { LAKE_KMS_KEY_ID: props.lakeBucket.encryptionKey.keyArn } : {}),
+          EMIT_EVENTS: String(workflow.emitEvents),
+          EVENT_BUS_NAME: this.eventBus.eventBusName,
+          MAX_BUFFER_MIB: '64',
+        },
       },
-    });
+      props.processFileFunctionProps,
+    );
 
     // run-ledger: the ledger items, and DescribeExecution to detect a dead lock owner.
     this.runLedger.role.addToPolicy(
@@ -298,7 +428,11 @@ export class HealthLakeExportPipeline extends Construct {
 
     // start-export: FHIR $export on this datastore only, PassRole of the data-access role to HealthLake only.
     this.startExport.function.addEventSource(
-      new lambdaEvents.SqsEventSource(this.startQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
+      new lambdaEvents.SqsEventSource(this.startQueue.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: exportQueueMaxConcurrency,
+      }),
     );
     this.startExport.role.addToPolicy(
       new iam.PolicyStatement({
@@ -319,7 +453,11 @@ export class HealthLakeExportPipeline extends Construct {
       }),
     );
     this.checkExport.function.addEventSource(
-      new lambdaEvents.SqsEventSource(this.recheckQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
+      new lambdaEvents.SqsEventSource(this.recheckQueue.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: exportQueueMaxConcurrency,
+      }),
     );
     this.checkExport.role.addToPolicy(
       new iam.PolicyStatement({
@@ -490,7 +628,7 @@ export class HealthLakeExportPipeline extends Construct {
       ProcessFileErrors: this.processFile.metricErrors(),
     };
 
-    const exportObjects = `AwsSolutions-IAM5[Resource::${nagRef(this.exportBucket)}/${EXPORT_STAGING_PREFIX}*]`;
+    const exportObjects = `AwsSolutions-IAM5[Resource::${bucketNagRef(this.exportBucket)}/${EXPORT_STAGING_PREFIX}*]`;
     const objectsReason =
       'Object keys are generated per export job; access is scoped to the export staging prefix of this bucket.';
     // cdk-nag renders unresolved pseudo parameters as <AWS::Region>/<AWS::AccountId> (env-agnostic stacks).

@@ -1,10 +1,14 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STACK_ACKNOWLEDGEMENTS } from '../lib/nag-acknowledgements.js';
-import { synthStack, type SynthResult } from './synth-helpers.js';
+import { LAMBDA_CONCURRENCY_REASON, STACK_ACKNOWLEDGEMENTS } from '../lib/nag-acknowledgements.js';
+import { stackEnvironmentOf } from '../lib/tributary-stack.js';
+import { injectedColumnsByTable, injectedPredicateProblems, namedQueries } from './athena-injected-check.js';
+import { fixtureConfig, synthStack, type SynthResult } from './synth-helpers.js';
 import { iamStatements, resourcesOf } from './template-helpers.js';
 
 describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () => {
@@ -15,7 +19,8 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
   beforeAll(() => {
     // No credentials, no region: synth must not need them.
     for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
-    result = synthStack();
+    // As bin/app.ts does without credentials: the config's region, no account.
+    result = synthStack({ env: stackEnvironmentOf(fixtureConfig(), {}) });
     template = Template.fromJSON(
       result.app.synth().getStackArtifact(result.stack.artifactId).template as Record<string, unknown>,
     );
@@ -148,13 +153,14 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
     expect(JSON.stringify(passRole[0]!.Resource)).toContain('FhirExportDataAccessRole');
   });
 
-  it('runs every Lambda on nodejs22.x arm64 with tracing, Powertools and reserved concurrency', () => {
+  it('runs every Lambda on nodejs22.x arm64 with tracing and Powertools, reserving no concurrency by default', () => {
     for (const [id, fn] of Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))) {
       const props = fn.Properties ?? {};
       expect(props.Runtime, id).toBe('nodejs22.x');
       expect(props.Architectures, id).toEqual(['arm64']);
       expect(props.TracingConfig, id).toEqual({ Mode: 'Active' });
-      expect(props.ReservedConcurrentExecutions, id).toBeGreaterThan(0);
+      // Opt-in (aws.reservedConcurrency): 37 reserved units failed deploys on accounts with low quotas.
+      expect(props.ReservedConcurrentExecutions, id).toBeUndefined();
       expect(props.KmsKeyArn, id).toBeDefined();
       const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(variables.POWERTOOLS_SERVICE_NAME, id).toMatch(/^tributary-/);
@@ -181,5 +187,57 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
       ).toBe(true);
     }
     for (const alarm of alarms) expect((alarm.Properties?.AlarmActions as unknown[]).length).toBe(1);
+  });
+
+  it('acknowledges HIPAA LambdaConcurrency with the opt-in reason, on the functions only', () => {
+    expect(LAMBDA_CONCURRENCY_REASON).toBe(
+      'opt-in: reserved units fail deploys on low-quota accounts; set aws.reservedConcurrency',
+    );
+    const functions = result.stack.node.findAll().filter((node) => node instanceof lambda.Function);
+    expect(functions.length).toBe(6);
+    for (const fn of functions) {
+      const acknowledged = fn.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((entry) => JSON.stringify(entry.data));
+      expect(acknowledged.join(), fn.node.path).toContain('HIPAA.Security-LambdaConcurrency');
+      expect(acknowledged.join(), fn.node.path).toContain(LAMBDA_CONCURRENCY_REASON);
+    }
+    expect(Object.keys(STACK_ACKNOWLEDGEMENTS)).not.toContain('HIPAA.Security-LambdaConcurrency');
+  });
+
+  it("caps the SQS-triggered export Lambdas with the event sources' maxConcurrency instead", () => {
+    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(2); // start queue -> start-export, recheck queue -> check-export
+    for (const mapping of mappings) expect(mapping.Properties?.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+  });
+
+  it("encrypts the event bus that carries PatientChange (PHI) with the stack's customer-managed key", () => {
+    const keys = Object.keys(resourcesOf(template, 'AWS::KMS::Key'));
+    expect(keys).toHaveLength(1);
+    const buses = Object.values(resourcesOf(template, 'AWS::Events::EventBus'));
+    expect(buses).toHaveLength(1);
+    expect(buses[0]!.Properties?.KmsKeyIdentifier).toEqual({ 'Fn::GetAtt': [keys[0], 'Arn'] });
+    // The patient pipe targets that bus.
+    template.hasResourceProperties('AWS::Pipes::Pipe', {
+      TargetParameters: { EventBridgeEventBusParameters: { DetailType: 'PatientChange' } },
+      Target: { 'Fn::GetAtt': [Object.keys(resourcesOf(template, 'AWS::Events::EventBus'))[0], 'Arn'] },
+    });
+  });
+
+  it("deploys to the config's region, and names per-account resources from the stack name unless configured", () => {
+    expect(result.stack.region).toBe('eu-west-1');
+    template.hasResourceProperties('AWS::Glue::Database', {
+      DatabaseInput: Match.objectLike({ Name: 'tributary_test' }),
+    });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'Tributary' });
+    template.hasResourceProperties('AWS::HealthLake::FHIRDatastore', { DatastoreName: 'Tributary' });
+  });
+
+  it('has named queries Athena accepts with injected partition projection', () => {
+    const injected = injectedColumnsByTable(template);
+    expect(Object.values(injected).flat()).toContain('siteid');
+    const queries = namedQueries(template);
+    expect(queries.length).toBeGreaterThan(0);
+    for (const query of queries) expect(injectedPredicateProblems(query.sql, injected), query.name).toEqual([]);
   });
 });

@@ -40,14 +40,16 @@ export function synthStack(
     config?: DeployConfig;
     handlerCode?: HandlerCodeProvider;
     nag?: boolean;
-    env?: { account: string; region: string };
+    env?: { account?: string; region: string };
+    /** Stack name. Default: `Tributary`. */
+    stackName?: string;
     /** Changes the stack before synthesis (negative controls). */
     mutate?: (stack: TributaryStack) => void;
   } = {},
 ): SynthResult {
   const outdir = mkdtempSync(join(tmpdir(), 'tributary-cdk-'));
   const app = new App({ outdir });
-  const stack = new TributaryStack(app, 'Tributary', {
+  const stack = new TributaryStack(app, options.stackName ?? 'Tributary', {
     config: options.config ?? fixtureConfig(),
     handlerCode: options.handlerCode ?? HandlerCode.placeholder(),
     // Env-agnostic by default, as `cdk synth` without credentials is.
