@@ -4,15 +4,30 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { assertAlternatives } from './shared/props.js';
 
-/** Props of {@link OperationalAlarms}. Every default is listed. */
+/** Props of {@link OperationalAlarms}. Every optional prop documents its default. */
 export interface OperationalAlarmsProps {
   /** Key the alarm topic is encrypted with (its policy must let cloudwatch.amazonaws.com use it; see createDataKey). */
   readonly encryptionKey: kms.IKey;
-  /** E-mail subscribed to the topic. Default: no subscription. */
+  /**
+   * E-mail subscribed to the topic (the recipient must confirm).
+   *
+   * @default - no subscription
+   */
   readonly email?: string;
-  /** Use this topic instead of a new one. Default: a new KMS-encrypted, TLS-only topic. */
+  /**
+   * Use this topic instead of a new one. An alternative to `topicProps`.
+   *
+   * @default - a new KMS-encrypted, TLS-only topic
+   */
   readonly existingTopic?: sns.ITopic;
+  /**
+   * Overrides of the new topic's props. An alternative to `existingTopic`.
+   *
+   * @default - none
+   */
+  readonly topicProps?: Partial<sns.TopicProps>;
 }
 
 /**
@@ -30,12 +45,14 @@ export class OperationalAlarms extends Construct {
 
   public constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
+    assertAlternatives('OperationalAlarms', props, ['existingTopic', 'topicProps']);
     this.topic =
       props.existingTopic ??
       new sns.Topic(this, 'Topic', {
         displayName: 'Tributary alarms',
         masterKey: props.encryptionKey,
         enforceSSL: true,
+        ...props.topicProps,
       });
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
   }
