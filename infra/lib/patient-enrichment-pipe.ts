@@ -161,7 +161,6 @@ export class PatientEnrichmentPipe extends Construct {
       ['existingEnrichmentFunction', 'enrichmentFunctionProps'],
       ['existingPipe', 'pipeProps'],
     );
-    const stack = Stack.of(this);
     const key = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const config = props.table;
