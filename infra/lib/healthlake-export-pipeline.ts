@@ -31,6 +31,8 @@ import { bucketObjectsArn, grantLakeWrite } from './shared/grants.js';
 
 /** Export staging prefix in the export bucket: HealthLake output and manifests live under it. */
 export const EXPORT_STAGING_PREFIX = 'exports/';
+/** ProcessFiles ResultWriter output (per-file results read by CompleteRun), expiring with the staging prefix. */
+export const MAP_RESULTS_PREFIX = `${EXPORT_STAGING_PREFIX}map-results/`;
 
 /**
  * EventBridge Scheduler rate for a run interval in minutes (whole minutes, at least 1).
@@ -528,6 +530,7 @@ export class HealthLakeExportPipeline extends Construct {
       maxWaitSeconds: workflow.maxWaitSeconds,
       maxConcurrency: workflow.mapMaxConcurrency,
       toleratedFailurePercentage: workflow.toleratedFailurePercentage,
+      mapResultsPrefix: MAP_RESULTS_PREFIX.slice(0, -1),
     });
     const stateMachineRole = new iam.Role(this, 'WorkflowRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
@@ -564,6 +567,19 @@ export class HealthLakeExportPipeline extends Construct {
     );
     stateMachineRole.addToPolicy(
       new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+    );
+    // ResultWriter: the Map writes its child results here; CompleteRun (run-ledger) reads them (KMS: key use above).
+    stateMachineRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [bucketObjectsArn(this.exportBucket, MAP_RESULTS_PREFIX)],
+      }),
+    );
+    this.runLedger.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucketObjectsArn(this.exportBucket, MAP_RESULTS_PREFIX)],
+      }),
     );
 
     // Schedule (EventBridge Scheduler) starts the workflow.
@@ -643,8 +659,12 @@ export class HealthLakeExportPipeline extends Construct {
       [exportObjects]: objectsReason,
       ...lakePrefixAcknowledgements(props.lakeBucket, ['fhir/', '_errors/', 'events/']),
     });
-    acknowledge(this.runLedger.role, { [executions]: executionsReason });
+    const mapResults = `AwsSolutions-IAM5[Resource::${nagRef(this.exportBucket)}/${MAP_RESULTS_PREFIX}*]`;
+    const mapResultsReason =
+      'Distributed Map result files: keys are generated per map run by Step Functions, under one prefix of this bucket.';
+    acknowledge(this.runLedger.role, { [executions]: executionsReason, [mapResults]: mapResultsReason });
     acknowledge(stateMachineRole, {
+      [mapResults]: mapResultsReason,
       [exportObjects]:
         'The Distributed Map reads the manifest, whose key is generated per run, under the export staging prefix only.',
       [executions]: executionsReason,

@@ -1,5 +1,6 @@
 import * as z from '../validation/zod-mini.js';
 import { InvalidWorkflowInputError } from './errors.js';
+import { summarizeMapResults, type ReadObject } from './map-results.js';
 import type { RunLedger } from './run-ledger.js';
 import type { ExportErrors, ProcessFileResult } from './types.js';
 
@@ -28,15 +29,22 @@ export const ledgerRequestSchema = z.union([
     executionArn: z.string().check(z.minLength(1)),
     transactionTime: z.string().check(z.minLength(1)),
     jobId: z.string().check(z.minLength(1)),
-    // Failed Map items (tolerated failures) come back as {Error, Cause}: they are skipped, not counted.
+    // Inline results (small runs, tests). Failed Map items (tolerated failures) come back as {Error, Cause}: skipped.
     results: z.nullish(z.array(z.unknown())),
+    // The ProcessFiles ResultWriter's manifest.json: results are read from there, failed files counted.
+    mapResults: z.nullish(
+      z.object({ Bucket: z.string().check(z.minLength(1)), Key: z.string().check(z.minLength(1)) }),
+    ),
     exportErrors: z.nullish(z.array(z.looseObject({ type: z.string() }))),
   }),
   z.object({
     action: z.literal('fail'),
     runId: z.string().check(z.minLength(1)),
     executionArn: z.string().check(z.minLength(1)),
-    error: z.nullish(z.string()),
+    // An error name, or the caught error object `{Error, Cause?}` (the workflow passes it whole: Cause may be absent).
+    error: z.nullish(
+      z.union([z.string(), z.looseObject({ Error: z.nullish(z.string()), Cause: z.nullish(z.string()) })]),
+    ),
     cause: z.nullish(z.string()),
   }),
   z.object({
@@ -54,14 +62,27 @@ export const ledgerRequestSchema = z.union([
 
 export type LedgerRequest = z.input<typeof ledgerRequestSchema>;
 
+/** What {@link handleLedgerRequest} needs besides the ledger. */
+export interface LedgerRequestDeps {
+  /** Reads the Map's result files (`complete` with `mapResults`): S3 in AWS, the local bucket directory locally. */
+  readObject?: ReadObject;
+}
+
 /**
  * Runs one ledger request. Status-change events of TIMED_OUT/ABORTED/FAILED executions fail the run and release
- * its lock (the execution timeout is invisible to Catch); other statuses are ignored.
+ * its lock (the execution timeout is invisible to Catch); other statuses are ignored. `fail` answers the error and
+ * cause it was given (cause `''` when there was none), for the workflow's failure event.
  *
  * @example
- * await handleLedgerRequest({ action: 'fail', runId, executionArn, error: 'Export.JobFailed', cause: '…' }, ledger);
+ * await handleLedgerRequest({ action: 'fail', runId, executionArn, error: { Error: 'States.Runtime' } }, ledger);
+ * await handleLedgerRequest({ action: 'complete', runId, executionArn, transactionTime, jobId, mapResults }, ledger,
+ *   { readObject: (bucket, key) => store(bucket).get(key) });
  */
-export async function handleLedgerRequest(raw: unknown, ledger: RunLedger): Promise<unknown> {
+export async function handleLedgerRequest(
+  raw: unknown,
+  ledger: RunLedger,
+  deps: LedgerRequestDeps = {},
+): Promise<unknown> {
   const parsed = ledgerRequestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -83,7 +104,14 @@ export async function handleLedgerRequest(raw: unknown, ledger: RunLedger): Prom
   switch (request.action) {
     case 'acquire':
       return ledger.acquire(request);
-    case 'complete':
+    case 'complete': {
+      let summed: Pick<Parameters<RunLedger['complete']>[0], 'counts' | 'failedFiles'> = {};
+      if (request.mapResults) {
+        if (!deps.readObject)
+          throw new InvalidWorkflowInputError('run-ledger input: mapResults given, but no object reader is configured');
+        const summary = await summarizeMapResults(request.mapResults, deps.readObject);
+        summed = { counts: summary.counts, failedFiles: { count: summary.failedFiles, files: summary.failed } };
+      }
       return ledger.complete({
         runId: request.runId,
         executionArn: request.executionArn,
@@ -93,9 +121,16 @@ export async function handleLedgerRequest(raw: unknown, ledger: RunLedger): Prom
           const parsed = processFileResultSchema.safeParse(r);
           return parsed.success ? [parsed.data as unknown as ProcessFileResult] : [];
         }),
+        ...summed,
         ...(request.exportErrors ? { exportErrors: request.exportErrors as ExportErrors } : {}),
       });
-    case 'fail':
-      return ledger.fail(request);
+    }
+    case 'fail': {
+      const caught = typeof request.error === 'object' && request.error !== null ? request.error : undefined;
+      const error = (caught ? caught.Error : (request.error as string | null | undefined)) ?? 'Export.RunFailed';
+      const cause = (caught ? caught.Cause : request.cause) ?? '';
+      const result = await ledger.fail({ runId: request.runId, executionArn: request.executionArn, error, cause });
+      return { ...result, error, cause };
+    }
   }
 }

@@ -6,6 +6,7 @@ import type { LedgerItem, LedgerStore } from './ledger-store.js';
 import type {
   ExportErrors,
   ExportJobRef,
+  FailedFile,
   LockRecord,
   ProcessFileResult,
   RunCounts,
@@ -62,7 +63,12 @@ export interface CompleteInput {
   executionArn: string;
   transactionTime: string;
   jobId: string;
-  results: readonly ProcessFileResult[];
+  /** Process-file outputs to sum (small runs, tests); ignored when `counts` is given. */
+  results?: readonly ProcessFileResult[];
+  /** Counts already summed (from the Map's result files: see map-results.ts). */
+  counts?: RunCounts;
+  /** Files that failed within ToleratedFailurePercentage: the run is COMPLETED_WITH_ERRORS and names them. */
+  failedFiles?: { count: number; files: FailedFile[] };
   exportErrors?: ExportErrors | null;
 }
 
@@ -73,6 +79,8 @@ export interface CompleteResult {
   counts: RunCounts;
   /** Errors per resource type (only types with errors); `{}` when none. */
   errors: Record<string, number>;
+  /** Files that could not be landed (tolerated Map failures); 0 when none. */
+  failedFiles: number;
 }
 
 /** Input of {@link RunLedger.fail}. */
@@ -206,7 +214,7 @@ export class RunLedger implements ExportJobRegistry {
   /**
    * Records the end of a run: watermark = the manifest's transactionTime (only ever moves forward), counts, lock
    * released. The run is COMPLETED_WITH_ERRORS when the export reported error files or any line went to
-   * `_errors/fhir-export/`; the watermark advances all the same (policy `continue`: the failed resources are in
+   * `_errors/fhir-export/`, or files failed within ToleratedFailurePercentage (named on the run); the watermark advances all the same (policy `continue`: the failed resources are in
    * `_errors/fhir-export/`, and are not fetched again by the next incremental run).
    */
   public async complete(input: CompleteInput): Promise<CompleteResult> {
@@ -217,12 +225,19 @@ export class RunLedger implements ExportJobRegistry {
     if (!run) throw new LedgerError('Ledger.RunNotFound', `run ${input.runId} not found`);
     if ((run.status === 'COMPLETED' || run.status === 'COMPLETED_WITH_ERRORS') && run.counts) {
       await this.releaseLock(input.executionArn);
-      return { status: run.status, counts: run.counts, errors: errorsByType(run.counts) };
+      return {
+        status: run.status,
+        counts: run.counts,
+        errors: errorsByType(run.counts),
+        failedFiles: run.failedFiles?.count ?? 0,
+      };
     }
-    const counts = sumCounts(input.results);
+    const counts = input.counts ?? sumCounts(input.results ?? []);
     const errors = errorsByType(counts);
     const exportErrors = input.exportErrors ?? [];
-    const status = exportErrors.length > 0 || Object.keys(errors).length > 0 ? 'COMPLETED_WITH_ERRORS' : 'COMPLETED';
+    const failedFiles = input.failedFiles && input.failedFiles.count > 0 ? input.failedFiles : undefined;
+    const status =
+      exportErrors.length > 0 || Object.keys(errors).length > 0 || failedFiles ? 'COMPLETED_WITH_ERRORS' : 'COMPLETED';
     await this.advanceWatermark(input.transactionTime, input.runId);
     const completed: RunRecord = {
       ...run,
@@ -232,12 +247,13 @@ export class RunLedger implements ExportJobRegistry {
       transactionTime: input.transactionTime,
       counts,
       ...(exportErrors.length > 0 ? { exportErrors } : {}),
+      ...(failedFiles ? { failedFiles } : {}),
     };
     delete completed.error;
     delete completed.cause;
     await this.store.put(runItem(completed));
     await this.releaseLock(input.executionArn);
-    return { status, counts, errors };
+    return { status, counts, errors, failedFiles: failedFiles?.count ?? 0 };
   }
 
   /** Records failure (first error wins), leaves the watermark alone, releases the lock if this execution owns it. */

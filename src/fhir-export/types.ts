@@ -147,6 +147,14 @@ export interface ProcessFileResult {
 /** Counts per resource type kept on the run record. */
 export type RunCounts = Record<string, { resources: number; deleted: number; errors: number }>;
 
+/** A file ProcessFiles could not land (a tolerated Map failure): not in the lake, still in the export bucket. */
+export interface FailedFile {
+  type: string;
+  key: string;
+  error: string;
+  cause?: string;
+}
+
 /**
  * Status of a run in the ledger. `COMPLETED_WITH_ERRORS`: the run landed what was exported and advanced the
  * watermark, but the export reported error files or lines were rejected (both under `_errors/fhir-export/`).
@@ -169,6 +177,8 @@ export interface RunRecord {
   exportErrors?: ExportErrors;
   /** The run whose lock this run took over (its owner had died or ended without releasing it), and why. */
   tookOverFrom?: { runId: string; cause: string };
+  /** Files that failed within ToleratedFailurePercentage: their count, and the first few. */
+  failedFiles?: { count: number; files: FailedFile[] };
 }
 
 /** The lock item (`pk:'LOCK', sk:'export'`). */

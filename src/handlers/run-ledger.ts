@@ -2,8 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
+import { S3ObjectStore } from '../aws/s3-object-store.js';
 import { DynamoDbLedgerStore } from '../fhir-export/dynamodb-ledger-store.js';
 import { SfnExecutionStatus } from '../fhir-export/execution-status.js';
 import { parseEnvironment, runLedgerEnvSchema } from '../fhir-export/export-task-env.js';
@@ -23,11 +25,15 @@ const ledger = new RunLedger({
   executions: new SfnExecutionStatus(tracer.captureAWSv3Client(new SFNClient(region))),
   leaseSeconds: env.LEASE_SECONDS,
 });
+// CompleteRun reads the Distributed Map's result files (its ResultWriter output) from the bucket the workflow names.
+const s3 = tracer.captureAWSv3Client(new S3Client(region));
+const readObject = (bucket: string, key: string) => new S3ObjectStore(s3, bucket).get(key);
 
 /**
  * The run ledger: `{action:'acquire'|'complete'|'fail', …}` from the state machine, or an EventBridge
  * "Step Functions Execution Status Change" event (TIMED_OUT/ABORTED/FAILED → fail, releasing the lock).
- * `complete` answers `COMPLETED` or `COMPLETED_WITH_ERRORS` (with errors per type; also a metric).
+ * `complete` sums the Map's result files (`mapResults`, the ResultWriter's manifest.json) and answers `COMPLETED` or
+ * `COMPLETED_WITH_ERRORS` (with errors per type and failed files; also a metric).
  *
  * @example
  * await handler({ action: 'acquire', executionArn, executionName, startTime });
@@ -36,7 +42,7 @@ export async function handler(event: unknown, context?: Context): Promise<unknow
   if (context) logger.addContext(context);
   const action = (event as { action?: string; 'detail-type'?: string } | undefined)?.action ?? 'status-change';
   try {
-    const result = await handleLedgerRequest(event, ledger);
+    const result = await handleLedgerRequest(event, ledger, { readObject });
     metrics.addMetric(`Ledger_${action}`, MetricUnit.Count, 1);
     // Alarmable: the run landed what it could, but the export reported errors (policy `continue`) or lines were rejected.
     if ((result as { status?: string } | undefined)?.status === 'COMPLETED_WITH_ERRORS')

@@ -1,10 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 
 /** State names: part of the export workflow contract (tests and the local executor rely on them). */
 export const EXPORT_STATES = {
@@ -42,6 +44,25 @@ export interface ExportWorkflowDefinitionProps {
   readonly maxConcurrency?: number;
   /** ProcessFiles ToleratedFailurePercentage. Default: 0. */
   readonly toleratedFailurePercentage?: number;
+  /**
+   * Prefix, in the export bucket (the manifest's bucket, `$.export.bucket`), of the ProcessFiles ResultWriter output
+   * (`<prefix>/<map run id>/manifest.json` and `SUCCEEDED_n.json`/`FAILED_n.json`). The caller grants
+   * `s3:PutObject` there to the state machine and `s3:GetObject` to the ledger. Default: {@link DEFAULT_MAP_RESULTS_PREFIX}.
+   */
+  readonly mapResultsPrefix?: string;
+}
+
+/** Default {@link ExportWorkflowDefinitionProps.mapResultsPrefix}: under the export staging prefix. */
+export const DEFAULT_MAP_RESULTS_PREFIX = 'exports/map-results';
+
+/**
+ * A ResultWriter whose bucket is a JSONPath (`$.export.bucket`): CDK would grant `s3:PutObject` on `*` for it, so it
+ * grants nothing and the construct grants the one prefix instead.
+ */
+class PrefixScopedResultWriter extends sfn.ResultWriterV2 {
+  public override providePolicyStatements(): iam.PolicyStatement[] {
+    return [];
+  }
 }
 
 const LAMBDA_SERVICE_ERRORS = [
@@ -72,6 +93,7 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
         eventBus: props.eventBus,
         source: 'tributary.export',
         detailType: 'ExportRunFailed',
+        // RecordFailure rewrote $.error as {Error, Cause} with Cause always present (see below).
         detail: sfn.TaskInput.fromObject({
           runId: sfn.JsonPath.stringAt('$.lock.runId'),
           error: sfn.JsonPath.stringAt('$.error.Error'),
@@ -90,11 +112,16 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
       action: 'fail',
       runId: sfn.JsonPath.stringAt('$.lock.runId'),
       executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
-      error: sfn.JsonPath.stringAt('$.error.Error'),
-      cause: sfn.JsonPath.stringAt('$.error.Cause'),
+      // The whole caught error: `$.error.Cause` would be a path failure for errors that carry no Cause.
+      error: sfn.JsonPath.objectAt('$.error'),
     }),
     retryOnServiceExceptions: false,
-    resultPath: sfn.JsonPath.DISCARD,
+    // The ledger answers the error it recorded, with a Cause (empty when there was none), for PublishFailure.
+    resultSelector: {
+      Error: sfn.JsonPath.stringAt('$.Payload.error'),
+      Cause: sfn.JsonPath.stringAt('$.Payload.cause'),
+    },
+    resultPath: '$.error',
   });
   recordFailure.addRetry({
     errors: [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED],
@@ -154,13 +181,18 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
     backoffRate: 2,
   });
   // The child still fails (counted against ToleratedFailurePercentage), with the cause kept.
+  // The whole error as the cause: it keeps the original error name, and works when there is no Cause.
   const processFileFailed = new sfn.Fail(scope, EXPORT_STATES.processFileFailed, {
     error: 'Export.FileFailed',
-    causePath: sfn.JsonPath.stringAt('$.error.Cause'),
+    causePath: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error')),
   });
   processFile.addCatch(processFileFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
-  const processFiles = new sfn.DistributedMap(scope, EXPORT_STATES.processFiles, {
+  // ResultWriterV2 (a bucket given as a JSONPath) renders only under this feature flag; it is set on a scope of
+  // the Map's own so the caller's app needs no context. The state keeps its name (the construct id).
+  const mapScope = new Construct(scope, 'ProcessFilesScope');
+  mapScope.node.setContext(cxapi.STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
+  const processFiles = new sfn.DistributedMap(mapScope, EXPORT_STATES.processFiles, {
     itemReader: new sfn.S3JsonItemReader({
       bucketNamePath: sfn.JsonPath.stringAt('$.export.bucket'),
       key: sfn.JsonPath.stringAt('$.export.manifestKey'),
@@ -174,6 +206,16 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
     mapExecutionType: sfn.StateMachineType.STANDARD,
     maxConcurrency: props.maxConcurrency ?? 10,
     toleratedFailurePercentage: props.toleratedFailurePercentage ?? 0,
+    // Child results go to S3, not into the execution: inline, ~1,000 files reach the 256 KiB payload quota
+    // (States.DataLimitExceeded, which no Catch sees). Only the manifest's location reaches CompleteRun.
+    resultWriterV2: new PrefixScopedResultWriter({
+      bucketNamePath: sfn.JsonPath.stringAt('$.export.bucket'),
+      prefix: props.mapResultsPrefix ?? DEFAULT_MAP_RESULTS_PREFIX,
+    }),
+    resultSelector: {
+      Bucket: sfn.JsonPath.stringAt('$.ResultWriterDetails.Bucket'),
+      Key: sfn.JsonPath.stringAt('$.ResultWriterDetails.Key'),
+    },
     resultPath: '$.processed',
   });
   processFiles.itemProcessor(processFile);
@@ -187,13 +229,15 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
       executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
       transactionTime: sfn.JsonPath.stringAt('$.export.transactionTime'),
       jobId: sfn.JsonPath.stringAt('$.export.jobId'),
-      results: sfn.JsonPath.listAt('$.processed'),
+      // {Bucket, Key} of the ResultWriter's manifest.json: the ledger sums the result files it lists.
+      mapResults: sfn.JsonPath.objectAt('$.processed'),
       // check-export always sends exportErrors (an empty array when there are none).
       exportErrors: sfn.JsonPath.listAt('$.export.exportErrors'),
     }),
     resultSelector: {
       status: sfn.JsonPath.stringAt('$.Payload.status'),
       errors: sfn.JsonPath.objectAt('$.Payload.errors'),
+      failedFiles: sfn.JsonPath.numberAt('$.Payload.failedFiles'),
     },
     resultPath: '$.completed',
   });
@@ -214,6 +258,7 @@ export function buildExportWorkflowDefinition(scope: Construct, props: ExportWor
           jobId: sfn.JsonPath.stringAt('$.export.jobId'),
           transactionTime: sfn.JsonPath.stringAt('$.export.transactionTime'),
           errors: sfn.JsonPath.objectAt('$.completed.errors'),
+          failedFiles: sfn.JsonPath.numberAt('$.completed.failedFiles'),
         }),
       },
     ],

@@ -30,7 +30,7 @@ import type { ObjectStore } from '../../ports/object-store.js';
 import { DirectoryObjectStore } from '../object-store/directory-object-store.js';
 import { crashPoint } from '../fault-hooks.js';
 import { currentOwner, describeOwner, ownerLiveness } from '../process-owner.js';
-import { LAMBDA_INVOKE, S3_GET_OBJECT, StateMachineExecutor } from '../state-machine/index.js';
+import { LAMBDA_INVOKE, S3_GET_OBJECT, S3_PUT_OBJECT, StateMachineExecutor } from '../state-machine/index.js';
 import type { ExecutionEvent } from '../state-machine/index.js';
 import { stateDirPaths } from '../state-dir.js';
 import { InProcessDelayQueue } from './in-process-delay-queue.js';
@@ -136,7 +136,7 @@ export interface LocalExportRuntime {
 /**
  * Wires the export workflow locally: loads the ASL, binds `lambda:invoke` to the run-ledger / process-file domain code,
  * `sqs:sendMessage` to an in-process delay queue that drives the same start/check steps as the Lambdas,
- * `events:putEvents` to the bus and `s3:getObject` to the export bucket directory; recovers interrupted executions and
+ * `events:putEvents` to the bus and `s3:getObject`/`s3:putObject` (ItemReader, ResultWriter) to the bucket directories; recovers interrupted executions and
  * releases the lock when an execution ends TIMED_OUT/ABORTED/FAILED.
  *
  * @example
@@ -272,6 +272,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     return options.wrapProcessFile ? options.wrapProcessFile(run, payload) : run();
   };
 
+  const readObject = (bucket: string, key: string) => bucketStore(bucket).get(key);
   const loaded = options.definition ? { definition: options.definition, source: '(given)' } : loadWorkflowDefinition();
   const definition = applyWorkflowSettings(loaded.definition, settings);
   const executor = new StateMachineExecutor({
@@ -283,7 +284,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     resources: {
       [LAMBDA_INVOKE]: async (parameters) => {
         const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
-        if (FunctionName === LOCAL_RESOURCES.runLedger) return handleLedgerRequest(Payload, ledger);
+        if (FunctionName === LOCAL_RESOURCES.runLedger) return handleLedgerRequest(Payload, ledger, { readObject });
         if (FunctionName === LOCAL_RESOURCES.processFile) return processFile(Payload);
         throw Object.assign(new Error(`no local function ${String(FunctionName)}`), {
           name: 'Lambda.ResourceNotFoundException',
@@ -313,6 +314,12 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
           FailedEntryCount: result.failed.length,
           Entries: events.map(() => ({ EventId: randomBytes(16).toString('hex') })),
         };
+      },
+      // ResultWriter output (the Map's result files and manifest.json), read back by CompleteRun.
+      [S3_PUT_OBJECT]: async (parameters) => {
+        const { Bucket, Key, Body } = parameters as { Bucket: string; Key: string; Body: string };
+        await bucketStore(Bucket).put(Key, Body);
+        return { ETag: `"${randomBytes(16).toString('hex')}"` };
       },
       [S3_GET_OBJECT]: async (parameters) => {
         const { Bucket, Key } = parameters as { Bucket: string; Key: string };

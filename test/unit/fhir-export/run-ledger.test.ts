@@ -259,6 +259,7 @@ describe('RunLedger', () => {
       status: 'COMPLETED',
       counts: { Patient: { resources: 1, deleted: 0, errors: 0 } },
       errors: {},
+      failedFiles: 0,
     });
     await expect(handleLedgerRequest({ action: 'acquire' }, ledger)).rejects.toThrow(/run-ledger input/);
   });
