@@ -157,14 +157,18 @@ export class HealthLakeExportSource implements FhirExportSource {
   private async completeSparseAnswer(response: Response, jobId: string): Promise<Response> {
     if (response.status !== 200) return response;
     const text = await response.text();
+    // The rebuilt body is already decoded and may differ in length from the one on the wire.
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    headers.delete('content-encoding');
     let body: unknown;
     try {
       body = JSON.parse(text) as unknown;
     } catch {
-      return new Response(text, { status: response.status, headers: response.headers });
+      return new Response(text, { status: response.status, headers });
     }
     const completed = await completeSparseStatus(body, this.sparseContext(jobId));
-    return new Response(JSON.stringify(completed), { status: response.status, headers: response.headers });
+    return new Response(JSON.stringify(completed), { status: response.status, headers });
   }
 
   public locate(url: string): ObjectLocation {
