@@ -80,6 +80,33 @@ describe.each(CASES)('HealthLake answer shapes: $api, status shape $shape', ({ a
   });
 });
 
+describe('HealthLake answer shapes: error files found by listing', () => {
+  let stack: LocalStack;
+  beforeEach(async () => {
+    stack = await LocalStack.start();
+  });
+  afterEach(async () => {
+    await stack.close();
+  });
+
+  it.each(['fhir-rest', 'control-plane'] as const)(
+    "%s, job properties only: the folder's _errors files make the run COMPLETED_WITH_ERRORS",
+    async (api) => {
+      await stack.put(patient('p1', 'Alpha'));
+      await stack.put(observation('o1', 'p1', 72));
+      stack.faults.statusShape = 'job-properties';
+      stack.faults.errorTypes = ['Observation'];
+      const runtime = await stack.runtimeWith({ completedWithErrors: 'continue', source: { type: 'embedded', api } });
+      const result = await runtime.runOnce();
+      expect(result.status).toBe('COMPLETED_WITH_ERRORS');
+      expect(result.counts.Patient?.resources).toBe(1);
+      expect(result.errors).toEqual({ OperationOutcome: 1 });
+      const run = (await runtime.ledger.getRun(result.runId))!;
+      expect(run.exportErrors?.map((file) => file.type)).toEqual(['OperationOutcome']);
+    },
+  );
+});
+
 describe('embedded store: the job-properties shape', () => {
   let stack: LocalStack;
   beforeEach(async () => {
