@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
+import { issueExampleConfig } from '../../test/fixtures/issue-example-config.js';
 import { parseDeployConfig } from '../lib/config-sections.js';
 import { changesWithPatientQuery, LakeCatalog, projectionParameters } from '../lib/lake-catalog.js';
 import {
@@ -121,25 +122,31 @@ describe('LakeCatalog', () => {
   });
 });
 
-describe('named queries of the README example config', () => {
-  it('are all valid for Athena injected partition projection (an equality predicate on each injected column)', () => {
-    const result = synthStack({ config: parseDeployConfig(readmeExampleConfig(), 'README.md'), nag: false });
-    try {
-      expect(result.error).toBeUndefined();
-      const template = Template.fromJSON(
-        result.app.synth().getStackArtifact(result.stack.artifactId).template as Record<string, unknown>,
-      );
-      const injected = injectedColumnsByTable(template);
-      const queries = namedQueries(template);
-      expect(queries.length).toBeGreaterThan(0);
-      // Not vacuous: the README's siteId partition has no catalog.partitionValues, so it is injected.
-      expect(queries.some((query) => /\bchanges_visits\b/.test(query.sql))).toBe(true);
-      expect(injected.changes_visits).toEqual(['siteid']);
-      for (const query of queries) expect(injectedPredicateProblems(query.sql, injected), query.name).toEqual([]);
-    } finally {
-      result.cleanup();
-    }
-  });
+describe('named queries of the example configs', () => {
+  it.each([
+    ['README.md "Configuration"', readmeExampleConfig()],
+    ["the issue's example (test/fixtures/issue-example-config.ts)", issueExampleConfig],
+  ])(
+    'are all valid for Athena injected partition projection (an equality predicate on each injected column): %s',
+    (source, raw) => {
+      const result = synthStack({ config: parseDeployConfig(raw, source), nag: false });
+      try {
+        expect(result.error).toBeUndefined();
+        const template = Template.fromJSON(
+          result.app.synth().getStackArtifact(result.stack.artifactId).template as Record<string, unknown>,
+        );
+        const injected = injectedColumnsByTable(template);
+        const queries = namedQueries(template);
+        expect(queries.length).toBeGreaterThan(0);
+        // Not vacuous: siteId has no catalog.partitionValues in either config, so it is injected.
+        expect(queries.some((query) => /\bchanges_visits\b/.test(query.sql))).toBe(true);
+        expect(injected.changes_visits).toEqual(['siteid']);
+        for (const query of queries) expect(injectedPredicateProblems(query.sql, injected), query.name).toEqual([]);
+      } finally {
+        result.cleanup();
+      }
+    },
+  );
 });
 
 describe('injectedPredicateProblems (the checker itself)', () => {
