@@ -82,6 +82,46 @@ describe('HealthLakeExportPipeline and the export workflow', () => {
     expect(map.ToleratedFailurePercentage).toBe(5);
   });
 
+  it('writes ProcessFiles results to S3 with a ResultWriter; CompleteRun gets only the manifest location', () => {
+    const map = asl.States.ProcessFiles!;
+    expect(map.ResultWriter).toEqual({
+      Resource: 'arn:aws:states:::s3:putObject',
+      Parameters: { 'Bucket.$': '$.export.bucket', Prefix: 'exports/map-results' },
+    });
+    expect(map.ResultSelector).toEqual({
+      'Bucket.$': '$.ResultWriterDetails.Bucket',
+      'Key.$': '$.ResultWriterDetails.Key',
+    });
+    expect(map.ResultPath).toBe('$.processed');
+    const payload = (asl.States.CompleteRun!.Parameters as { Payload: Record<string, unknown> }).Payload;
+    expect(payload['mapResults.$']).toBe('$.processed');
+    expect(JSON.stringify(payload)).not.toContain('results.$');
+  });
+
+  it('grants the ResultWriter prefix only: PutObject to the state machine, GetObject to run-ledger, no S3 action on *', () => {
+    const statements = iamStatements(template);
+    const onMapResults = (owner: RegExp, action: string) =>
+      statements.some(
+        (s) =>
+          owner.test(s.owner) &&
+          s.Action.includes(action) &&
+          s.Resource.some((r) => /ExportBucket.*\/exports\/map-results\/\*/.test(JSON.stringify(r))),
+      );
+    expect(onMapResults(/^FhirExportWorkflowRole/, 's3:PutObject')).toBe(true);
+    expect(onMapResults(/^FhirExportRunLedger/, 's3:GetObject')).toBe(true);
+    for (const s of statements)
+      if (s.Action.some((a) => a.startsWith('s3:')))
+        expect(s.Resource, `${s.owner} ${s.Action.join()}`).not.toContain('*');
+  });
+
+  it('RecordFailure passes the whole caught error (no path to a Cause that may be absent)', () => {
+    const record = asl.States.RecordFailure!;
+    expect((record.Parameters as { Payload: Record<string, unknown> }).Payload['error.$']).toBe('$.error');
+    expect(JSON.stringify(record.Parameters)).not.toContain('$.error.Cause');
+    expect(record.ResultSelector).toEqual({ 'Error.$': '$.Payload.error', 'Cause.$': '$.Payload.cause' });
+    expect(record.ResultPath).toBe('$.error');
+  });
+
   it('has a Catch on every Task state, inside the Map too', () => {
     const tasks = allStates(asl.States).filter(
       ([, state]) => state.Type === 'Task' || (state.Type === 'Map' && state.ItemReader),
