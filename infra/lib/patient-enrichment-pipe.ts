@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -206,6 +206,7 @@ export class PatientEnrichmentPipe extends Construct {
         },
         ...(props.enrichmentFunctionProps ? { functionProps: props.enrichmentFunctionProps } : {}),
       });
+      if (props.enrichmentOptions?.validate) this.enrichment.function.addLayers(this.fhirValidatorLayer(props));
     }
     this.enrichmentFunction = props.existingEnrichmentFunction ?? this.enrichment!.function;
     this.enrichmentFunction.addToRolePolicy(
@@ -245,6 +246,30 @@ export class PatientEnrichmentPipe extends Construct {
   }
 
   /** Pipe: stream -> filter -> enrichment -> bus; failed batches to the DLQ. */
+  /**
+   * `patientEnrichment.validate: true`: the FHIR validator (`@medplum/core` and ~38 MB of R4
+   * definitions) is in no bundle; this layer holds it and the handler `require`s it via NODE_PATH.
+   */
+  private fhirValidatorLayer(props: PatientEnrichmentPipeProps): lambda.ILayerVersion {
+    let code: lambda.Code | undefined;
+    try {
+      code = props.handlerCode.layer?.('fhir-validator');
+    } catch (error) {
+      throw new Error(`patientEnrichment.validate is true: ${(error as Error).message}`, { cause: error });
+    }
+    if (!code)
+      throw new Error(
+        'patientEnrichment.validate is true, but this handlerCode provider has no fhir-validator layer ' +
+          '(@medplum/core + R4 definitions): use HandlerCode.fromDist() after `npm run build`, or set patientEnrichment.validate to false',
+      );
+    return new lambda.LayerVersion(this, 'FhirValidatorLayer', {
+      code,
+      // Plain JavaScript and JSON: any architecture, the Node lines Tributary supports.
+      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X],
+      description: 'Tributary: @medplum/core and FHIR R4 definitions for patientEnrichment.validate',
+    });
+  }
+
   private createPipe(
     props: PatientEnrichmentPipeProps,
     streamArn: string,

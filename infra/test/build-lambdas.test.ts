@@ -1,11 +1,56 @@
+import { Template } from 'aws-cdk-lib/assertions';
 import type { Metafile } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { HANDLER_NAMES, HandlerCode, handlerEntry } from '../lib/lambda/handler-code.js';
-import { dominantSources } from '../../scripts/build-lambdas.js';
-import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  HANDLER_NAMES,
+  HandlerCode,
+  handlerEntry,
+  LAYER_MARKER,
+  layerDir,
+  type HandlerCodeProvider,
+} from '../lib/lambda/handler-code.js';
+import { PatientEnrichmentPipe } from '../lib/patient-enrichment-pipe.js';
+import { buildFhirValidatorLayer, dominantSources, FHIR_VALIDATOR_LAYER_FILES } from '../../scripts/build-lambdas.js';
+import { constructStack } from './construct-helpers.js';
+import { fixtureConfig } from './synth-helpers.js';
+
+const temps: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A dist directory with a stub patient-enrichment bundle and, optionally, a (stub) fhir-validator layer. */
+function stubDist(withLayer: boolean): string {
+  const dist = tempDir('tributary-dist-');
+  mkdirSync(join(dist, 'patient-enrichment'), { recursive: true });
+  writeFileSync(join(dist, 'patient-enrichment', 'index.mjs'), 'export const handler = async () => [];\n');
+  if (withLayer) {
+    const marker = join(layerDir('fhir-validator', dist), LAYER_MARKER['fhir-validator']);
+    mkdirSync(dirname(marker), { recursive: true });
+    writeFileSync(marker, '{}\n');
+  }
+  return dist;
+}
+
+function synthPipe(handlerCode: HandlerCodeProvider, validate: boolean): Template {
+  const { stack, key } = constructStack();
+  const table = fixtureConfig().tables.find((entry) => entry.name === 'patients')!;
+  new PatientEnrichmentPipe(stack, 'Patients', {
+    table,
+    handlerCode,
+    encryptionKey: key,
+    enrichmentOptions: { validate },
+  });
+  return Template.fromStack(stack);
+}
 
 describe('Lambda bundling', () => {
   it('groups metafile inputs by package (scoped kept whole) and by our folders, largest first', () => {
@@ -43,5 +88,43 @@ describe('Lambda bundling', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  it('builds the fhir-validator layer from the installed packages: only the listed files, far under the 250 MiB layer limit', () => {
+    const dist = tempDir('tributary-layer-');
+    const { dir, bytes } = buildFhirValidatorLayer(dist);
+    const files = readdirSync(join(dir, 'nodejs', 'node_modules'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name).slice(join(dir, 'nodejs', 'node_modules').length + 1))
+      .sort();
+    const expected = Object.entries(FHIR_VALIDATOR_LAYER_FILES)
+      .flatMap(([pkg, list]) => list.map((file) => join(pkg, file)))
+      .sort();
+    expect(files).toEqual(expected);
+    expect(bytes).toBeGreaterThan(20 * 1024 * 1024); // the R4 definitions are there
+    expect(bytes).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('patientEnrichment.validate: true attaches the fhir-validator layer to the enrichment function; false attaches none', () => {
+    const withValidation = synthPipe(HandlerCode.fromDist(stubDist(true)), true);
+    withValidation.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    const functions = Object.values(withValidation.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(1);
+    const layerId = Object.keys(withValidation.findResources('AWS::Lambda::LayerVersion'))[0]!;
+    expect((functions[0]!.Properties as { Layers?: unknown[] }).Layers).toEqual([{ Ref: layerId }]);
+
+    const without = synthPipe(HandlerCode.fromDist(stubDist(true)), false);
+    without.resourceCountIs('AWS::Lambda::LayerVersion', 0);
+  });
+
+  it('patientEnrichment.validate: true fails synth, naming the field, when the layer was not built or cannot be supplied', () => {
+    expect(() => synthPipe(HandlerCode.fromDist(stubDist(false)), true)).toThrow(
+      /patientEnrichment\.validate is true: no fhir-validator layer in .*npm run build/,
+    );
+    const noLayers: HandlerCodeProvider = { code: (name) => HandlerCode.placeholder().code(name) };
+    expect(() => synthPipe(noLayers, true)).toThrow(
+      /patientEnrichment\.validate is true.*set patientEnrichment\.validate to false/,
+    );
+    expect(() => synthPipe(noLayers, false)).not.toThrow();
   });
 });
