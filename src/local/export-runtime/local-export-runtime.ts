@@ -69,6 +69,8 @@ export interface RunOnceResult {
   reason?: string;
   /** Errors per resource type (COMPLETED_WITH_ERRORS). */
   errors?: Record<string, number>;
+  /** Files that failed within ToleratedFailurePercentage (COMPLETED_WITH_ERRORS): count and the first few. */
+  failedFiles?: RunRecord['failedFiles'];
   /** The run whose lock this one took over, and why. */
   tookOverFrom?: { runId: string; cause: string };
 }
@@ -433,6 +435,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
           ...(error ? { error } : {}),
           ...(status === 'SKIPPED' && run?.cause ? { reason: run.cause } : {}),
           ...(Object.keys(errors).length > 0 ? { errors } : {}),
+          ...(run?.failedFiles ? { failedFiles: run.failedFiles } : {}),
           ...(run?.tookOverFrom ? { tookOverFrom: run.tookOverFrom } : {}),
         };
       } finally {

@@ -98,6 +98,7 @@ describe('local export workflow at scale (ResultWriter)', () => {
     const result = await runtime.runOnce();
     expect(result.status).toBe('COMPLETED_WITH_ERRORS');
     expect(result.counts).toEqual({ Patient: { resources: 18, deleted: 0, errors: 0 } });
+    expect(result.failedFiles?.count).toBe(2);
     const run = (await runtime.ledger.getRun(result.runId))!;
     expect(run.failedFiles?.count).toBe(2);
     expect(run.failedFiles?.files.map((f) => f.key).sort()).toEqual([
