@@ -15,7 +15,7 @@ import {
 import { PatientEnrichmentPipe } from '../lib/patient-enrichment-pipe.js';
 import { buildFhirValidatorLayer, dominantSources, FHIR_VALIDATOR_LAYER_FILES } from '../../scripts/build-lambdas.js';
 import { constructStack } from './construct-helpers.js';
-import { fixtureConfig } from './synth-helpers.js';
+import { fixtureConfig, synthStack } from './synth-helpers.js';
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {
@@ -27,11 +27,13 @@ afterAll(() => {
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A dist directory with a stub patient-enrichment bundle and, optionally, a (stub) fhir-validator layer. */
+/** A dist directory with stub bundles and, optionally, a (stub) fhir-validator layer. */
 function stubDist(withLayer: boolean): string {
   const dist = tempDir('tributary-dist-');
-  mkdirSync(join(dist, 'patient-enrichment'), { recursive: true });
-  writeFileSync(join(dist, 'patient-enrichment', 'index.mjs'), 'export const handler = async () => [];\n');
+  for (const name of HANDLER_NAMES) {
+    mkdirSync(join(dist, name), { recursive: true });
+    writeFileSync(join(dist, name, 'index.mjs'), 'export const handler = async () => [];\n');
+  }
   if (withLayer) {
     const marker = join(layerDir('fhir-validator', dist), LAYER_MARKER['fhir-validator']);
     mkdirSync(dirname(marker), { recursive: true });
@@ -126,5 +128,20 @@ describe('Lambda bundling', () => {
       /patientEnrichment\.validate is true.*set patientEnrichment\.validate to false/,
     );
     expect(() => synthPipe(noLayers, false)).not.toThrow();
+  });
+
+  it('the whole stack with patientEnrichment.validate: true synthesises with the layer and passes cdk-nag', () => {
+    const config = fixtureConfig();
+    const result = synthStack({
+      config: { ...config, patientEnrichment: { ...config.patientEnrichment, validate: true } },
+      handlerCode: HandlerCode.fromDist(stubDist(true)),
+    });
+    try {
+      expect(result.error).toBeUndefined();
+      expect(result.violations).toEqual([]);
+      Template.fromStack(result.stack).resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    } finally {
+      result.cleanup();
+    }
   });
 });
