@@ -31,6 +31,13 @@ export interface RunLedgerOptions {
    * Default {@link DEFAULT_LEASE_SECONDS}.
    */
   leaseSeconds?: number;
+  /**
+   * Cancels a run's export job on the server when the run fails or is taken over from a dead owner (best effort:
+   * its errors are ignored), so a failed run leaves no job running there. The start/check steps cancel the jobs of
+   * the failures they see; this covers the rest (heartbeat and execution timeouts, ProcessFiles failures, dead
+   * owners). Default: none (the AWS run-ledger Lambda holds no FHIR credentials).
+   */
+  cancelJob?: (job: ExportJobRef) => Promise<void>;
 }
 
 /** Default lease: twice the default heartbeat (300 s). */
@@ -268,6 +275,7 @@ export class RunLedger implements ExportJobRegistry {
         cause: input.cause ?? '',
       };
       await this.store.put(runItem(failed));
+      await this.cancelJobOf(run.runId);
     }
     await this.releaseLock(input.executionArn);
     return { status: 'FAILED' };
@@ -367,7 +375,15 @@ export class RunLedger implements ExportJobRegistry {
           cause,
         }),
       );
+      await this.cancelJobOf(run.runId);
     }
+  }
+
+  /** Best-effort cancel of a run's export job (see {@link RunLedgerOptions.cancelJob}). */
+  private async cancelJobOf(runId: string): Promise<void> {
+    if (!this.options.cancelJob) return;
+    const job = await this.findJob(runId).catch(() => undefined);
+    if (job) await this.options.cancelJob(job).catch(() => undefined);
   }
 
   private async advanceWatermark(transactionTime: string, runId: string): Promise<void> {

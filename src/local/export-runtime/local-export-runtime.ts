@@ -190,11 +190,14 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     },
   };
   const leaseSeconds = leaseSecondsOf(settings);
+  // The source needs the ledger (its job registry) and the ledger cancels through the source: bound once it exists.
+  const sourceRef: { current?: FhirExportSource } = {};
   const ledger = new RunLedger({
     store: new DynamoDbLedgerStore(dynamodb, ledgerTable),
     executions,
     clock,
     leaseSeconds,
+    cancelJob: async (job) => sourceRef.current?.cancelExport?.(job),
   });
 
   const healthlake = options.healthlakeEndpoint
@@ -224,6 +227,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
         ? { api: 'control-plane' as const, dataAccessRoleArn: LOCAL_DATA_ACCESS_ROLE_ARN }
         : {}),
     });
+  sourceRef.current = source;
 
   const callbacks: TaskCallbacks = {
     success: async (token, output) => requireExecutor().sendTaskSuccess(token, output),

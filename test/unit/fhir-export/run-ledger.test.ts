@@ -3,11 +3,11 @@ import { InMemoryLedgerStore } from '../../../src/fhir-export/ledger-store.js';
 import { handleLedgerRequest } from '../../../src/fhir-export/ledger-requests.js';
 import { RunLedger } from '../../../src/fhir-export/run-ledger.js';
 import type { ExecutionState } from '../../../src/fhir-export/execution-status.js';
-import type { ProcessFileResult } from '../../../src/fhir-export/types.js';
+import type { ExportJobRef, ProcessFileResult } from '../../../src/fhir-export/types.js';
 
 const arn = (name: string) => `arn:aws:states:eu-west-2:1:execution:sm:${name}`;
 
-function setup(options: { leaseSeconds?: number } = {}) {
+function setup(options: { leaseSeconds?: number; cancelJob?: (job: ExportJobRef) => Promise<void> } = {}) {
   const states = new Map<string, ExecutionState | Error>();
   let now = new Date('2024-06-01T00:00:00Z');
   const ledger = new RunLedger({
@@ -22,6 +22,7 @@ function setup(options: { leaseSeconds?: number } = {}) {
     },
     clock: { now: () => now },
     ...('leaseSeconds' in options ? { leaseSeconds: options.leaseSeconds } : { leaseSeconds: 3600 }),
+    ...(options.cancelJob ? { cancelJob: options.cancelJob } : {}),
   });
   return { ledger, states, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
 }
@@ -223,6 +224,29 @@ describe('RunLedger', () => {
     });
     expect(await ledger.lock()).toBeUndefined();
     expect(await ledger.watermark()).toBeUndefined();
+  });
+
+  it('a failed run, or one taken over from a dead owner, cancels its job on the server (best effort, once per run)', async () => {
+    const cancelled: string[] = [];
+    const { ledger, states } = setup({
+      cancelJob: async (job) => {
+        cancelled.push(job.jobId);
+        if (job.jobId === 'j2') throw new Error('server says no');
+      },
+    });
+    await ledger.acquire({ executionArn: arn('r1'), executionName: 'r1' });
+    await ledger.recordJob('r1', { jobId: 'j1', runId: 'r1', statusUrl: 'http://fhir/status/j1' });
+    await ledger.fail({ runId: 'r1', executionArn: arn('r1'), error: 'States.Timeout' });
+    await ledger.fail({ runId: 'r1', executionArn: arn('r1'), error: 'States.Timeout' }); // a replay cancels nothing more
+    expect(cancelled).toEqual(['j1']);
+
+    await ledger.acquire({ executionArn: arn('r2'), executionName: 'r2' });
+    await ledger.recordJob('r2', { jobId: 'j2', runId: 'r2' });
+    states.set(arn('r2'), 'OWNER_DEAD');
+    // The dead owner's job is cancelled; a refusal from the server does not stop the takeover.
+    expect((await ledger.acquire({ executionArn: arn('r3'), executionName: 'r3' })).acquired).toBe(true);
+    expect(cancelled).toEqual(['j1', 'j2']);
+    expect(await ledger.getRun('r2')).toMatchObject({ status: 'FAILED' });
   });
 
   it('handles the Step Functions status-change event (TIMED_OUT releases the lock; SUCCEEDED is ignored)', async () => {
