@@ -216,6 +216,17 @@ export interface CheckExportMessage {
   describeErrors?: number;
 }
 
+/**
+ * The other message on the recheck queue: cancel a failed run's job on the server (best effort). The AWS run ledger
+ * sends it, holding no FHIR credentials; check-export, which holds them, cancels. It has no task token.
+ */
+export interface CancelExportMessage {
+  action: 'cancel';
+  runId: string;
+  jobId: string;
+  statusUrl?: string;
+}
+
 /** Output of the callback task (SendTaskSuccess), read by the Map's ItemReader and CompleteRun. */
 export interface ExportTaskOutput {
   bucket: string;
