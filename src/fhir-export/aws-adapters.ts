@@ -5,6 +5,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { CancelExportMessage, ExportJobRef } from './types.js';
 import type { DelayQueue, TaskCallbacks } from './workflow-ports.js';
 
 /**
@@ -49,4 +50,26 @@ export class SqsDelayQueue<TMessage> implements DelayQueue<TMessage> {
       }),
     );
   }
+}
+
+/**
+ * The AWS run ledger's `cancelJob`: sends `{action:'cancel', runId, jobId, statusUrl?}` to the recheck queue (no
+ * delay), where check-export, which holds the FHIR credentials the ledger lacks, cancels the job (best effort).
+ *
+ * @example
+ * const ledger = new RunLedger({ store, executions, cancelJob: cancelJobThroughQueue(new SQSClient({}), recheckQueueUrl) });
+ */
+export function cancelJobThroughQueue(client: SQSClient, queueUrl: string): (job: ExportJobRef) => Promise<void> {
+  const queue = new SqsDelayQueue<CancelExportMessage>(client, queueUrl);
+  return (job) =>
+    queue.send(
+      {
+        action: 'cancel',
+        // The ledger's job records always name their run.
+        runId: job.runId ?? 'unknown',
+        jobId: job.jobId,
+        ...(job.statusUrl ? { statusUrl: job.statusUrl } : {}),
+      },
+      0,
+    );
 }

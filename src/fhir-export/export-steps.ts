@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { ExportErrorNames, InvalidWorkflowInputError, TransientExportError, causeOf, errorNameOf } from './errors.js';
 import type {
+  CancelExportMessage,
   CheckExportMessage,
   ExportErrors,
   ExportJobRef,
@@ -31,6 +32,14 @@ export const checkExportMessageSchema = z.object({
   attempt: z.number().check(z.int(), z.minimum(0)),
   firstCheckAt: z.string(),
   describeErrors: z.optional(z.number().check(z.int(), z.minimum(0))),
+});
+
+/** Validates a cancel message (the run ledger's, on the recheck queue; see {@link CancelExportMessage}). */
+export const cancelExportMessageSchema = z.object({
+  action: z.literal('cancel'),
+  runId: z.string().check(z.minLength(1)),
+  jobId: z.string().check(z.minLength(1)),
+  statusUrl: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Polling policy of the check step. */
@@ -65,6 +74,7 @@ export type StepOutcome =
   | { action: 'requeued'; delaySeconds: number; status?: string }
   | { action: 'succeeded'; output: ExportTaskOutput }
   | { action: 'failed'; error: string; cause: string }
+  | { action: 'cancelled'; runId: string; jobId: string }
   | { action: 'dropped'; reason: string };
 
 /**
@@ -114,12 +124,15 @@ export async function startExportStep(rawMessage: unknown, deps: ExportStepDeps)
 /**
  * The check-export step: describes the job and acts on its status (heartbeat + requeue with backoff honouring
  * Retry-After; COMPLETED → manifest + SendTaskSuccess; COMPLETED_WITH_ERRORS → policy; FAILED/CANCEL_* → SendTaskFailure;
- * past max wait → `Export.MaxWaitExceeded`).
+ * past max wait → `Export.MaxWaitExceeded`). A `{action:'cancel'}` message (the run ledger's) goes to
+ * {@link cancelExportStep}.
  *
  * @example
  * await checkExportStep(JSON.parse(record.body), deps);
  */
 export async function checkExportStep(rawMessage: unknown, deps: ExportStepDeps): Promise<StepOutcome> {
+  if ((rawMessage as { action?: unknown } | null | undefined)?.action === 'cancel')
+    return cancelExportStep(rawMessage, deps);
   const parsed = checkExportMessageSchema.safeParse(rawMessage);
   if (!parsed.success) return failWithoutToken(rawMessage, parsed.error, deps);
   const message: CheckExportMessage = parsed.data;
@@ -246,6 +259,36 @@ export async function checkExportStep(rawMessage: unknown, deps: ExportStepDeps)
       job,
     );
   }
+}
+
+/**
+ * The cancel step (check-export, on a `{action:'cancel'}` message of the recheck queue): cancels a failed run's job on
+ * the server, best effort, for the AWS run ledger, which holds no FHIR credentials. It has no task token and never
+ * calls the task callbacks. It never throws: an invalid message, a source that cannot cancel, or a failed cancel is
+ * dropped with a reason (logged with ids and the error name only), so the message is not redelivered.
+ *
+ * @example
+ * await cancelExportStep({ action: 'cancel', runId: 'run-1', jobId: 'j1' }, deps); // { action: 'cancelled', … }
+ */
+export async function cancelExportStep(rawMessage: unknown, deps: ExportStepDeps): Promise<StepOutcome> {
+  const parsed = cancelExportMessageSchema.safeParse(rawMessage);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const reason = `invalid cancel message: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'}`;
+    deps.log?.('export job cancel dropped', { reason });
+    return { action: 'dropped', reason };
+  }
+  const message: CancelExportMessage = parsed.data;
+  const ids = { runId: message.runId, jobId: message.jobId };
+  if (!deps.source.cancelExport) return { action: 'dropped', reason: `source cannot cancel job ${message.jobId}` };
+  try {
+    await deps.source.cancelExport({ ...ids, ...(message.statusUrl ? { statusUrl: message.statusUrl } : {}) });
+  } catch (error) {
+    deps.log?.('export job cancel failed', { ...ids, error: errorNameOf(error) });
+    return { action: 'dropped', reason: `cancel of job ${message.jobId} failed (${errorNameOf(error)})` };
+  }
+  deps.log?.('export job cancelled', ids);
+  return { action: 'cancelled', ...ids };
 }
 
 /**

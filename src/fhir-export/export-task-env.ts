@@ -81,7 +81,14 @@ export const runLedgerEnvSchema = z.object({
   LEDGER_TABLE: atLeast3(),
   /** Lock lease, seconds (default 600 = twice the default heartbeat; a RUNNING owner is never taken over). */
   LEASE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
+  /**
+   * The recheck queue: a failed run's job is cancelled by sending `{action:'cancel', …}` there, for check-export
+   * (which holds the FHIR credentials) to act on. Unset: the ledger cancels nothing.
+   */
+  RECHECK_QUEUE_URL: z.optional(z.url()),
 });
+
+export type RunLedgerEnv = z.infer<typeof runLedgerEnvSchema>;
 
 /**
  * Validates a Lambda environment against a schema, naming every bad variable (never their values).

@@ -35,7 +35,9 @@ export interface RunLedgerOptions {
    * Cancels a run's export job on the server when the run fails or is taken over from a dead owner (best effort:
    * its errors are ignored), so a failed run leaves no job running there. The start/check steps cancel the jobs of
    * the failures they see; this covers the rest (heartbeat and execution timeouts, ProcessFiles failures, dead
-   * owners). Default: none (the AWS run-ledger Lambda holds no FHIR credentials).
+   * owners). Locally it is the source's `cancelExport`; on AWS the run-ledger Lambda, which holds no FHIR
+   * credentials, sends `{action:'cancel', …}` to the recheck queue for check-export (see aws-run-ledger-wiring.ts).
+   * Default: none.
    */
   cancelJob?: (job: ExportJobRef) => Promise<void>;
 }

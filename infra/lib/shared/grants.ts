@@ -1,5 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { grantKeyUse } from './encryption.js';
 
 /**
  * ARN of the objects under a prefix. The trailing `*` is in the resource, never in an action.
@@ -28,4 +30,18 @@ export function grantLakeWrite(bucket: s3.IBucket, grantee: iam.IGrantable, pref
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
   );
+}
+
+/**
+ * Grants `sqs:SendMessage` on one queue, and encrypt use of its KMS key when it has one, with explicit actions;
+ * `grantSendMessages` would add `kms:ReEncrypt*` and `kms:GenerateDataKey*` wildcards.
+ *
+ * @example
+ * grantQueueSend(recheckQueue, runLedgerRole);
+ */
+export function grantQueueSend(queue: sqs.IQueue, grantee: iam.IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+  );
+  if (queue.encryptionMasterKey) grantKeyUse(queue.encryptionMasterKey, grantee, 'encrypt');
 }

@@ -11,7 +11,12 @@ import {
 } from '../../../src/fhir-export/export-steps.js';
 import { ExportStartError, TransientExportError } from '../../../src/fhir-export/errors.js';
 import { locateExportUrl } from '../../../src/fhir-export/locate.js';
-import type { CheckExportMessage, ExportJobDescription, FhirExportSource } from '../../../src/fhir-export/types.js';
+import type {
+  CheckExportMessage,
+  ExportJobDescription,
+  ExportJobRef,
+  FhirExportSource,
+} from '../../../src/fhir-export/types.js';
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
 
 const policy: CheckPolicy = {
@@ -224,5 +229,52 @@ describe('start/check export steps', () => {
     expect(await checkExportStep(check(), deps)).toEqual({ action: 'dropped', reason: 'task closed (TaskTimedOut)' });
     expect(h.sent).toEqual([]);
     expect(h.cancelled).toEqual(['j1']);
+  });
+
+  it("cancel: the run ledger's {action:'cancel'} message cancels the job through the source, with no describe and no task callback", async () => {
+    const described: string[] = [];
+    const h = harness(async () => {
+      described.push('describe');
+      return { status: 'IN_PROGRESS' };
+    });
+    const deps = h.deps(store);
+    const jobs: ExportJobRef[] = [];
+    deps.source = { ...deps.source, cancelExport: async (job) => void jobs.push(job) };
+    const outcome = await checkExportStep(
+      { action: 'cancel', runId: 'run-1', jobId: 'j1', statusUrl: 'https://h/r4/export/j1' },
+      deps,
+    );
+    expect(outcome).toEqual({ action: 'cancelled', runId: 'run-1', jobId: 'j1' });
+    expect(jobs).toEqual([{ runId: 'run-1', jobId: 'j1', statusUrl: 'https://h/r4/export/j1' }]);
+    expect(described).toEqual([]);
+    expect(h.calls).toEqual([]);
+    expect(h.sent).toEqual([]);
+  });
+
+  it('cancel: an invalid cancel message is dropped with a reason (no cancel, no task callback, even with a token)', async () => {
+    const h = harness(async () => ({ status: 'IN_PROGRESS' }));
+    const outcome = await checkExportStep({ action: 'cancel', runId: 'run-1', taskToken: 'tok' }, h.deps(store));
+    expect(outcome).toMatchObject({ action: 'dropped' });
+    expect((outcome as { reason: string }).reason).toMatch(/^invalid cancel message: jobId: /);
+    expect(h.cancelled).toEqual([]);
+    expect(h.calls).toEqual([]);
+    expect(h.sent).toEqual([]);
+  });
+
+  it('cancel: a cancel that fails is done (dropped, not thrown, so never redelivered), logged with ids and error name only', async () => {
+    const h = harness(async () => ({ status: 'IN_PROGRESS' }));
+    const deps = h.deps(store);
+    const logs: Array<[string, Record<string, unknown>]> = [];
+    deps.log = (message, fields) => void logs.push([message, fields]);
+    deps.source = {
+      ...deps.source,
+      cancelExport: async () => Promise.reject(new TransientExportError('DELETE https://h/r4/export/j1: Patient/p1')),
+    };
+    const outcome = await checkExportStep({ action: 'cancel', runId: 'run-1', jobId: 'j1' }, deps);
+    expect(outcome).toEqual({ action: 'dropped', reason: 'cancel of job j1 failed (Export.StatusUnavailable)' });
+    expect(logs).toEqual([
+      ['export job cancel failed', { runId: 'run-1', jobId: 'j1', error: 'Export.StatusUnavailable' }],
+    ]);
+    expect(h.calls).toEqual([]);
   });
 });

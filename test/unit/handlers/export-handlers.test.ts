@@ -265,6 +265,32 @@ describe('start-export / check-export handlers', () => {
     expect(sfn.commandCalls(SendTaskHeartbeatCommand)).toHaveLength(0);
   });
 
+  it("check-export: the run ledger's cancel message -> signed DELETE on the status URL, no Step Functions call, nothing requeued", async () => {
+    fetchMock.mockResolvedValue(new Response(null, { status: 202 }));
+    const { handler } = await loadHandler('check-export');
+    const out = await handler(
+      sqsEvent({ action: 'cancel', runId: 'run-7', jobId: 'job-42', statusUrl: `${FHIR_BASE}/export/job-42` }),
+    );
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(fetchMock.mock.calls.map(([url, init]) => [url, init?.method])).toEqual([
+      [`${FHIR_BASE}/export/job-42`, 'DELETE'],
+    ]);
+    expect(headersOf(fetchMock.mock.calls[0]![1]).get('authorization')).toContain('/eu-west-2/healthlake/aws4_request');
+    expect(sfn.calls()).toEqual([]);
+    expect(sqs.calls()).toEqual([]);
+  });
+
+  it('check-export: a cancel that fails (network) is done: no batch item failure, so the message is not redelivered', async () => {
+    fetchMock.mockRejectedValue(new TypeError('fetch failed'));
+    const { handler } = await loadHandler('check-export');
+    const out = await handler(sqsEvent({ action: 'cancel', runId: 'run-7', jobId: 'job-42' }));
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(fetchMock.mock.calls.map(([url, init]) => [url, init?.method])).toEqual([
+      [`${FHIR_BASE}/export/job-42`, 'DELETE'],
+    ]);
+    expect(sfn.calls()).toEqual([]);
+  });
+
   it('refuses to load with an invalid environment, naming the variable', async () => {
     vi.resetModules();
     for (const [key, value] of Object.entries({ ...ENV, RECHECK_QUEUE_URL: 'not a url' })) vi.stubEnv(key, value);

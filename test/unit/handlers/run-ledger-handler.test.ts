@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,17 +7,42 @@ import { loadWithEnv } from './lambda-test-env.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
+const sqs = mockClient(SQSClient);
 const ARN = 'arn:aws:states:eu-west-2:1:execution:tributary-export:run-1';
+const RECHECK_QUEUE_URL = 'https://sqs.eu-west-2.amazonaws.com/1/recheck';
 
-async function loadHandler() {
-  const loaded = await loadWithEnv({ LEDGER_TABLE: 'ledger' }, () => import('../../../src/handlers/run-ledger.js'));
+async function loadHandler(env: Record<string, string> = {}) {
+  const loaded = await loadWithEnv(
+    { LEDGER_TABLE: 'ledger', ...env },
+    () => import('../../../src/handlers/run-ledger.js'),
+  );
   return loaded.handler;
 }
+
+/** The ledger holds run-1 RUNNING (owned by ARN) and, when `job`, the export job it started. */
+function runningRun(job: boolean) {
+  ddb.on(GetCommand, { Key: { pk: 'RUN', sk: 'run-1' } }).resolves({
+    Item: { pk: 'RUN', sk: 'run-1', runId: 'run-1', status: 'RUNNING', since: null, startedAt: 'x', executionArn: ARN },
+  });
+  if (job)
+    ddb.on(GetCommand, { Key: { pk: 'JOB', sk: 'run-1' } }).resolves({
+      Item: { pk: 'JOB', sk: 'run-1', jobId: 'job-9', statusUrl: 'https://h/r4/export/job-9' },
+    });
+}
+
+const sentCancels = () =>
+  sqs.commandCalls(SendMessageCommand).map((call) => ({
+    QueueUrl: call.args[0].input.QueueUrl,
+    DelaySeconds: call.args[0].input.DelaySeconds,
+    body: JSON.parse(call.args[0].input.MessageBody!) as unknown,
+  }));
 
 describe('run-ledger handler', () => {
   beforeEach(() => {
     ddb.reset();
     sfn.reset();
+    sqs.reset();
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
     ddb.on(GetCommand).resolves({});
     ddb.on(PutCommand).resolves({});
     ddb.on(DeleteCommand).resolves({});
@@ -102,5 +128,59 @@ describe('run-ledger handler', () => {
   it('rejects malformed input with a named error', async () => {
     const handler = await loadHandler();
     await expect(handler({ action: 'complete', runId: 'r' })).rejects.toMatchObject({ name: 'Export.InvalidMessage' });
+  });
+
+  it('fail with RECHECK_QUEUE_URL: a failing run with a recorded job sends exactly one cancel message to the recheck queue', async () => {
+    runningRun(true);
+    const handler = await loadHandler({ RECHECK_QUEUE_URL });
+    await handler({ action: 'fail', runId: 'run-1', executionArn: ARN, error: { Error: 'States.TaskFailed' } });
+    expect(sentCancels()).toEqual([
+      {
+        QueueUrl: RECHECK_QUEUE_URL,
+        DelaySeconds: 0,
+        body: { action: 'cancel', runId: 'run-1', jobId: 'job-9', statusUrl: 'https://h/r4/export/job-9' },
+      },
+    ]);
+  });
+
+  it('a TIMED_OUT status change with RECHECK_QUEUE_URL sends one cancel message; no job recorded or no queue URL sends none', async () => {
+    const timedOut = {
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: { executionArn: ARN, name: 'run-1', status: 'TIMED_OUT', stateMachineArn: 'arn:sm' },
+    };
+    runningRun(true);
+    await (
+      await loadHandler({ RECHECK_QUEUE_URL })
+    )(timedOut);
+    expect(sentCancels().map((sent) => sent.body)).toEqual([
+      { action: 'cancel', runId: 'run-1', jobId: 'job-9', statusUrl: 'https://h/r4/export/job-9' },
+    ]);
+
+    sqs.resetHistory();
+    vi.unstubAllEnvs();
+    await (
+      await loadHandler()
+    )(timedOut);
+    expect(sentCancels()).toEqual([]);
+
+    ddb.reset();
+    ddb.on(GetCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+    runningRun(false);
+    await (
+      await loadHandler({ RECHECK_QUEUE_URL })
+    )(timedOut);
+    expect(sentCancels()).toEqual([]);
+  });
+
+  it('a cancel message that cannot be sent does not fail the ledger request (best effort): the run is FAILED, the lock released', async () => {
+    runningRun(true);
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const handler = await loadHandler({ RECHECK_QUEUE_URL });
+    expect(await handler({ action: 'fail', runId: 'run-1', executionArn: ARN })).toMatchObject({ status: 'FAILED' });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
   });
 });
