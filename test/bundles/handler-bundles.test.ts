@@ -361,23 +361,55 @@ describe('handler bundles, each alone in an empty directory', () => {
     );
     expect(again.result).toEqual({ ignored: true, status: 'SUCCEEDED' });
   });
+
+  it('run-ledger: a TIMED_OUT run with a recorded job asks check-export to cancel it through the bundled SQS client', async () => {
+    const table = `ledger-${Date.now()}`;
+    await createLedgerTable(table);
+    const arn = 'arn:aws:states:us-east-1:123456789012:execution:tributary-export:run-43';
+    const queueUrl = `${awsEndpoint}/123456789012/recheck`;
+    const env = { LEDGER_TABLE: table, RECHECK_QUEUE_URL: queueUrl };
+    const acquired = await invoke('run-ledger', { action: 'acquire', executionArn: arn, executionName: 'run-43' }, env);
+    expect(acquired.result).toMatchObject({ acquired: true });
+    await dynamoCall('PutItem', {
+      TableName: table,
+      Item: { pk: { S: 'JOB' }, sk: { S: 'run-43' }, jobId: { S: 'job-43' } },
+    });
+    const before = awsCalls.length;
+    const failed = await invoke(
+      'run-ledger',
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: { executionArn: arn, name: 'run-43', status: 'TIMED_OUT' },
+      },
+      env,
+    );
+    expect(failed.error).toBeUndefined();
+    const sent = awsCalls.slice(before).filter((call) => call.target === 'AmazonSQS.SendMessage');
+    expect(sent.map((call) => [call.body.QueueUrl, JSON.parse(String(call.body.MessageBody))])).toEqual([
+      [queueUrl, { action: 'cancel', runId: 'run-43', jobId: 'job-43' }],
+    ]);
+  });
 });
+
+/** One DynamoDB JSON-protocol request to dynalite. */
+function dynamoCall(target: string, body: unknown): Promise<Response> {
+  return fetch(dynamoEndpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `DynamoDB_20120810.${target}`,
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+      'x-amz-date': '20240101T000000Z',
+    },
+    body: JSON.stringify(body),
+  });
+}
 
 /** Creates the ledger table (pk, sk) in dynalite with a plain JSON request. */
 async function createLedgerTable(name: string): Promise<void> {
-  const call = (target: string, body: unknown) =>
-    fetch(dynamoEndpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `DynamoDB_20120810.${target}`,
-        authorization:
-          'AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
-        'x-amz-date': '20240101T000000Z',
-      },
-      body: JSON.stringify(body),
-    });
-  const response = await call('CreateTable', {
+  const response = await dynamoCall('CreateTable', {
     TableName: name,
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
