@@ -3,7 +3,7 @@ import {
   parseExportWorkflowConfig,
   type ExportWorkflowConfigInput,
 } from '../../src/fhir-export/workflow-config.js';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -24,7 +24,13 @@ import type { HandlerCodeProvider } from './lambda/handler-code.js';
 import { TributaryFunction } from './lambda/tributary-function.js';
 import { grantKeyUse } from './shared/encryption.js';
 import { createDeadLetterQueue, QueueWithDlq } from './shared/queues.js';
-import { acknowledge, bucketNagRef, lakePrefixAcknowledgements, nagRef } from './nag-acknowledgements.js';
+import {
+  acknowledge,
+  bucketNagRef,
+  functionNagRef,
+  lakePrefixAcknowledgements,
+  nagRef,
+} from './nag-acknowledgements.js';
 import { assertAlternatives } from './shared/props.js';
 import { SecureBucket } from './shared/secure-bucket.js';
 import { bucketObjectsArn, grantLakeWrite } from './shared/grants.js';
@@ -105,25 +111,61 @@ export interface HealthLakeExportPipelineProps {
    */
   readonly exportBucketProps?: Partial<s3.BucketProps>;
   /**
-   * Overrides of the run-ledger function's `lambda.Function` props (e.g. `reservedConcurrentExecutions`).
+   * Use this function as run-ledger (it must behave like src/handlers/run-ledger.ts). The state machine invokes it,
+   * the status-change rule targets it, and the grants go to its role (`addToRolePolicy`; none without a role). Set
+   * its environment to `functionEnvironments.runLedger` yourself. An alternative to `runLedgerFunctionProps`.
+   *
+   * @default - a new run-ledger TributaryFunction (`runLedgerFunctionProps`)
+   */
+  readonly existingRunLedgerFunction?: lambda.IFunction;
+  /**
+   * Overrides of the run-ledger function's `lambda.Function` props (e.g. `reservedConcurrentExecutions`). An
+   * alternative to `existingRunLedgerFunction`.
    *
    * @default - none: 30 seconds, 256 MiB, no reserved concurrency
    */
   readonly runLedgerFunctionProps?: Partial<lambda.FunctionProps>;
   /**
-   * Overrides of the start-export function's `lambda.Function` props.
+   * Use this function as start-export (it must behave like src/handlers/start-export.ts). It gets the start queue's
+   * SQS event source and the grants on its role; set its environment to `functionEnvironments.startExport`
+   * yourself. `exportReservedConcurrency` does not apply to it. An alternative to `startExportFunctionProps`.
+   *
+   * @default - a new start-export TributaryFunction (`startExportFunctionProps`)
+   */
+  readonly existingStartExportFunction?: lambda.IFunction;
+  /**
+   * Overrides of the start-export function's `lambda.Function` props. An alternative to
+   * `existingStartExportFunction`.
    *
    * @default - none: 60 seconds, 256 MiB, no reserved concurrency
    */
   readonly startExportFunctionProps?: Partial<lambda.FunctionProps>;
   /**
-   * Overrides of the check-export function's `lambda.Function` props.
+   * Use this function as check-export (it must behave like src/handlers/check-export.ts). It gets the recheck
+   * queue's SQS event source and the grants on its role; set its environment to `functionEnvironments.checkExport`
+   * yourself. `exportReservedConcurrency` does not apply to it. An alternative to `checkExportFunctionProps`.
+   *
+   * @default - a new check-export TributaryFunction (`checkExportFunctionProps`)
+   */
+  readonly existingCheckExportFunction?: lambda.IFunction;
+  /**
+   * Overrides of the check-export function's `lambda.Function` props. An alternative to
+   * `existingCheckExportFunction`.
    *
    * @default - none: 120 seconds, 256 MiB, no reserved concurrency
    */
   readonly checkExportFunctionProps?: Partial<lambda.FunctionProps>;
   /**
-   * Overrides of the process-file function's `lambda.Function` props.
+   * Use this function as process-file (it must behave like src/handlers/process-file.ts). The Distributed Map
+   * invokes it and the grants go to its role; set its environment to `functionEnvironments.processFile` yourself.
+   * An alternative to `processFileFunctionProps`.
+   *
+   * @default - a new process-file TributaryFunction (`processFileFunctionProps`)
+   */
+  readonly existingProcessFileFunction?: lambda.IFunction;
+  /**
+   * Overrides of the process-file function's `lambda.Function` props. An alternative to
+   * `existingProcessFileFunction`.
    *
    * @default - none: 15 minutes, 1 GiB, no reserved concurrency (the Distributed Map's MaxConcurrency caps it)
    */
@@ -157,8 +199,9 @@ export interface HealthLakeExportPipelineProps {
    */
   readonly exportQueueMaxConcurrency?: number;
   /**
-   * Reserved concurrency of start-export and check-export each (opt-in; reserved units fail deploys on
-   * accounts with low quotas).
+   * Reserved concurrency of the new start-export and check-export functions each (opt-in; reserved units fail
+   * deploys on accounts with low quotas). Not applied to an `existingStartExportFunction` or
+   * `existingCheckExportFunction`.
    *
    * @default - none
    */
@@ -191,10 +234,29 @@ export class HealthLakeExportPipeline extends Construct {
   public readonly datastoreArn: string;
   public readonly datastoreEndpoint: string;
   public readonly datastore?: healthlake.CfnFHIRDatastore;
-  public readonly runLedger: TributaryFunction;
-  public readonly startExport: TributaryFunction;
-  public readonly checkExport: TributaryFunction;
-  public readonly processFile: TributaryFunction;
+  /** run-ledger: `existingRunLedgerFunction` or the new function. */
+  public readonly runLedgerFunction: lambda.IFunction;
+  /** start-export: `existingStartExportFunction` or the new function. */
+  public readonly startExportFunction: lambda.IFunction;
+  /** check-export: `existingCheckExportFunction` or the new function. */
+  public readonly checkExportFunction: lambda.IFunction;
+  /** process-file: `existingProcessFileFunction` or the new function. */
+  public readonly processFileFunction: lambda.IFunction;
+  /** The new run-ledger function; undefined with `existingRunLedgerFunction`. */
+  public readonly runLedger?: TributaryFunction;
+  /** The new start-export function; undefined with `existingStartExportFunction`. */
+  public readonly startExport?: TributaryFunction;
+  /** The new check-export function; undefined with `existingCheckExportFunction`. */
+  public readonly checkExport?: TributaryFunction;
+  /** The new process-file function; undefined with `existingProcessFileFunction`. */
+  public readonly processFile?: TributaryFunction;
+  /**
+   * The environment of each function (besides the Powertools variables), set on the new functions. With an
+   * `existingXFunction`, set it yourself (for example `fn.addEnvironment(name, value)` for each entry).
+   */
+  public readonly functionEnvironments: Readonly<
+    Record<'runLedger' | 'startExport' | 'checkExport' | 'processFile', Readonly<Record<string, string>>>
+  >;
   public readonly schedule: scheduler.CfnSchedule;
   /** DLQ of run-ledger's asynchronous invocations (the status-change rule). */
   public readonly ledgerDeadLetterQueue: sqs.Queue;
@@ -210,6 +272,10 @@ export class HealthLakeExportPipeline extends Construct {
       ['existingEventBus', 'eventBusProps'],
       ['existingLedgerTable', 'ledgerTableProps'],
       ['existingExportBucket', 'exportBucketProps'],
+      ['existingRunLedgerFunction', 'runLedgerFunctionProps'],
+      ['existingStartExportFunction', 'startExportFunctionProps'],
+      ['existingCheckExportFunction', 'checkExportFunctionProps'],
+      ['existingProcessFileFunction', 'processFileFunctionProps'],
     );
     const stack = Stack.of(this);
     const key = props.encryptionKey;
@@ -323,43 +389,8 @@ export class HealthLakeExportPipeline extends Construct {
       removalPolicy,
     });
 
-    const fn = (
-      fid: string,
-      handlerName: 'run-ledger' | 'start-export' | 'check-export' | 'process-file',
-      extra: Partial<ConstructorParameters<typeof TributaryFunction>[2]>,
-      functionProps: Partial<lambda.FunctionProps> | undefined,
-    ) =>
-      new TributaryFunction(this, fid, {
-        handlerName,
-        code: props.handlerCode,
-        encryptionKey: key,
-        removalPolicy,
-        ...extra,
-        ...(functionProps ? { functionProps } : {}),
-      });
-    const exportConcurrency =
-      props.exportReservedConcurrency !== undefined
-        ? { reservedConcurrentExecutions: props.exportReservedConcurrency }
-        : {};
-    const exportQueueMaxConcurrency = props.exportQueueMaxConcurrency ?? 2;
-
-    // run-ledger is also invoked asynchronously by the status-change rule: give it a DLQ.
-    this.ledgerDeadLetterQueue = createDeadLetterQueue(this, 'RunLedgerDlq', key, removalPolicy);
-    this.runLedger = fn(
-      'RunLedger',
-      'run-ledger',
-      {
-        deadLetterQueue: this.ledgerDeadLetterQueue,
-        // The ledger never takes over a RUNNING owner (DescribeExecution); the lease only frees a lock whose owner's
-        // status cannot be read.
-        environment: {
-          LEDGER_TABLE: this.ledgerTable.tableName,
-          LEASE_SECONDS: String(leaseSecondsOf(workflow)),
-        },
-      },
-      props.runLedgerFunctionProps,
-    );
-    // start-export and check-export share one environment (src/fhir-export/export-task-env.ts).
+    // The environment of each function (src/fhir-export/export-task-env.ts); an existing function gets it from its owner.
+    // start-export and check-export share one.
     const exportTaskEnvironment: Record<string, string> = {
       SOURCE_KIND: 'healthlake',
       FHIR_BASE_URL: this.datastoreEndpoint,
@@ -379,38 +410,99 @@ export class HealthLakeExportPipeline extends Construct {
       MAX_DESCRIBE_ERRORS: String(workflow.maxDescribeErrors),
       COMPLETED_WITH_ERRORS: workflow.completedWithErrors,
     };
-    this.startExport = fn(
+    this.functionEnvironments = {
+      // The ledger never takes over a RUNNING owner (DescribeExecution); the lease only frees a lock whose owner's
+      // status cannot be read.
+      runLedger: {
+        LEDGER_TABLE: this.ledgerTable.tableName,
+        LEASE_SECONDS: String(leaseSecondsOf(workflow)),
+      },
+      startExport: exportTaskEnvironment,
+      checkExport: exportTaskEnvironment,
+      processFile: {
+        LAKE_BUCKET: props.lakeBucket.bucketName,
+        ...(props.lakeBucket.encryptionKey ? { LAKE_KMS_KEY_ID: props.lakeBucket.encryptionKey.keyArn } : {}),
+        EMIT_EVENTS: String(workflow.emitEvents),
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        MAX_BUFFER_MIB: '64',
+      },
+    };
+
+    // Each function is the caller's (`existingX`) or a new TributaryFunction; either way it is wired the same below.
+    const fn = (
+      existing: { prop: string; fn: lambda.IFunction | undefined },
+      fid: string,
+      handlerName: 'run-ledger' | 'start-export' | 'check-export' | 'process-file',
+      extra: Partial<ConstructorParameters<typeof TributaryFunction>[2]>,
+      functionProps: Partial<lambda.FunctionProps> | undefined,
+    ): { own?: TributaryFunction; function: lambda.IFunction } => {
+      if (existing.fn) {
+        if (!existing.fn.role)
+          Annotations.of(this).addWarningV2(
+            '@tributary/export-pipeline:existing-function-without-role',
+            `${existing.prop} has no role here, so no permission can be granted to it: grant its execution role the ` +
+              `actions docs/DEPLOY.md lists for ${handlerName} ("Constructs on their own").`,
+          );
+        return { function: existing.fn };
+      }
+      const own = new TributaryFunction(this, fid, {
+        handlerName,
+        code: props.handlerCode,
+        encryptionKey: key,
+        removalPolicy,
+        ...extra,
+        ...(functionProps ? { functionProps } : {}),
+      });
+      return { own, function: own.function };
+    };
+    const exportConcurrency =
+      props.exportReservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.exportReservedConcurrency }
+        : {};
+    const exportQueueMaxConcurrency = props.exportQueueMaxConcurrency ?? 2;
+
+    // run-ledger is also invoked asynchronously by the status-change rule: give it a DLQ.
+    this.ledgerDeadLetterQueue = createDeadLetterQueue(this, 'RunLedgerDlq', key, removalPolicy);
+    const runLedger = fn(
+      { prop: 'existingRunLedgerFunction', fn: props.existingRunLedgerFunction },
+      'RunLedger',
+      'run-ledger',
+      { deadLetterQueue: this.ledgerDeadLetterQueue, environment: this.functionEnvironments.runLedger },
+      props.runLedgerFunctionProps,
+    );
+    this.runLedger = runLedger.own;
+    this.runLedgerFunction = runLedger.function;
+    const startExport = fn(
+      { prop: 'existingStartExportFunction', fn: props.existingStartExportFunction },
       'StartExport',
       'start-export',
-      { timeout: Duration.seconds(60), ...exportConcurrency, environment: exportTaskEnvironment },
+      { timeout: Duration.seconds(60), ...exportConcurrency, environment: this.functionEnvironments.startExport },
       props.startExportFunctionProps,
     );
-    this.checkExport = fn(
+    this.startExport = startExport.own;
+    this.startExportFunction = startExport.function;
+    const checkExport = fn(
+      { prop: 'existingCheckExportFunction', fn: props.existingCheckExportFunction },
       'CheckExport',
       'check-export',
-      { timeout: Duration.seconds(120), ...exportConcurrency, environment: exportTaskEnvironment },
+      { timeout: Duration.seconds(120), ...exportConcurrency, environment: this.functionEnvironments.checkExport },
       props.checkExportFunctionProps,
     );
+    this.checkExport = checkExport.own;
+    this.checkExportFunction = checkExport.function;
     // No reserved concurrency by default: the Distributed Map's MaxConcurrency caps process-file.
-    this.processFile = fn(
+    const processFile = fn(
+      { prop: 'existingProcessFileFunction', fn: props.existingProcessFileFunction },
       'ProcessFile',
       'process-file',
-      {
-        timeout: Duration.minutes(15),
-        memorySize: 1024,
-        environment: {
-          LAKE_BUCKET: props.lakeBucket.bucketName,
-          ...(props.lakeBucket.encryptionKey ? { LAKE_KMS_KEY_ID: props.lakeBucket.encryptionKey.keyArn } : {}),
-          EMIT_EVENTS: String(workflow.emitEvents),
-          EVENT_BUS_NAME: this.eventBus.eventBusName,
-          MAX_BUFFER_MIB: '64',
-        },
-      },
+      { timeout: Duration.minutes(15), memorySize: 1024, environment: this.functionEnvironments.processFile },
       props.processFileFunctionProps,
     );
+    this.processFile = processFile.own;
+    this.processFileFunction = processFile.function;
 
     // run-ledger: the ledger items, and DescribeExecution to detect a dead lock owner.
-    this.runLedger.role.addToPolicy(
+    this.runLedgerFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
           'dynamodb:GetItem',
@@ -423,20 +515,24 @@ export class HealthLakeExportPipeline extends Construct {
         resources: [this.ledgerTable.tableArn],
       }),
     );
-    this.runLedger.role.addToPolicy(
+    this.runLedgerFunction.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executionArns] }),
     );
-    grantKeyUse(key, this.runLedger.role, 'encrypt');
+    // An existing function without a role gets none of these grants (the caller grants them; see the warning above).
+    const runLedgerRole = this.runLedgerFunction.role;
+    if (runLedgerRole) {
+      grantKeyUse(key, runLedgerRole, 'encrypt');
+    }
 
     // start-export: FHIR $export on this datastore only, PassRole of the data-access role to HealthLake only.
-    this.startExport.function.addEventSource(
+    this.startExportFunction.addEventSource(
       new lambdaEvents.SqsEventSource(this.startQueue.queue, {
         batchSize: 1,
         reportBatchItemFailures: true,
         maxConcurrency: exportQueueMaxConcurrency,
       }),
     );
-    this.startExport.role.addToPolicy(
+    this.startExportFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
           'healthlake:StartFHIRExportJobWithPost',
@@ -447,21 +543,21 @@ export class HealthLakeExportPipeline extends Construct {
         resources: [this.datastoreArn],
       }),
     );
-    this.startExport.role.addToPolicy(
+    this.startExportFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [this.dataAccessRole.roleArn],
         conditions: { StringEquals: { 'iam:PassedToService': 'healthlake.amazonaws.com' } },
       }),
     );
-    this.checkExport.function.addEventSource(
+    this.checkExportFunction.addEventSource(
       new lambdaEvents.SqsEventSource(this.recheckQueue.queue, {
         batchSize: 1,
         reportBatchItemFailures: true,
         maxConcurrency: exportQueueMaxConcurrency,
       }),
     );
-    this.checkExport.role.addToPolicy(
+    this.checkExportFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
           'healthlake:DescribeFHIRExportJobWithGet',
@@ -473,47 +569,48 @@ export class HealthLakeExportPipeline extends Construct {
       }),
     );
     // check-export reads the export output listing and writes the manifest.
-    this.checkExport.role.addToPolicy(
+    this.checkExportFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
         resources: [bucketObjectsArn(this.exportBucket, EXPORT_STAGING_PREFIX)],
       }),
     );
-    this.checkExport.role.addToPolicy(
+    this.checkExportFunction.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.exportBucket.bucketArn] }),
     );
-    for (const worker of [this.startExport, this.checkExport]) {
-      worker.role.addToPolicy(
+    for (const worker of [this.startExportFunction, this.checkExportFunction]) {
+      worker.addToRolePolicy(
         new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.recheckQueue.queue.queueArn] }),
       );
       // The run record carries the job id (idempotent start on runId).
-      worker.role.addToPolicy(
+      worker.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
           resources: [this.ledgerTable.tableArn],
         }),
       );
-      worker.role.addToPolicy(
+      worker.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
           resources: [stateMachineArn],
         }),
       );
-      grantKeyUse(key, worker.role, 'encrypt');
+      if (worker.role) grantKeyUse(key, worker.role, 'encrypt');
     }
 
     // process-file: read export output, write the lake, publish events.
-    this.processFile.role.addToPolicy(
+    this.processFileFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
         resources: [bucketObjectsArn(this.exportBucket, EXPORT_STAGING_PREFIX)],
       }),
     );
-    grantLakeWrite(props.lakeBucket, this.processFile.role, ['fhir/', '_errors/', 'events/']);
-    this.processFile.role.addToPolicy(
+    const processFileRole = this.processFileFunction.role;
+    if (processFileRole) grantLakeWrite(props.lakeBucket, processFileRole, ['fhir/', '_errors/', 'events/']);
+    this.processFileFunction.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
     );
-    grantKeyUse(key, this.processFile.role, 'encrypt');
+    if (processFileRole) grantKeyUse(key, processFileRole, 'encrypt');
 
     // The state machine.
     const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
@@ -522,8 +619,8 @@ export class HealthLakeExportPipeline extends Construct {
       removalPolicy,
     });
     const definition = buildExportWorkflowDefinition(new Construct(this, 'Workflow'), {
-      ledgerFunction: this.runLedger.function,
-      processFileFunction: this.processFile.function,
+      ledgerFunction: this.runLedgerFunction,
+      processFileFunction: this.processFileFunction,
       startQueue: this.startQueue.queue,
       eventBus: this.eventBus,
       heartbeatSeconds: workflow.heartbeatSeconds,
@@ -575,7 +672,7 @@ export class HealthLakeExportPipeline extends Construct {
         resources: [bucketObjectsArn(this.exportBucket, MAP_RESULTS_PREFIX)],
       }),
     );
-    this.runLedger.role.addToPolicy(
+    this.runLedgerFunction.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
         resources: [bucketObjectsArn(this.exportBucket, MAP_RESULTS_PREFIX)],
@@ -615,7 +712,7 @@ export class HealthLakeExportPipeline extends Construct {
         detail: { status: ['TIMED_OUT', 'ABORTED', 'FAILED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
       },
       targets: [
-        new targets.LambdaFunction(this.runLedger.function, {
+        new targets.LambdaFunction(this.runLedgerFunction, {
           retryAttempts: 8,
           maxEventAge: Duration.hours(2),
           deadLetterQueue: this.ledgerDeadLetterQueue,
@@ -623,6 +720,8 @@ export class HealthLakeExportPipeline extends Construct {
       ],
     });
 
+    // As TributaryFunction.metricErrors, for existing functions too.
+    const errorsOf = (f: lambda.IFunction) => f.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' });
     this.alarmMetrics = {
       ExecutionsFailed: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
       ExecutionsTimedOut: this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -638,10 +737,10 @@ export class HealthLakeExportPipeline extends Construct {
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),
-      RunLedgerErrors: this.runLedger.metricErrors(),
-      StartExportErrors: this.startExport.metricErrors(),
-      CheckExportErrors: this.checkExport.metricErrors(),
-      ProcessFileErrors: this.processFile.metricErrors(),
+      RunLedgerErrors: errorsOf(this.runLedgerFunction),
+      StartExportErrors: errorsOf(this.startExportFunction),
+      CheckExportErrors: errorsOf(this.checkExportFunction),
+      ProcessFileErrors: errorsOf(this.processFileFunction),
     };
 
     const exportObjects = `AwsSolutions-IAM5[Resource::${bucketNagRef(this.exportBucket)}/${EXPORT_STAGING_PREFIX}*]`;
@@ -654,23 +753,25 @@ export class HealthLakeExportPipeline extends Construct {
     const executionsReason =
       'Execution names are generated per run; access is scoped to executions of this one state machine.';
     acknowledge(this.dataAccessRole, { [exportObjects]: objectsReason });
-    acknowledge(this.checkExport.role, { [exportObjects]: objectsReason });
-    acknowledge(this.processFile.role, {
-      [exportObjects]: objectsReason,
-      ...lakePrefixAcknowledgements(props.lakeBucket, ['fhir/', '_errors/', 'events/']),
-    });
+    // The findings of the statements added here, on whichever role holds them (an existing function's too).
+    if (this.checkExportFunction.role) acknowledge(this.checkExportFunction.role, { [exportObjects]: objectsReason });
+    if (processFileRole)
+      acknowledge(processFileRole, {
+        [exportObjects]: objectsReason,
+        ...lakePrefixAcknowledgements(props.lakeBucket, ['fhir/', '_errors/', 'events/']),
+      });
     const mapResults = `AwsSolutions-IAM5[Resource::${nagRef(this.exportBucket)}/${MAP_RESULTS_PREFIX}*]`;
     const mapResultsReason =
       'Distributed Map result files: keys are generated per map run by Step Functions, under one prefix of this bucket.';
-    acknowledge(this.runLedger.role, { [executions]: executionsReason, [mapResults]: mapResultsReason });
+    if (runLedgerRole) acknowledge(runLedgerRole, { [executions]: executionsReason, [mapResults]: mapResultsReason });
     acknowledge(stateMachineRole, {
       [mapResults]: mapResultsReason,
       [exportObjects]:
         'The Distributed Map reads the manifest, whose key is generated per run, under the export staging prefix only.',
       [executions]: executionsReason,
-      [`AwsSolutions-IAM5[Resource::${nagRef(this.runLedger.function)}:*]`]:
+      [`AwsSolutions-IAM5[Resource::${functionNagRef(this.runLedgerFunction)}:*]`]:
         'CDK LambdaInvoke grants the function and its versions/aliases (qualifier wildcard), still one function.',
-      [`AwsSolutions-IAM5[Resource::${nagRef(this.processFile.function)}:*]`]:
+      [`AwsSolutions-IAM5[Resource::${functionNagRef(this.processFileFunction)}:*]`]:
         'CDK LambdaInvoke grants the function and its versions/aliases (qualifier wildcard), still one function.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
         'CDK SqsSendMessage grants data-key generation on the start queue key only (one key ARN), needed to send to the SSE-KMS queue.',

@@ -1,4 +1,5 @@
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
@@ -55,6 +56,30 @@ export function nagRef(construct: IConstruct, attribute = 'Arn'): string {
 export function bucketNagRef(bucket: s3.IBucket): string {
   const element = bucket.node.defaultChild ?? bucket;
   return CfnElement.isCfnElement(element) ? nagRef(bucket) : bucket.bucketArn;
+}
+
+/**
+ * How cdk-nag renders a function's ARN inside a finding id: `<LogicalId.Arn>` for a function created in the
+ * app, the resolved ARN for an imported one (`Function.fromFunctionAttributes`), pseudo parameters as `<AWS::Partition>`.
+ *
+ * @example
+ * `AwsSolutions-IAM5[Resource::${functionNagRef(fn)}:*]`
+ */
+export function functionNagRef(fn: lambda.IFunction): string {
+  const element = fn.node.defaultChild ?? fn;
+  if (CfnElement.isCfnElement(element)) return nagRef(fn);
+  const flatten = (node: unknown): string => {
+    if (typeof node === 'string') return node;
+    const object = node as Record<string, unknown>;
+    if ('Fn::Join' in object) {
+      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(separator);
+    }
+    if ('Ref' in object) return `<${String(object.Ref)}>`;
+    if ('Fn::GetAtt' in object) return `<${(object['Fn::GetAtt'] as string[]).join('.')}>`;
+    return JSON.stringify(node);
+  };
+  return flatten(Stack.of(fn).resolve(fn.functionArn));
 }
 
 /**

@@ -1,6 +1,8 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
@@ -8,6 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IConstruct } from 'constructs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { TableConfig } from '../../src/config/schema.js';
@@ -17,7 +20,7 @@ import { HandlerCode } from '../lib/lambda/handler-code.js';
 import { PatientEnrichmentPipe, type PatientEnrichmentPipeProps } from '../lib/patient-enrichment-pipe.js';
 import { constructStack } from './construct-helpers.js';
 import { fixtureConfig } from './synth-helpers.js';
-import { resourcesOf } from './template-helpers.js';
+import { iamStatements, resourcesOf } from './template-helpers.js';
 
 const LIB = join(dirname(fileURLToPath(import.meta.url)), '..', 'lib');
 /** Props interfaces other parts of the team own (export-workflow/). */
@@ -55,6 +58,10 @@ function propsMembers(): Array<{ where: string; optional: boolean; doc: string }
   }
   return members;
 }
+
+/** The logical id of a construct's CloudFormation resource. */
+const logicalIdOf = (construct: IConstruct): string =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 
 const table = (name: string): TableConfig => fixtureConfig().tables.find((entry) => entry.name === name)!;
 
@@ -173,6 +180,42 @@ describe('construct props in the AWS Solutions Constructs style', () => {
             datastoreProps: {},
           }),
       ],
+      [
+        'existingRunLedgerFunction or runLedgerFunctionProps',
+        () =>
+          new HealthLakeExportPipeline(stack, 'E5', {
+            ...exports,
+            existingRunLedgerFunction: fn,
+            runLedgerFunctionProps: {},
+          }),
+      ],
+      [
+        'existingStartExportFunction or startExportFunctionProps',
+        () =>
+          new HealthLakeExportPipeline(stack, 'E6', {
+            ...exports,
+            existingStartExportFunction: fn,
+            startExportFunctionProps: {},
+          }),
+      ],
+      [
+        'existingCheckExportFunction or checkExportFunctionProps',
+        () =>
+          new HealthLakeExportPipeline(stack, 'E7', {
+            ...exports,
+            existingCheckExportFunction: fn,
+            checkExportFunctionProps: {},
+          }),
+      ],
+      [
+        'existingProcessFileFunction or processFileFunctionProps',
+        () =>
+          new HealthLakeExportPipeline(stack, 'E8', {
+            ...exports,
+            existingProcessFileFunction: fn,
+            processFileFunctionProps: {},
+          }),
+      ],
     ];
     for (const [pair, build] of cases) expect(build, pair).toThrow(`give ${pair}, not both`);
   });
@@ -202,6 +245,146 @@ describe('construct props in the AWS Solutions Constructs style', () => {
       },
     });
     expect(construct.transformFunction).toBeUndefined();
+  });
+
+  it('uses existing export functions as given: the state machine invokes them, the queues trigger them, the status rule targets run-ledger, their role gets the grants, and no TributaryFunction is created', () => {
+    const { stack, key, lake, accessLogs } = constructStack();
+    const role = new iam.Role(stack, 'CallerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const arnOf = (name: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${name}`;
+    const imported = (name: string) =>
+      lambda.Function.fromFunctionAttributes(stack, name, { functionArn: arnOf(name), sameEnvironment: true, role });
+    const existing = {
+      existingRunLedgerFunction: imported('my-run-ledger'),
+      existingStartExportFunction: imported('my-start-export'),
+      existingCheckExportFunction: imported('my-check-export'),
+      existingProcessFileFunction: imported('my-process-file'),
+    };
+    const pipeline = new HealthLakeExportPipeline(stack, 'Export', {
+      handlerCode: HandlerCode.placeholder(),
+      encryptionKey: key,
+      lakeBucket: lake,
+      serverAccessLogsBucket: accessLogs,
+      ...existing,
+    });
+    const template = Template.fromStack(stack);
+
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect([pipeline.runLedger, pipeline.startExport, pipeline.checkExport, pipeline.processFile]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(pipeline.runLedgerFunction).toBe(existing.existingRunLedgerFunction);
+    expect(pipeline.processFileFunction).toBe(existing.existingProcessFileFunction);
+
+    const [machine] = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(machine?.Properties?.DefinitionString);
+    expect(definition).toContain(arnOf('my-run-ledger'));
+    expect(definition).toContain(arnOf('my-process-file'));
+
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: 'my-start-export',
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(pipeline.startQueue.queue), 'Arn'] },
+      BatchSize: 1,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: 'my-check-export',
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(pipeline.recheckQueue.queue), 'Arn'] },
+      BatchSize: 1,
+    });
+
+    const statusRule = Object.values(resourcesOf(template, 'AWS::Events::Rule')).find((rule) =>
+      JSON.stringify(rule.Properties?.EventPattern).includes('Step Functions Execution Status Change'),
+    );
+    expect(JSON.stringify(statusRule?.Properties?.Targets)).toContain(arnOf('my-run-ledger'));
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: arnOf('my-run-ledger'),
+      Principal: 'events.amazonaws.com',
+    });
+
+    const callerActions = iamStatements(template)
+      .filter((statement) => statement.owner.startsWith('CallerRole'))
+      .flatMap((statement) => statement.Action);
+    for (const action of [
+      'dynamodb:ConditionCheckItem',
+      'states:DescribeExecution',
+      'healthlake:StartFHIRExportJobWithPost',
+      'iam:PassRole',
+      'healthlake:CancelFHIRExportJobWithDelete',
+      'states:SendTaskSuccess',
+      'sqs:ReceiveMessage',
+      'events:PutEvents',
+      'kms:GenerateDataKey',
+    ])
+      expect(callerActions, action).toContain(action);
+  });
+
+  it('replaces only the function given: a new lambda.Function as start-export gets the start queue and its grants, the other three stay TributaryFunctions', () => {
+    const { stack, key, lake, accessLogs } = constructStack();
+    const mine = new lambda.Function(stack, 'MyStartExport', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({});'),
+    });
+    const pipeline = new HealthLakeExportPipeline(stack, 'Export', {
+      handlerCode: HandlerCode.placeholder(),
+      encryptionKey: key,
+      lakeBucket: lake,
+      serverAccessLogsBucket: accessLogs,
+      existingStartExportFunction: mine,
+    });
+    const template = Template.fromStack(stack);
+    const functionIds = Object.keys(resourcesOf(template, 'AWS::Lambda::Function'));
+    expect(functionIds.filter((id) => id.startsWith('ExportStartExport'))).toEqual([]);
+    for (const kind of ['ExportRunLedger', 'ExportCheckExport', 'ExportProcessFile'])
+      expect(
+        functionIds.filter((id) => id.startsWith(kind)),
+        kind,
+      ).toHaveLength(1);
+    expect(pipeline.startExport).toBeUndefined();
+    expect(pipeline.startExportFunction).toBe(mine);
+    expect(pipeline.checkExport?.function).toBe(pipeline.checkExportFunction);
+
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIdOf(mine) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(pipeline.startQueue.queue), 'Arn'] },
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    const mineActions = iamStatements(template)
+      .filter((statement) => statement.owner.startsWith('MyStartExportServiceRole'))
+      .flatMap((statement) => statement.Action);
+    for (const action of [
+      'healthlake:StartFHIRExportJob',
+      'iam:PassRole',
+      'sqs:SendMessage',
+      'dynamodb:PutItem',
+      'states:SendTaskFailure',
+      'kms:Decrypt',
+    ])
+      expect(mineActions, action).toContain(action);
+    // The environment the construct would have set, for the caller to apply.
+    expect(pipeline.functionEnvironments.startExport).toHaveProperty('RECHECK_QUEUE_URL');
+  });
+
+  it('warns when an existing function has no role to grant to', () => {
+    const { stack, key, lake, accessLogs } = constructStack();
+    new HealthLakeExportPipeline(stack, 'Export', {
+      handlerCode: HandlerCode.placeholder(),
+      encryptionKey: key,
+      lakeBucket: lake,
+      serverAccessLogsBucket: accessLogs,
+      existingProcessFileFunction: lambda.Function.fromFunctionArn(
+        stack,
+        'Imported',
+        'arn:aws:lambda:eu-west-1:123456789012:function:process',
+      ),
+    });
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('existingProcessFileFunction'))
+      .map((entry) => String(entry.entry.data));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/no role.*docs\/DEPLOY\.md/);
   });
 
   it('applies function props to the new functions (reserved concurrency opt-in per function)', () => {

@@ -39,8 +39,9 @@ function logicalIdOf(construct: IConstruct): string {
  */
 export function localReferences(pipeline: HealthLakeExportPipeline): Record<string, string> {
   return {
-    [logicalIdOf(pipeline.runLedger.function)]: LOCAL_PLACEHOLDERS.runLedger,
-    [logicalIdOf(pipeline.processFile.function)]: LOCAL_PLACEHOLDERS.processFile,
+    // The sample stack's own functions (an existing function has no logical id here).
+    [logicalIdOf(pipeline.runLedgerFunction)]: LOCAL_PLACEHOLDERS.runLedger,
+    [logicalIdOf(pipeline.processFileFunction)]: LOCAL_PLACEHOLDERS.processFile,
     [logicalIdOf(pipeline.startQueue.queue)]: LOCAL_PLACEHOLDERS.startQueue,
     [logicalIdOf(pipeline.eventBus)]: LOCAL_PLACEHOLDERS.eventBus,
   };
