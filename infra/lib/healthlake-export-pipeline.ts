@@ -33,7 +33,7 @@ import {
 } from './nag-acknowledgements.js';
 import { assertAlternatives } from './shared/props.js';
 import { SecureBucket } from './shared/secure-bucket.js';
-import { bucketObjectsArn, grantLakeWrite } from './shared/grants.js';
+import { bucketObjectsArn, grantLakeWrite, grantQueueSend } from './shared/grants.js';
 
 /** Export staging prefix in the export bucket: HealthLake output and manifests live under it. */
 export const EXPORT_STAGING_PREFIX = 'exports/';
@@ -416,6 +416,8 @@ export class HealthLakeExportPipeline extends Construct {
       runLedger: {
         LEDGER_TABLE: this.ledgerTable.tableName,
         LEASE_SECONDS: String(leaseSecondsOf(workflow)),
+        // A failed run's job is cancelled by a {action:'cancel'} message that check-export acts on.
+        RECHECK_QUEUE_URL: this.recheckQueue.queue.queueUrl,
       },
       startExport: exportTaskEnvironment,
       checkExport: exportTaskEnvironment,
@@ -522,6 +524,7 @@ export class HealthLakeExportPipeline extends Construct {
     const runLedgerRole = this.runLedgerFunction.role;
     if (runLedgerRole) {
       grantKeyUse(key, runLedgerRole, 'encrypt');
+      grantQueueSend(this.recheckQueue.queue, runLedgerRole);
     }
 
     // start-export: FHIR $export on this datastore only, PassRole of the data-access role to HealthLake only.

@@ -195,6 +195,31 @@ describe('HealthLakeExportPipeline and the export workflow', () => {
     expect(lambdaEnvironment(template, 'FhirExportProcessFile')).toMatchObject({ EMIT_EVENTS: 'true' });
   });
 
+  it('lets run-ledger cancel a failed run through the recheck queue: RECHECK_QUEUE_URL, and sqs:SendMessage to that queue only', () => {
+    const recheckUrl = lambdaEnvironment(template, 'FhirExportCheckExport').RECHECK_QUEUE_URL;
+    expect(recheckUrl).toMatch(/FhirExportRecheckQueue/);
+    expect(lambdaEnvironment(template, 'FhirExportRunLedger').RECHECK_QUEUE_URL).toBe(recheckUrl);
+    const ledger = iamStatements(template).filter((s) => /^FhirExportRunLedger/.test(s.owner));
+    const sqsStatements = ledger.filter((s) => s.Action.some((a) => a.startsWith('sqs:')));
+    for (const s of sqsStatements) expect(s.Action).toEqual(['sqs:SendMessage']);
+    // Besides its own async-invoke DLQ (the status-change rule's failures), only the recheck queue itself.
+    const targets = sqsStatements.flatMap((s) =>
+      s.Resource.map((r) => String((r as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0])),
+    );
+    expect(targets.filter((id) => !/^FhirExportRunLedgerDlq/.test(id))).toEqual([
+      expect.stringMatching(/^FhirExportRecheckQueue[0-9A-F]+$/),
+    ]);
+    const recheckQueue = resourcesOf(template, 'AWS::SQS::Queue')[
+      targets.find((id) => /^FhirExportRecheck/.test(id))!
+    ]!;
+    expect(recheckQueue.Properties?.RedrivePolicy).toBeDefined(); // the queue, not its DLQ
+    // The queue is SSE-KMS: run-ledger may encrypt with its key.
+    const keyId = (recheckQueue.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    expect(
+      ledger.some((s) => s.Action.includes('kms:GenerateDataKey') && JSON.stringify(s.Resource).includes(`"${keyId}"`)),
+    ).toBe(true);
+  });
+
   it('loads the run-ledger, process-file, start-export and check-export handlers with the deployed environment', async () => {
     const saved = { ...process.env };
     try {
