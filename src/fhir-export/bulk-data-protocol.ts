@@ -8,20 +8,8 @@ import {
 import type { ExportJobRegistry } from './job-registry.js';
 import { requestFailedMessage } from './request-failure.js';
 import { parseRetryAfter, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
+import { isExportJobStatus } from './types.js';
 import type { ExportJobDescription, ExportJobRef, ExportJobStatus, ExportManifest, ManifestFile } from './types.js';
-
-const JOB_STATUSES: readonly ExportJobStatus[] = [
-  'SUBMITTED',
-  'QUEUED',
-  'IN_PROGRESS',
-  'COMPLETED',
-  'COMPLETED_WITH_ERRORS',
-  'FAILED',
-  'CANCEL_SUBMITTED',
-  'CANCEL_IN_PROGRESS',
-  'CANCEL_COMPLETED',
-  'CANCEL_FAILED',
-];
 
 /** A fetch-compatible function (global `fetch`, or a signing/authenticating wrapper around it). */
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -250,9 +238,7 @@ function parseFiles(value: unknown, field: string, options: ManifestOptions): Ma
 function statusOf(body: unknown): ExportJobStatus | undefined {
   const props = (body as { exportJobProperties?: { jobStatus?: unknown } } | undefined)?.exportJobProperties;
   const status = props?.jobStatus;
-  return typeof status === 'string' && (JOB_STATUSES as readonly string[]).includes(status)
-    ? (status as ExportJobStatus)
-    : undefined;
+  return isExportJobStatus(status) ? status : undefined;
 }
 
 function messageOf(body: unknown): string | undefined {

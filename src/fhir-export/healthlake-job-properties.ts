@@ -1,19 +1,5 @@
 import { ExportProtocolError } from './errors.js';
-import type { ExportJobStatus } from './types.js';
-
-/** HealthLake job statuses (the control plane's `JobStatus` enum; the REST `jobStatus` uses the same names). */
-const JOB_STATUSES: readonly ExportJobStatus[] = [
-  'SUBMITTED',
-  'QUEUED',
-  'IN_PROGRESS',
-  'COMPLETED',
-  'COMPLETED_WITH_ERRORS',
-  'FAILED',
-  'CANCEL_SUBMITTED',
-  'CANCEL_IN_PROGRESS',
-  'CANCEL_COMPLETED',
-  'CANCEL_FAILED',
-];
+import { isExportJobStatus, type ExportJobStatus } from './types.js';
 
 /** What Tributary needs from HealthLake's job properties, whichever API and casing they came in. */
 export interface HealthLakeJobProperties {
@@ -49,9 +35,7 @@ export function readJobProperties(value: unknown): HealthLakeJobProperties {
   const outputS3Uri = outputUriOf(pick('outputDataConfig', 'OutputDataConfig'));
   return {
     ...(typeof jobId === 'string' ? { jobId } : {}),
-    ...(typeof status === 'string' && (JOB_STATUSES as readonly string[]).includes(status)
-      ? { status: status as ExportJobStatus }
-      : {}),
+    ...(isExportJobStatus(status) ? { status } : {}),
     ...(submitTime ? { submitTime } : {}),
     ...(typeof datastoreId === 'string' ? { datastoreId } : {}),
     ...(outputS3Uri ? { outputS3Uri } : {}),
@@ -66,7 +50,7 @@ export function readJobProperties(value: unknown): HealthLakeJobProperties {
  * jobStatusOf('COMPLETED') // 'COMPLETED'
  */
 export function jobStatusOf(value: unknown): ExportJobStatus {
-  if (typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value)) return value as ExportJobStatus;
+  if (isExportJobStatus(value)) return value;
   throw new ExportProtocolError(`unknown export job status ${JSON.stringify(String(value)).slice(0, 40)}`);
 }
 

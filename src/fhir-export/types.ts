@@ -13,6 +13,30 @@ export type ExportJobStatus =
   | 'CANCEL_COMPLETED'
   | 'CANCEL_FAILED';
 
+/** Every {@link ExportJobStatus}, for checking a name a server sent. */
+export const EXPORT_JOB_STATUSES: readonly ExportJobStatus[] = [
+  'SUBMITTED',
+  'QUEUED',
+  'IN_PROGRESS',
+  'COMPLETED',
+  'COMPLETED_WITH_ERRORS',
+  'FAILED',
+  'CANCEL_SUBMITTED',
+  'CANCEL_IN_PROGRESS',
+  'CANCEL_COMPLETED',
+  'CANCEL_FAILED',
+];
+
+/**
+ * Whether a value is an {@link ExportJobStatus} name.
+ *
+ * @example
+ * isExportJobStatus('COMPLETED') // true
+ */
+export function isExportJobStatus(value: unknown): value is ExportJobStatus {
+  return typeof value === 'string' && (EXPORT_JOB_STATUSES as readonly string[]).includes(value);
+}
+
 /** Statuses that mean "ask again later". */
 export const RUNNING_STATUSES: readonly ExportJobStatus[] = ['SUBMITTED', 'QUEUED', 'IN_PROGRESS'];
 
