@@ -11,6 +11,7 @@ import {
 import { UsageError } from './errors.js';
 import { registerQuery } from './commands/query.js';
 import { registerLake } from './commands/lake.js';
+import { registerView } from './commands/view.js';
 import { registerSync } from './commands/sync.js';
 import { registerUp } from './commands/up.js';
 import { registerDemo } from './commands/demo.js';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
     registerRuns,
     registerSeed,
     registerLake,
+    registerView,
   ]) {
     register(program);
   }
