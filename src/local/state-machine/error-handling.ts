@@ -10,6 +10,16 @@ const UNCATCHABLE = new Set(['States.Runtime', 'States.DataLimitExceeded']);
 const TIMEOUTS = new Set(['States.Timeout', 'States.HeartbeatTimeout']);
 
 /**
+ * True for the timeout errors (`States.Timeout`, `States.HeartbeatTimeout`): a task ends TIMED_OUT with them.
+ *
+ * @example
+ * isTimeout('States.HeartbeatTimeout'); // true
+ */
+export function isTimeout(error: string): boolean {
+  return TIMEOUTS.has(error);
+}
+
+/**
  * True when `error` is matched by a Retrier/Catcher `ErrorEquals` list.
  * `States.Timeout` also matches `States.HeartbeatTimeout` (a heartbeat timeout is a kind of task timeout).
  *

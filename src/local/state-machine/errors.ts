@@ -5,6 +5,7 @@
  * and {@link StatesRuntimeError}, an error raised INSIDE an execution, carrying an ASL error name (`States.Timeout`,
  * a handler's `Error.name`, …) that Retry/Catch match on.
  */
+import type { ErrorOutput } from './types.js';
 
 /** One problem found while validating a definition, with the JSON path of the offending state or field. */
 export interface DefinitionProblem {
@@ -138,4 +139,34 @@ export class ExecutionInterrupted extends Error {
     this.name = 'ExecutionInterrupted';
     this.reason = reason;
   }
+}
+
+/** Thrown (internally) into branches / items cancelled because a sibling failed; never reported. */
+export class BranchCancelled extends Error {
+  public constructor() {
+    super('Branch cancelled');
+    this.name = 'BranchCancelled';
+  }
+}
+
+/**
+ * Any thrown value as a {@link StatesRuntimeError}: an `Error`'s `name` is the ASL error, its `message` the cause.
+ *
+ * @example
+ * toStatesError(Object.assign(new Error('gone'), { name: 'NotFound' })).error; // 'NotFound'
+ */
+export function toStatesError(e: unknown): StatesRuntimeError {
+  if (e instanceof StatesRuntimeError) return e;
+  if (e instanceof Error) return new StatesRuntimeError(e.name || 'Error', e.message);
+  return new StatesRuntimeError('States.TaskFailed', String(e));
+}
+
+/**
+ * The ASL error output `{Error, Cause?}` of an error (what a Catcher passes on, what a failed Map item records).
+ *
+ * @example
+ * errorOutput(new StatesRuntimeError('Boom')); // { Error: 'Boom' }
+ */
+export function errorOutput(err: StatesRuntimeError): ErrorOutput {
+  return { Error: err.error, ...(err.cause !== undefined ? { Cause: err.cause } : {}) };
 }

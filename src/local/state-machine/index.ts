@@ -1,10 +1,5 @@
-export {
-  StateMachineExecutor,
-  DEFAULT_STATE_MACHINE_ARN,
-  LAMBDA_INVOKE,
-  OWNER_DIED,
-  PROCESS_RESTARTED,
-} from './executor.js';
+export { StateMachineExecutor, DEFAULT_STATE_MACHINE_ARN, OWNER_DIED, PROCESS_RESTARTED } from './executor.js';
+export { LAMBDA_INVOKE } from './task-state.js';
 export {
   loadDefinition,
   validateDefinition,

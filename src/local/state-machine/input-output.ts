@@ -72,3 +72,49 @@ export function applyResultPath(rawInput: unknown, result: unknown, resultPath: 
   }
   return set.value;
 }
+
+/**
+ * A JSON value for `undefined` (`null`), as a handler's or a caller's missing result is stored and passed on.
+ *
+ * @example
+ * toJsonValue(undefined); // null
+ */
+export function toJsonValue(value: unknown): unknown {
+  return value === undefined ? null : value;
+}
+
+/** How a {@link numberField} reached through a path is checked, and named in its error. */
+export interface NumberFieldRule {
+  /** Who reads it, e.g. `Task 'Send'`. */
+  owner: string;
+  /** What the value must be, e.g. `a positive integer`. */
+  expected: string;
+  accepts(value: unknown): value is number;
+}
+
+/**
+ * A numeric field given as a literal (`field`, validated with the definition) or through a reference path
+ * (`<field>Path`) into the effective input; `undefined` when neither is set. A path that matches nothing or a value
+ * the rule does not accept is a `States.Runtime` error.
+ *
+ * @example
+ * numberField({ Type: 'Task', TimeoutSecondsPath: '$.t' }, 'TimeoutSeconds', { t: 5 }, rule); // 5
+ */
+export function numberField(
+  state: Record<string, unknown>,
+  field: string,
+  input: unknown,
+  rule: NumberFieldRule,
+): number | undefined {
+  const literal = state[field];
+  if (literal !== undefined) return literal as number;
+  const path = state[`${field}Path`];
+  if (path === undefined) return undefined;
+  const r = resolvePath(input, path as string, {});
+  if (!r.found || !rule.accepts(r.value))
+    throw new StatesRuntimeError(
+      'States.Runtime',
+      `${rule.owner}: ${field}Path '${String(path)}' must resolve to ${rule.expected}`,
+    );
+  return r.value;
+}

@@ -5,6 +5,9 @@
  * `manifest.json` listing them (`ResultFiles: {SUCCEEDED, FAILED, PENDING}` of `{Key, Size}`), written last.
  */
 
+/** Default size at which a ResultWriter file is closed (AWS: 5 GB; one file is built in memory here). */
+export const DEFAULT_RESULT_FILE_BYTES = 64 * 1024 * 1024;
+
 /** One finished child execution of a Map run. */
 export interface MapRunChildResult {
   /** Child execution name and ARN. */
