@@ -601,13 +601,7 @@ function checkItemReader(problems: Problems, at: string, reader: unknown, scope:
   for (const k of Object.keys(reader))
     if (!['Resource', 'ReaderConfig', 'Parameters'].includes(k))
       problems.push({ path: `${at}.${k}`, message: `ItemReader field '${k}' is not supported` });
-  if (reader.Resource !== S3_GET_OBJECT)
-    problems.push({
-      path: `${at}.Resource`,
-      message: `only '${S3_GET_OBJECT}' is supported (got ${JSON.stringify(reader.Resource)})`,
-    });
-  else if (!scope.resourceKeys.has(S3_GET_OBJECT))
-    problems.push({ path: `${at}.Resource`, message: `no handler is bound for resource '${S3_GET_OBJECT}'` });
+  checkS3Resource(problems, at, reader.Resource, S3_GET_OBJECT, scope);
   const config = reader.ReaderConfig;
   if (!isObject(config) || config.InputType !== 'JSON')
     problems.push({ path: `${at}.ReaderConfig.InputType`, message: "only InputType 'JSON' is supported" });
@@ -619,21 +613,7 @@ function checkItemReader(problems: Problems, at: string, reader: unknown, scope:
       } else if (k !== 'InputType')
         problems.push({ path: `${at}.ReaderConfig.${k}`, message: `ReaderConfig field '${k}' is not supported` });
     }
-  if (!isObject(reader.Parameters)) problems.push({ path: `${at}.Parameters`, message: 'required: {Bucket, Key}' });
-  else {
-    const p = reader.Parameters;
-    for (const k of Object.keys(p))
-      if (!['Bucket', 'Bucket.$', 'Key', 'Key.$'].includes(k))
-        problems.push({
-          path: `${at}.Parameters.${k}`,
-          message: `ItemReader parameter '${k}' is not supported (only Bucket and Key)`,
-        });
-    if (p.Bucket === undefined && p['Bucket.$'] === undefined)
-      problems.push({ path: `${at}.Parameters.Bucket`, message: 'required' });
-    if (p.Key === undefined && p['Key.$'] === undefined)
-      problems.push({ path: `${at}.Parameters.Key`, message: 'required' });
-    checkTemplate(problems, `${at}.Parameters`, p);
-  }
+  checkS3Parameters(problems, at, reader.Parameters, 'ItemReader', ['Bucket', 'Key'], ['Bucket', 'Key']);
 }
 
 function checkResultWriter(problems: Problems, at: string, writer: unknown, scope: Scope): void {
@@ -650,26 +630,48 @@ function checkResultWriter(problems: Problems, at: string, writer: unknown, scop
       });
     else if (!['Resource', 'Parameters'].includes(k))
       problems.push({ path: `${at}.${k}`, message: `ResultWriter field '${k}' is not supported` });
-  if (writer.Resource !== S3_PUT_OBJECT)
+  checkS3Resource(problems, at, writer.Resource, S3_PUT_OBJECT, scope);
+  checkS3Parameters(problems, at, writer.Parameters, 'ResultWriter', ['Bucket', 'Prefix'], ['Bucket']);
+}
+
+/** The Resource of an ItemReader / ResultWriter: only `resource`, and a handler must be bound for it. */
+function checkS3Resource(problems: Problems, at: string, value: unknown, resource: string, scope: Scope): void {
+  if (value !== resource)
     problems.push({
       path: `${at}.Resource`,
-      message: `only '${S3_PUT_OBJECT}' is supported (got ${JSON.stringify(writer.Resource)})`,
+      message: `only '${resource}' is supported (got ${JSON.stringify(value)})`,
     });
-  else if (!scope.resourceKeys.has(S3_PUT_OBJECT))
-    problems.push({ path: `${at}.Resource`, message: `no handler is bound for resource '${S3_PUT_OBJECT}'` });
-  if (!isObject(writer.Parameters)) problems.push({ path: `${at}.Parameters`, message: 'required: {Bucket, Prefix}' });
-  else {
-    const p = writer.Parameters;
-    for (const k of Object.keys(p))
-      if (!['Bucket', 'Bucket.$', 'Prefix', 'Prefix.$'].includes(k))
-        problems.push({
-          path: `${at}.Parameters.${k}`,
-          message: `ResultWriter parameter '${k}' is not supported (only Bucket and Prefix)`,
-        });
-    if (p.Bucket === undefined && p['Bucket.$'] === undefined)
-      problems.push({ path: `${at}.Parameters.Bucket`, message: 'required' });
-    checkTemplate(problems, `${at}.Parameters`, p);
+  else if (!scope.resourceKeys.has(resource))
+    problems.push({ path: `${at}.Resource`, message: `no handler is bound for resource '${resource}'` });
+}
+
+/**
+ * The Parameters of an ItemReader / ResultWriter: an object of the two `fields` only (each literal or `<field>.$`),
+ * with the `required` ones present.
+ */
+function checkS3Parameters(
+  problems: Problems,
+  at: string,
+  parameters: unknown,
+  role: 'ItemReader' | 'ResultWriter',
+  fields: readonly [string, string],
+  required: readonly string[],
+): void {
+  if (!isObject(parameters)) {
+    problems.push({ path: `${at}.Parameters`, message: `required: {${fields.join(', ')}}` });
+    return;
   }
+  const allowed = fields.flatMap((f) => [f, `${f}.$`]);
+  for (const k of Object.keys(parameters))
+    if (!allowed.includes(k))
+      problems.push({
+        path: `${at}.Parameters.${k}`,
+        message: `${role} parameter '${k}' is not supported (only ${fields.join(' and ')})`,
+      });
+  for (const f of required)
+    if (parameters[f] === undefined && parameters[`${f}.$`] === undefined)
+      problems.push({ path: `${at}.Parameters.${f}`, message: 'required' });
+  checkTemplate(problems, `${at}.Parameters`, parameters);
 }
 
 /**

@@ -4,28 +4,16 @@
  * Every write is synchronous and committed before the executor moves on (WAL mode: survives a process crash).
  */
 import Database from 'better-sqlite3';
-import type { ExecutionEvent, ExecutionStatus } from './types.js';
+import type { ExecutionDescription, ExecutionEvent, ExecutionStatus } from './types.js';
 
-/** A row of the executions table, decoded. */
-export interface ExecutionRecord {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
+/** A row of the executions table, decoded: what `describeExecution` shows, and what recovery needs. */
+export interface ExecutionRecord extends ExecutionDescription {
   definitionHash: string;
-  status: ExecutionStatus;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  startDate: Date;
-  stopDate?: Date;
   /** Top-level state to (re-)run on recovery, with its input and when it was entered. */
   currentState?: string;
   currentInput?: unknown;
   enteredAt?: Date;
   timeoutAt?: Date;
-  /** The process running it (`role:host:pid`), when the executor was given one. */
-  owner?: string;
 }
 
 export type TokenStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CLOSED';

@@ -65,6 +65,15 @@ interface LiveExecution {
   timeoutTimer?: NodeJS.Timeout;
 }
 
+/** One entry into a state: which state, of which scope run, on what raw input, since when. */
+interface StateEntry {
+  name: string;
+  state: StateDefinition;
+  rawInput: unknown;
+  rc: RunContext;
+  enteredAt: Date;
+}
+
 interface StateOutcome {
   output: unknown;
   next: string | undefined;
@@ -538,47 +547,33 @@ export class StateMachineExecutor {
       const state = scope.States[stateName] as StateDefinition;
       const at = enteredAt ?? this.clock.now();
       enteredAt = undefined;
-      const entered: ExecutionEvent = {
+      const transition = (type: 'StateEntered' | 'StateExited', timestamp: Date): ExecutionEvent => ({
         executionArn,
-        timestamp: at,
-        type: `${state.Type}StateEntered`,
+        timestamp,
+        type: `${state.Type}${type}`,
         stateName,
         ...(rc.depth > 0 ? { detail: { depth: rc.depth } } : {}),
-      };
+      });
+      const entered = transition('StateEntered', at);
       if (persist) {
         this.store.transaction(() => {
           this.store.setCurrentState(executionArn, stateName, current, at);
           this.emit(entered, true);
         });
       } else this.emit(entered, false);
-      const outcome = await this.runState(stateName, state, current, rc, at, injected);
+      const outcome = await this.runState({ name: stateName, state, rawInput: current, rc, enteredAt: at }, injected);
       injected = undefined;
       assertPayloadSize(outcome.output, this.maxPayloadBytes, `output of state '${stateName}'`);
       this.checkSignal(rc);
-      this.emit(
-        {
-          executionArn,
-          timestamp: this.clock.now(),
-          type: `${state.Type}StateExited`,
-          stateName,
-          ...(rc.depth > 0 ? { detail: { depth: rc.depth } } : {}),
-        },
-        persist,
-      );
+      this.emit(transition('StateExited', this.clock.now()), persist);
       if (outcome.next === undefined) return outcome.output;
       stateName = outcome.next;
       current = outcome.output;
     }
   }
 
-  private async runState(
-    name: string,
-    state: StateDefinition,
-    rawInput: unknown,
-    rc: RunContext,
-    enteredAt: Date,
-    injected: StatesRuntimeError | undefined,
-  ): Promise<StateOutcome> {
+  private async runState(entry: StateEntry, injected: StatesRuntimeError | undefined): Promise<StateOutcome> {
+    const { name, state, rawInput, rc, enteredAt } = entry;
     const next = state.End === true ? undefined : (state.Next as string | undefined);
     const ctx = (): Record<string, unknown> => this.contextObject(rc, name, enteredAt, 0);
     if (injected && !['Task', 'Parallel', 'Map'].includes(state.Type)) throw injected;
@@ -601,21 +596,19 @@ export class StateMachineExecutor {
       case 'Task':
       case 'Parallel':
       case 'Map':
-        return this.runWithRetryCatch(name, state, rawInput, rc, enteredAt, injected, next);
+        return this.runWithRetryCatch(entry, injected, next);
       default:
         throw new StatesRuntimeError('States.Runtime', `Unsupported state type '${state.Type}'`);
     }
   }
 
+  /** Runs a Task, Parallel or Map state with its Retriers and Catchers (an `injected` error fails the first attempt). */
   private async runWithRetryCatch(
-    name: string,
-    state: StateDefinition,
-    rawInput: unknown,
-    rc: RunContext,
-    enteredAt: Date,
+    entry: StateEntry,
     injected: StatesRuntimeError | undefined,
     next: string | undefined,
   ): Promise<StateOutcome> {
+    const { name, state, rawInput, rc, enteredAt } = entry;
     const attempts = new Map<number, number>();
     let retryCount = 0;
     let pendingInjected = injected;
@@ -626,7 +619,7 @@ export class StateMachineExecutor {
           pendingInjected = undefined;
           throw e;
         }
-        const result = await this.attemptState(name, state, rawInput, rc, enteredAt, retryCount);
+        const result = await this.attemptState(entry, retryCount);
         // AWS fails here, before ResultSelector, when a task's or Map's result is over the quota (no Catch sees it).
         assertPayloadSize(result, this.maxPayloadBytes, `result of state '${name}'`);
         const ctx = this.contextObject(rc, name, enteredAt, retryCount);
@@ -660,14 +653,9 @@ export class StateMachineExecutor {
     }
   }
 
-  private async attemptState(
-    name: string,
-    state: StateDefinition,
-    rawInput: unknown,
-    rc: RunContext,
-    enteredAt: Date,
-    retryCount: number,
-  ): Promise<unknown> {
+  /** One attempt of a Task, Parallel or Map state, dispatched to its kind's implementation; returns its result. */
+  private async attemptState(entry: StateEntry, retryCount: number): Promise<unknown> {
+    const { name, state, rawInput, rc, enteredAt } = entry;
     const ctx = this.contextObject(rc, name, enteredAt, retryCount);
     const effective = selectPath(rawInput, state.InputPath as string | null | undefined, 'InputPath', ctx);
     const attempt: StateAttempt = { name, state, input: effective, rc, enteredAt, retryCount };
