@@ -12,6 +12,7 @@ import { UsageError } from './errors.js';
 import { registerQuery } from './commands/query.js';
 import { registerLake } from './commands/lake.js';
 import { registerView } from './commands/view.js';
+import { registerViews } from './commands/views.js';
 import { registerSync } from './commands/sync.js';
 import { registerUp } from './commands/up.js';
 import { registerDemo } from './commands/demo.js';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
     registerSeed,
     registerLake,
     registerView,
+    registerViews,
   ]) {
     register(program);
   }

@@ -1,4 +1,6 @@
 import type { LocalStack } from '../local/local-stack.js';
+import { describeViewUpdate, VIEW_UPDATED } from '../local/view-updates.js';
+import type { ViewUpdate } from '../views/lake/types.js';
 import type { Progress } from './progress.js';
 
 /** What one sync cycle did. */
@@ -83,6 +85,7 @@ export async function runSyncCycle(
     const run = await stack.exportRuntime.runOnce({
       onProgress: (event) => {
         if (event.stateName) progress.note(`export ${event.runId}: ${event.type} ${event.stateName}`);
+        if (event.type === VIEW_UPDATED) progress.note(describeViewUpdate(event.detail as unknown as ViewUpdate));
       },
     });
     await stack.bus.flush();

@@ -1,4 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ViewDefinitionError } from '../views/errors.js';
+import { DEFAULT_VIEW_FILES, loadViewFiles } from '../views/lake/load-views.js';
 import { ConfigError } from './errors.js';
 import { configSchema, type TributaryConfig } from './schema.js';
 import { demoConfig } from './demo-config.js';
@@ -18,7 +21,7 @@ export const DEFAULT_CONFIG_FILE = 'tributary.config.json';
  * @example
  * const config = parseConfig({ tables: [{ name: 'visits', partitionKey: 'id' }] });
  */
-export function parseConfig(raw: unknown, source = 'config'): TributaryConfig {
+export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): TributaryConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const { field, message } = describeIssue(configSchema, result.error.issues);
@@ -35,7 +38,27 @@ export function parseConfig(raw: unknown, source = 'config'): TributaryConfig {
       throw new ConfigError(`${source}: ${field}: ${error.reason}`, field);
     }
   });
-  return result.data;
+  // Views: absolute paths from here on (relative ones are from the config file), each compiled now.
+  const views = result.data.views?.map((file) => resolve(baseDir, file)) ?? [...DEFAULT_VIEW_FILES];
+  views.forEach((file, index) => {
+    try {
+      loadViewFiles([file]);
+    } catch (error) {
+      if (!(error instanceof ViewDefinitionError)) throw error;
+      const shown = result.data.views?.[index] ?? file;
+      throw new ConfigError(
+        `${source}: views.${index}: ${new ViewDefinitionError(error.path, error.reason, shown).message}`,
+        `views.${index}`,
+      );
+    }
+  });
+  try {
+    loadViewFiles(views);
+  } catch (error) {
+    if (!(error instanceof ViewDefinitionError)) throw error;
+    throw new ConfigError(`${source}: views: ${error.message}`, 'views');
+  }
+  return { ...result.data, views };
 }
 
 /** A loaded config, where it came from, and what in it is valid but will not work as written. */
@@ -70,6 +93,6 @@ export async function loadConfig(path?: string): Promise<LoadedConfig> {
   } catch (error) {
     throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`);
   }
-  const config = parseConfig(raw, file);
+  const config = parseConfig(raw, file, dirname(resolve(file)));
   return { config, source: file, warnings: configWarnings(config).map((warning) => `${file}: ${warning}`) };
 }

@@ -89,6 +89,12 @@ export const configSchema = z
     patientEnrichment: patientEnrichmentSchema.prefault({}),
     /** The incremental FHIR export workflow (timings, polling, policies); the CDK stack reads the same section. */
     export: exportWorkflowConfigSchema.prefault({}),
+    /**
+     * SQL-on-FHIR v2 ViewDefinition files materialised in the lake (`views/<name>/`, `view_<name>` in queries), paths
+     * relative to the config file. Unset: the shipped set (patient, observation, condition, encounter); `[]`: none.
+     * Each is compiled at load: an invalid one is a config error naming its element.
+     */
+    views: z.array(z.string().min(1)).optional(),
     /** Glue/Athena catalog (AWS deployment). */
     catalog: catalogSectionSchema.prefault({}),
     /** Where alarms go (AWS deployment). */

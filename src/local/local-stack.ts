@@ -14,6 +14,7 @@ import { startFhirServer } from './fhir-store/index.js';
 import { createLocalExportRuntime, type LocalExportRuntime } from './export-runtime/index.js';
 import type { FhirServer } from './fhir-store/types.js';
 import { resolveLakeDir } from './lake-dir.js';
+import { viewUpdateHook } from './view-updates.js';
 import { DirectoryObjectStore } from './object-store/directory-object-store.js';
 import { buildLocalPipes } from './pipelines.js';
 import { readEndpoints, stateDirPaths, type Endpoints, type StateDirPaths } from './state-dir.js';
@@ -195,6 +196,8 @@ export class LocalStack {
           bus,
           owner: stateLock.owner,
           recovery: options.exportRecovery ?? 'resume',
+          // Each completed run updates the configured views (views/<name>/run=<run>/).
+          onRunCompleted: viewUpdateHook(lake, options.config.views),
         });
       }
       return stack;

@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { safeReason } from './errors.js';
 import { probeJson } from './lake-check.js';
 import { discoverDatasets } from './lake-datasets.js';
+import { createParquetViews } from './parquet-views.js';
 import { fromDuckDBType } from './sql-type.js';
 import type { Column, LakeDataset, LakeView, LakeWarning } from './types.js';
 import { detectingReader, fileSource, viewSchema, viewsFor } from './view-sql.js';
@@ -18,7 +19,8 @@ export interface LakeViews {
 
 /**
  * Creates the lake's views on a DuckDB connection: `changes_<table>`, `fhir_<type>` (latest version,
- * tombstones removed) and `fhir_<type>_history`, `events` and `errors` (these two always, empty without files).
+ * tombstones removed) and `fhir_<type>_history`, `events` and `errors` (these two always, empty without files),
+ * and over Parquet `view_<name>` (materialised ViewDefinitions) and `current_<table>` (see `createParquetViews`).
  *
  * Each dataset's schema is detected once and then fixed ({@link viewSchema}), so views bind on resources
  * without `meta`, tombstone-only types and missing columns. An unreadable file is left out of its view, and a
@@ -45,7 +47,9 @@ export async function createLakeViews(connection: DuckDBConnection, lake: string
       warnings.push({ subject: dataset.name, reason: `view left out: ${safeReason(error)}` });
     }
   }
-  return { views, warnings };
+  // Materialised views and current state (Parquet): `view_<name>`, `current_<table>`.
+  const parquet = await createParquetViews(connection, lake);
+  return { views: [...views, ...parquet.views], warnings: [...warnings, ...parquet.warnings] };
 }
 
 /**

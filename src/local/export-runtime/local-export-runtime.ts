@@ -110,6 +110,12 @@ export interface LocalExportRuntimeOptions {
   /** This process as executions' owner (`role:host:pid`). Default `currentOwner('export')`. */
   owner?: string;
   /**
+   * Called once after each run that ends COMPLETED or COMPLETED_WITH_ERRORS (from `runOnce` and the schedule), before
+   * `runOnce` returns: the incremental view update. Progress lines it sends go to the run's listeners; a failure is
+   * reported as `RunHookFailed` and does not change the run's status.
+   */
+  onRunCompleted?: (run: RunRecord, progress: (progress: ExportProgress) => void) => Promise<void>;
+  /**
    * What to do at startup with executions a dead process left RUNNING: `resume` them here (default; `up`), or `fail`
    * them (`Tributary.OwnerDied`) and free their lock at once (one-shot `sync`).
    */
@@ -345,6 +351,23 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
   // EventBridge status-change rule does in AWS.
   const pendingReleases = new Set<Promise<unknown>>();
   const progressListeners = new Map<string, (progress: ExportProgress) => void>();
+  // The completed-run hook: runOnce calls it itself; executions it did not start (the schedule) get it on their end.
+  const startedByRunOnce = new Set<string>();
+  const pendingHooks = new Set<Promise<unknown>>();
+  const runCompletedHook = async (runId: string, listener?: (progress: ExportProgress) => void) => {
+    if (!options.onRunCompleted) return;
+    const emit = (progress: ExportProgress) => {
+      options.onProgress?.(progress);
+      listener?.(progress);
+    };
+    try {
+      const run = await ledger.getRun(runId);
+      if (run && (run.status === 'COMPLETED' || run.status === 'COMPLETED_WITH_ERRORS') && run.transactionTime)
+        await options.onRunCompleted(run, emit);
+    } catch (error) {
+      emit({ runId, type: 'RunHookFailed', detail: { error: (error as Error).name } });
+    }
+  };
   executor.onEvent((event: ExecutionEvent) => {
     const runId = executionNameOf(event.executionArn);
     const progress: ExportProgress = {
@@ -358,6 +381,12 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     const status = { ExecutionTimedOut: 'TIMED_OUT', ExecutionAborted: 'ABORTED', ExecutionFailed: 'FAILED' }[
       event.type
     ];
+    if (event.type === 'ExecutionSucceeded' && !event.executionArn.includes('/')) {
+      if (startedByRunOnce.has(event.executionArn)) return;
+      const hook = runCompletedHook(runId);
+      pendingHooks.add(hook);
+      void hook.finally(() => pendingHooks.delete(hook));
+    }
     if (!status || event.executionArn.includes('/')) return; // Map children carry `/` in their ARNs
     const release = describe(event.executionArn)
       .catch(() => undefined)
@@ -417,6 +446,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
       const runId = newRunId(clock);
       const executionArn = executor.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${runId}`;
       if (runOptions.onProgress) progressListeners.set(executionArn, runOptions.onProgress);
+      startedByRunOnce.add(executionArn);
       try {
         const started = await executor.startExecution({ name: runId, input: {} });
         const description = await executor.waitForExecution(
@@ -432,6 +462,8 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
             ? { error: description.error, ...(description.cause ? { cause: description.cause } : {}) }
             : undefined;
         const errors = run?.counts ? errorsByType(run.counts) : {};
+        if (status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS')
+          await runCompletedHook(runId, runOptions.onProgress);
         return {
           runId,
           status: status === 'RUNNING' ? 'FAILED' : status,
@@ -444,6 +476,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
         };
       } finally {
         progressListeners.delete(executionArn);
+        startedByRunOnce.delete(executionArn);
       }
     },
     startSchedule(intervalMs) {
@@ -473,6 +506,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
       await recheckQueue.close();
       await executor.close();
       await Promise.allSettled([...pendingReleases]);
+      await Promise.allSettled([...pendingHooks]);
       dynamodb.destroy();
       healthlake?.destroy();
     },

@@ -1,0 +1,135 @@
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { safeReason } from './errors.js';
+import { viewIdentifier } from './lake-datasets.js';
+import type { LakeView, LakeWarning } from './types.js';
+
+const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const slash = (path: string) => path.split('\\').join('/');
+
+/** A folder of Parquet files that becomes one view: a materialised ViewDefinition or a table's current state. */
+export interface ParquetDataset {
+  kind: 'view' | 'current';
+  /** `view_<name>` or `current_<table>`. */
+  name: string;
+  /** The view or table as written in the lake. */
+  label: string;
+  files: string[];
+}
+
+async function parquetFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+async function folders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+}
+
+/**
+ * The Parquet datasets of a lake: `views/<name>/` (materialised ViewDefinitions) and `current/<table>/` (latest image
+ * per key of a change-stream table), each with its files; folders without files are left out.
+ *
+ * @example
+ * (await discoverParquetDatasets('.tributary/lake')).map((d) => d.name) // ['view_patient', 'current_visits']
+ */
+export async function discoverParquetDatasets(lake: string): Promise<ParquetDataset[]> {
+  const out: ParquetDataset[] = [];
+  for (const [kind, folder] of [
+    ['view', 'views'],
+    ['current', 'current'],
+  ] as const) {
+    for (const name of await folders(join(lake, folder))) {
+      const files = await parquetFiles(join(lake, folder, name));
+      const label = decodeURIComponent(name);
+      if (files.length > 0) out.push({ kind, name: `${kind}_${viewIdentifier(label)}`, label, files });
+    }
+  }
+  return out;
+}
+
+/**
+ * The `CREATE VIEW` of a Parquet dataset (merge-on-read):
+ *
+ * - `view_<name>`: files of runs older than the latest base are ignored; per `_resource_key`, only the rows of its
+ *   latest `_run` count, and marker rows (and so deleted keys) are dropped; hidden columns are left out.
+ * - `current_<table>`: per `_key`, the record with the greatest `seq` (as a number), deletes dropped.
+ *
+ * @example
+ * parquetViewSql({ kind: 'view', name: 'view_patient', label: 'patient', files: ['/lake/views/patient/run=…/patient.parquet'] })
+ */
+export function parquetViewSql(dataset: ParquetDataset): string {
+  const source = `read_parquet([${dataset.files.map((f) => quote(slash(f))).join(', ')}], union_by_name = true, hive_partitioning = false)`;
+  if (dataset.kind === 'view')
+    return `CREATE VIEW ${dataset.name} AS
+      WITH deltas AS (SELECT * FROM ${source}),
+           base AS (SELECT coalesce(max(_run), '') AS run FROM deltas WHERE _base)
+      SELECT * EXCLUDE (_resource_key, _run, _marker, _deleted, _base, _latest) FROM (
+        SELECT deltas.*, max(deltas._run) OVER (PARTITION BY deltas._resource_key) AS _latest
+        FROM deltas, base WHERE deltas._run >= base.run)
+      WHERE _run = _latest AND NOT _marker`;
+  return `CREATE VIEW ${dataset.name} AS
+    SELECT * EXCLUDE (_key, _deleted) FROM ${source}
+    QUALIFY row_number() OVER (PARTITION BY _key ORDER BY lpad(seq, 40, '0') DESC, ts DESC) = 1 AND NOT _deleted`;
+}
+
+/**
+ * Creates `view_<name>` and `current_<table>` over the lake's Parquet datasets, tolerantly: a file DuckDB cannot read
+ * is left out with a warning, and a view that still fails is left out with a warning; the others work.
+ *
+ * @example
+ * const { views, warnings } = await createParquetViews(connection, '.tributary/lake');
+ */
+export async function createParquetViews(
+  connection: DuckDBConnection,
+  lake: string,
+): Promise<{ views: LakeView[]; warnings: LakeWarning[] }> {
+  const views: LakeView[] = [];
+  const warnings: LakeWarning[] = [];
+  for (const dataset of await discoverParquetDatasets(lake)) {
+    const description =
+      dataset.kind === 'view'
+        ? `materialised view ${dataset.label} (ViewDefinition rows of current resources)`
+        : `current state of table ${dataset.label}: the latest image per key, deletes applied`;
+    try {
+      await connection.run(parquetViewSql(dataset));
+      await connection.run(`SELECT * FROM ${dataset.name} LIMIT 0`);
+      views.push({ name: dataset.name, description, sql: parquetViewSql(dataset) });
+      continue;
+    } catch {
+      await connection.run(`DROP VIEW IF EXISTS ${dataset.name}`).catch(() => undefined);
+    }
+    const readable: string[] = [];
+    for (const file of dataset.files) {
+      try {
+        await connection.run(`SELECT count(*) FROM read_parquet(${quote(slash(file))})`);
+        readable.push(file);
+      } catch (error) {
+        warnings.push({
+          subject: relative(lake, file),
+          reason: `file left out of ${dataset.name}: ${safeReason(error)}`,
+        });
+      }
+    }
+    if (readable.length === 0) {
+      warnings.push({ subject: dataset.name, reason: 'view left out: no readable file' });
+      continue;
+    }
+    const sql = parquetViewSql({ ...dataset, files: readable });
+    try {
+      await connection.run(sql);
+      views.push({ name: dataset.name, description, sql });
+    } catch (error) {
+      warnings.push({ subject: dataset.name, reason: `view left out: ${safeReason(error)}` });
+    }
+  }
+  return { views, warnings };
+}
