@@ -1,4 +1,5 @@
 import type { LocalStack } from '../local/local-stack.js';
+import { materialiseCurrentState } from '../lake/current-state.js';
 import { describeViewUpdate, VIEW_UPDATED } from '../local/view-updates.js';
 import type { ViewUpdate } from '../views/lake/types.js';
 import type { Progress } from './progress.js';
@@ -80,6 +81,13 @@ export async function runSyncCycle(
     progress.note(describePipe(row));
   }
   await stack.bus.flush();
+  // current_<table>: each change file the drain landed gets its Parquet delta (latest image per key).
+  for (const table of stack.config.tables) {
+    if (!table.pipe || table.pipe.target !== 'lake') continue;
+    const update = await materialiseCurrentState({ store: stack.lake, table: table.name });
+    if (update.files > 0)
+      progress.note(`current ${table.name}: ${update.files} change files folded in (${update.keys} keys)`);
+  }
   if (options.export && stack.exportRuntime) {
     progress.note('export: starting a run');
     const run = await stack.exportRuntime.runOnce({

@@ -1,0 +1,82 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ObjectStore } from '../ports/object-store.js';
+import { lakeLayout } from './layout.js';
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** What one {@link materialiseCurrentState} call did: counts only. */
+export interface CurrentStateUpdate {
+  table: string;
+  /** Change files folded in this call (each gets its own Parquet delta). */
+  files: number;
+  /** Keys those deltas hold (the latest record per key of each file). */
+  keys: number;
+}
+
+/**
+ * The Parquet delta of one change file: `changes/<table>/<partitions>/<name>.ndjson.gz` →
+ * `current/<table>/<partitions>/<name>.parquet`.
+ *
+ * @example
+ * currentKeyOf('changes/visits/year=2024/month=03/day=01/1-9-ab.ndjson.gz') // 'current/visits/year=2024/month=03/day=01/1-9-ab.parquet'
+ */
+export function currentKeyOf(changeKey: string): string {
+  return changeKey.replace(/^changes\//, 'current/').replace(/\.ndjson\.gz$/, '.parquet');
+}
+
+/**
+ * Materialises a change-stream table's current state (merge-on-read): every change file without a delta yet gets one,
+ * `current/<table>/…/<same name>.parquet` (zstd) with, per key in that file, its latest record by `seq`:
+ * `_key` (the keys' JSON text), `keys`, `item` (the new image, JSON; NULL for a delete), `_deleted`, `seq`, `ts`,
+ * `eventId`. `current_<table>` keeps per `_key` the greatest `seq` and drops deletes. Change file names are
+ * deterministic, so a replay maps to the same delta: idempotent, and O(new files) per call.
+ *
+ * @example
+ * await materialiseCurrentState({ store: lake, table: 'visits' });
+ */
+export async function materialiseCurrentState(options: {
+  store: ObjectStore;
+  table: string;
+  scratchDir?: string;
+}): Promise<CurrentStateUpdate> {
+  const { store, table } = options;
+  const done = new Set<string>();
+  for await (const { key } of store.list(`current/${lakeLayout.changes(table).slice('changes/'.length)}`))
+    if (key.endsWith('.parquet')) done.add(key);
+  const todo: string[] = [];
+  for await (const { key } of store.list(lakeLayout.changes(table)))
+    if (key.endsWith('.ndjson.gz') && !done.has(currentKeyOf(key))) todo.push(key);
+  const update: CurrentStateUpdate = { table, files: 0, keys: 0 };
+  if (todo.length === 0) return update;
+
+  const dir = await mkdtemp(join(options.scratchDir ?? tmpdir(), 'tributary-current-'));
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  try {
+    for (const key of todo) {
+      const input = join(dir, 'changes.ndjson.gz');
+      const output = join(dir, 'current.parquet');
+      await writeFile(input, (await store.get(key)) ?? new Uint8Array());
+      const columns = `{'op': 'VARCHAR', 'keys': 'JSON', 'after': 'JSON', 'eventId': 'VARCHAR', 'seq': 'VARCHAR', 'ts': 'VARCHAR'}`;
+      await connection.run(
+        `COPY (SELECT keys::VARCHAR AS _key, keys, after AS item, op = 'd' AS _deleted, seq, ts, eventId
+           FROM read_json(${literal(input)}, format = 'newline_delimited', columns = ${columns})
+           QUALIFY row_number() OVER (PARTITION BY keys::VARCHAR ORDER BY lpad(seq, 40, '0') DESC) = 1)
+         TO ${literal(output)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
+      const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${literal(output)})`);
+      update.keys += reader.getRows()[0]![0] as number;
+      await store.put(currentKeyOf(key), createReadStream(output), { contentType: 'application/vnd.apache.parquet' });
+      update.files += 1;
+    }
+    return update;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
