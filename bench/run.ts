@@ -36,6 +36,15 @@ const plan: Run[] = [
   { file: 'process-file.ts', variant: 'generate', n: 512 },
   { file: 'process-file.ts', variant: 'duckdb', n: 512 },
   { file: 'process-file.ts', variant: 'process-file', n: 512 },
+  // Materialised views: the default views over 50k and 150k resources (peak RSS should not grow), against medplum's
+  // evalSqlOnFhir on the same views and data (no output), then an incremental run touching 1% of the resources.
+  { file: 'views.ts', variant: 'generate', n: 50_000 },
+  { file: 'views.ts', variant: 'rebuild', n: 50_000 },
+  { file: 'views.ts', variant: 'generate', n: 150_000 },
+  { file: 'views.ts', variant: 'medplum', n: 150_000 },
+  { file: 'views.ts', variant: 'engine', n: 150_000 },
+  { file: 'views.ts', variant: 'rebuild', n: 150_000 },
+  { file: 'views.ts', variant: 'incremental', n: 150_000 },
 ];
 
 const results: CaseResult[] = [];
