@@ -4,7 +4,22 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { currentKeyOf } from '../../src/lake/current-state.js';
 import { lakeLayout, sanitiseSegment } from '../../src/lake/layout.js';
+import { viewIdentifier } from '../../src/query/lake-datasets.js';
+import {
+  CURRENT_FILE_COLUMNS,
+  currentColumnsForPresto,
+  currentReadSql,
+  PARQUET_INPUT_FORMAT,
+  PARQUET_OUTPUT_FORMAT,
+  PARQUET_SERDE,
+  prestoViewInput,
+  viewColumnsForPresto,
+  viewFileColumns,
+  viewReadSql,
+  type CatalogView,
+} from './lake-views.js';
 import { assertAlternatives } from './shared/props.js';
 import { SecureBucket } from './shared/secure-bucket.js';
 
@@ -34,6 +49,14 @@ export interface LakeCatalogProps {
   readonly changeTables: readonly CatalogChangeTable[];
   /** Exported FHIR types (`fhir_<type>` lower-case). */
   readonly fhirTypes: readonly string[];
+  /**
+   * Materialised ViewDefinitions (`views/<name>/`): each gets a Parquet table `view_<name>_files` and the Athena view
+   * `view_<name>` applying the merge-on-read rule. A view named `patient` with a `patient_id` column also gets a
+   * named query per change table joining it on `patient_id`.
+   *
+   * @default [] - no view tables
+   */
+  readonly views?: readonly CatalogView[];
   /** Key for the Athena results bucket and query-result encryption. */
   readonly encryptionKey: kms.IKey;
   /** Server access logs of the new results bucket. */
@@ -256,34 +279,50 @@ export class LakeCatalog extends Construct {
       description: string,
     ) => {
       const location = lakeRoot + prefix;
-      const table = new glue.CfnTable(this, name, {
-        catalogId: account,
-        databaseName: this.databaseName,
-        tableInput: {
-          name,
-          description,
-          tableType: 'EXTERNAL_TABLE',
-          partitionKeys: partitionBy.map((column) => ({ name: column.toLowerCase(), type: 'string' })),
-          parameters: {
-            classification: 'json',
-            EXTERNAL: 'TRUE',
-            ...projectionParameters(location, partitionBy, startYear, partitionValues),
-          },
-          storageDescriptor: {
-            location,
-            columns,
-            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-            serdeInfo: {
-              serializationLibrary: JSON_SERDE,
-              parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
-            },
+      this.addTableInput(name, {
+        name,
+        description,
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: partitionBy.map((column) => ({ name: column.toLowerCase(), type: 'string' })),
+        parameters: {
+          classification: 'json',
+          EXTERNAL: 'TRUE',
+          ...projectionParameters(location, partitionBy, startYear, partitionValues),
+        },
+        storageDescriptor: {
+          location,
+          columns,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: {
+            serializationLibrary: JSON_SERDE,
+            parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
           },
         },
       });
-      table.addResourceDependency(this.database);
-      this.tables[name] = table;
     };
+    // Parquet files under a prefix, not partitioned: Athena lists the location recursively, and the read rule needs
+    // every run since the latest base anyway (`_run` is a column of the files).
+    const addParquetTable = (
+      name: string,
+      prefix: string,
+      columns: glue.CfnTable.ColumnProperty[],
+      description: string,
+    ) =>
+      this.addTableInput(name, {
+        name,
+        description,
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [],
+        parameters: { classification: 'parquet', EXTERNAL: 'TRUE' },
+        storageDescriptor: {
+          location: lakeRoot + prefix,
+          columns,
+          inputFormat: PARQUET_INPUT_FORMAT,
+          outputFormat: PARQUET_OUTPUT_FORMAT,
+          serdeInfo: { serializationLibrary: PARQUET_SERDE },
+        },
+      });
 
     for (const change of props.changeTables) {
       addTable(
@@ -305,6 +344,47 @@ export class LakeCatalog extends Construct {
         columns,
         ['year', 'month', 'day'],
         `FHIR ${type} resources exported from HealthLake`,
+      );
+    }
+    for (const view of props.views ?? []) {
+      const name = viewTableName(view.name);
+      addParquetTable(
+        `${name}_files`,
+        lakeLayout.views(view.name),
+        viewFileColumns(view),
+        `Parquet files of the materialised view ${view.name} (merge-on-read: query ${name})`,
+      );
+      this.addTableInput(
+        name,
+        prestoViewInput({
+          name,
+          description: `ViewDefinition ${view.name}: rows of the current resources`,
+          databaseName: this.databaseName,
+          sql: viewReadSql(
+            `${name}_files`,
+            view.columns.map((column) => column.name),
+          ),
+          columns: viewColumnsForPresto(view),
+        }),
+      );
+    }
+    for (const change of props.changeTables) {
+      const name = currentTableName(change.name);
+      addParquetTable(
+        `${name}_files`,
+        currentKeyOf(lakeLayout.changes(change.name)),
+        CURRENT_FILE_COLUMNS,
+        `Parquet deltas of the current state of ${change.name} (query ${name})`,
+      );
+      this.addTableInput(
+        name,
+        prestoViewInput({
+          name,
+          description: `Current state of ${change.name}: the latest image per key, deletes applied`,
+          databaseName: this.databaseName,
+          sql: currentReadSql(`${name}_files`),
+          columns: currentColumnsForPresto(),
+        }),
       );
     }
 
@@ -352,7 +432,47 @@ export class LakeCatalog extends Construct {
         this.namedQueries.push(query);
       }
     }
+
+    const patientView = props.views?.find((view) => view.name === 'patient');
+    if (patientView?.columns.some((column) => column.name === 'patient_id')) {
+      const patientId = props.patientIdAttribute ?? 'patientId';
+      for (const change of props.changeTables) {
+        const table = changeTableName(change.name);
+        const query = new athena.CfnNamedQuery(this, `${table}WithViewPatient`, {
+          name: `${table} joined with view_patient`,
+          description: namedQueryDescription(change, patientId, partitionValues).replace(
+            'FHIR Patient',
+            'view_patient row',
+          ),
+          database: this.databaseName,
+          workGroup: this.workgroup.ref,
+          queryString: changesWithViewPatientQuery(change, patientId, partitionValues),
+        });
+        query.addResourceDependency(this.workgroup);
+        this.namedQueries.push(query);
+      }
+    }
   }
+
+  private addTableInput(name: string, tableInput: glue.CfnTable.TableInputProperty): void {
+    const table = new glue.CfnTable(this, name, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.databaseName,
+      tableInput,
+    });
+    table.addResourceDependency(this.database);
+    this.tables[name] = table;
+  }
+}
+
+/** Glue name of a materialised view: `view_<name>` (its Parquet files: `view_<name>_files`), as in local queries. */
+export function viewTableName(view: string): string {
+  return `view_${viewIdentifier(view)}`;
+}
+
+/** Glue name of a change table's current state: `current_<table>` (its Parquet deltas: `current_<table>_files`). */
+export function currentTableName(table: string): string {
+  return `current_${viewIdentifier(table)}`;
 }
 
 function namedQueryDescription(
@@ -380,16 +500,49 @@ export function changesWithPatientQuery(
   partitionValues: Readonly<Record<string, readonly string[]>>,
 ): string {
   const table = changeTableName(change.name);
-  const columns = change.partitionBy.map((column) => column.toLowerCase());
-  const predicates = [
-    ...injectedColumns(change.partitionBy, partitionValues).map((column) => `c.${column} = ?`),
-    ...(columns.includes('year') ? [`c.year = date_format(current_date, '%Y')`] : []),
-    ...(columns.includes('month') ? [`c.month = date_format(current_date, '%m')`] : []),
-  ];
+  const predicates = thisMonthPredicates(change, partitionValues);
   return [
     `SELECT c.op, c.ts, json_extract_scalar(c.after, '$.${patientId}') AS patient_id, p.gender, p.birthdate, c.after`,
     `FROM ${table} c`,
     `JOIN fhir_patient p ON p.id = json_extract_scalar(coalesce(c.after, c.before), '$.${patientId}')`,
+    ...(predicates.length > 0 ? [`WHERE ${predicates.join(' AND ')}`] : []),
+    `ORDER BY c.ts DESC`,
+    `LIMIT 100`,
+  ].join('\n');
+}
+
+/** WHERE conditions of the named queries: `= ?` on each injected partition, this month's year and month. */
+function thisMonthPredicates(
+  change: CatalogChangeTable,
+  partitionValues: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  const columns = change.partitionBy.map((column) => column.toLowerCase());
+  return [
+    ...injectedColumns(change.partitionBy, partitionValues).map((column) => `c.${column} = ?`),
+    ...(columns.includes('year') ? [`c.year = date_format(current_date, '%Y')`] : []),
+    ...(columns.includes('month') ? [`c.month = date_format(current_date, '%m')`] : []),
+  ];
+}
+
+/**
+ * The blend join through the patient view (the local demo's `BLEND_JOIN_SQL`): this month's changes of a table with
+ * the `view_patient` row of the patient they refer to, by plain equality on `patient_id`. Injected partitions are
+ * `= ?` parameters, as in {@link changesWithPatientQuery}.
+ *
+ * @example
+ * changesWithViewPatientQuery({ name: 'visits', partitionBy: ['siteId', 'year', 'month'] }, 'patientId', {})
+ * // … JOIN view_patient p ON p.patient_id = json_extract_scalar(coalesce(c.after, c.before), '$.patientId') WHERE c.siteid = ? …
+ */
+export function changesWithViewPatientQuery(
+  change: CatalogChangeTable,
+  patientId: string,
+  partitionValues: Readonly<Record<string, readonly string[]>>,
+): string {
+  const predicates = thisMonthPredicates(change, partitionValues);
+  return [
+    `SELECT c.op, c.ts, c.after, p.*`,
+    `FROM ${changeTableName(change.name)} c`,
+    `JOIN view_patient p ON p.patient_id = json_extract_scalar(coalesce(c.after, c.before), '$.${patientId}')`,
     ...(predicates.length > 0 ? [`WHERE ${predicates.join(' AND ')}`] : []),
     `ORDER BY c.ts DESC`,
     `LIMIT 100`,

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DEFAULT_VIEW_FILES, loadViewFiles } from '../../src/views/lake/load-views.js';
 import { ChangeStreamToLake } from './change-stream-to-lake.js';
 import { DEFAULT_FHIR_TYPES, type DeployConfig } from './config-sections.js';
 import { HealthLakeExportPipeline } from './healthlake-export-pipeline.js';
@@ -212,6 +213,8 @@ export class TributaryStack extends Stack {
       changeTables: lakeTables,
       fhirTypes:
         config.catalog.fhirTypes ?? (config.export.types.length > 0 ? config.export.types : [...DEFAULT_FHIR_TYPES]),
+      // The config's ViewDefinition files (paths resolved and validated at load), compiled for their columns.
+      views: loadViewFiles(config.views ?? DEFAULT_VIEW_FILES).map(({ name, columns }) => ({ name, columns })),
       encryptionKey: key,
       serverAccessLogsBucket,
       databaseName: names.databaseName,

@@ -26,7 +26,8 @@ describe('LakeCatalog', () => {
 
   it('creates a database and one JSON table per change table and FHIR type, without a crawler', () => {
     template.resourceCountIs('AWS::Glue::Database', 1);
-    template.resourceCountIs('AWS::Glue::Table', 3);
+    // + current_visits_files (Parquet) and current_visits (Athena view): no views given, so no view_<name> tables.
+    template.resourceCountIs('AWS::Glue::Table', 5);
     template.resourceCountIs('AWS::Glue::Crawler', 0);
     for (const name of ['changes_visits', 'fhir_patient', 'fhir_observation']) {
       template.hasResourceProperties('AWS::Glue::Table', {
@@ -140,6 +141,8 @@ describe('named queries of the example configs', () => {
         expect(queries.length).toBeGreaterThan(0);
         // Not vacuous: siteId has no catalog.partitionValues in either config, so it is injected.
         expect(queries.some((query) => /\bchanges_visits\b/.test(query.sql))).toBe(true);
+        // The blend join through the patient view (the default views include patient.patient_id) is checked too.
+        expect(queries.some((query) => /\bchanges_visits c\s+JOIN view_patient p\b/.test(query.sql))).toBe(true);
         expect(injected.changes_visits).toEqual(['siteid']);
         for (const query of queries) expect(injectedPredicateProblems(query.sql, injected), query.name).toEqual([]);
       } finally {
