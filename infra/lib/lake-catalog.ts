@@ -245,7 +245,10 @@ export function projectionParameters(
 /**
  * Glue database, one JSON table per change table and per FHIR type with partition projection (no
  * crawler), an Athena workgroup with enforced, KMS-encrypted results, and named queries joining
- * change tables with `fhir_patient` (SYSTEM.md §4).
+ * change tables with `fhir_patient` (SYSTEM.md §4) and with `view_patient`. Materialised views and current state:
+ * a Parquet table per `views/<name>/` and `current/<table>/` prefix (`…_files`, not partitioned: Athena lists the
+ * prefix recursively, and `_run` is a column of the files) under an Athena view (`view_<name>`, `current_<table>`)
+ * applying the merge-on-read rule of src/query/parquet-views.ts.
  *
  * @example
  * new LakeCatalog(this, 'Catalog', { lakeBucket, changeTables: [{ name: 'visits', partitionBy: ['year', 'month', 'day'] }], fhirTypes: ['Patient'], encryptionKey: key, serverAccessLogsBucket });
