@@ -77,11 +77,22 @@ export async function* readLakeResources(
  * versionKey({ resource: { meta: { lastUpdated: '2024-03-01T10:00:00Z' } }, run: '20240301T100000.000Z', file: 0, line: 1 })
  */
 export function versionKey(entry: LakeResource): string {
-  const meta = (entry.resource.meta ?? {}) as { lastUpdated?: unknown; versionId?: unknown };
+  return `${versionOrder(entry.resource, entry.run)}|${String(entry.file).padStart(8, '0')}|${String(entry.line).padStart(10, '0')}`;
+}
+
+/**
+ * {@link versionKey} without its file and line: run, `meta.lastUpdated`, tombstone, `meta.versionId`. Two versions
+ * read in input order compare by this first; on a tie the one read later wins (it has the greater file and line).
+ *
+ * @example
+ * versionOrder({ meta: { lastUpdated: '2024-03-01T10:00:00Z', versionId: '2' } }, '20240301T100000.000Z')
+ */
+export function versionOrder(resource: Record<string, unknown>, run: string): string {
+  const meta = (resource.meta ?? {}) as { lastUpdated?: unknown; versionId?: unknown };
   const updated = typeof meta.lastUpdated === 'string' ? Date.parse(meta.lastUpdated) : NaN;
   const updatedPart = Number.isNaN(updated) ? ''.padStart(16, '0') : String(updated + 1e15).padStart(16, '0');
-  const tombstone = entry.resource._tombstone === true ? '1' : '0';
+  const tombstone = resource._tombstone === true ? '1' : '0';
   const version = typeof meta.versionId === 'string' ? meta.versionId : '';
   const versionPart = /^\d{1,30}$/.test(version) ? `n${version.padStart(30, '0')}` : `t${version}`;
-  return `${entry.run.padEnd(20, ' ')}|${updatedPart}|${tombstone}|${versionPart}|${String(entry.file).padStart(8, '0')}|${String(entry.line).padStart(10, '0')}`;
+  return `${run.padEnd(20, ' ')}|${updatedPart}|${tombstone}|${versionPart}`;
 }

@@ -8,9 +8,24 @@ import { resourceKey, rowsOrError } from '../evaluate.js';
 import { columnSqlType } from '../parquet.js';
 import type { CompiledView, RowError } from '../types.js';
 import { BASE_SUFFIX, viewRunKey } from './layout.js';
-import { readLakeResources, versionKey } from './lake-resources.js';
+import { readLakeResources, versionOrder } from './lake-resources.js';
 import type { ViewUpdate } from './types.js';
 import { writeViewErrors } from './view-errors.js';
+
+/** Version fields of one resource, as {@link versionOrder} reads them; nothing else of the resource is kept. */
+interface BestVersion {
+  seq: number;
+  run: string;
+  lastUpdated: string | undefined;
+  versionId: string | undefined;
+  tombstone: boolean;
+}
+
+const orderOf = (best: BestVersion): string =>
+  versionOrder(
+    { meta: { lastUpdated: best.lastUpdated, versionId: best.versionId }, _tombstone: best.tombstone },
+    best.run,
+  );
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -30,9 +45,12 @@ export interface MaterialiseViewInput {
 /**
  * Materialises one view over lake files into one Parquet object (zstd) at `views/<view>/run=<run>/<view>.parquet`:
  * for every resource key the files hold, the rows of its current version (see `versionKey`) plus one marker row,
- * or only a marker with `_deleted` when that version is a tombstone. Rows stream through a staging NDJSON file into
- * one DuckDB `COPY`, so memory stays flat; the object is put at once (atomic). Resources the view cannot turn into
- * rows keep their marker (their old rows go) and are written to `_errors/views/<view>/`.
+ * or only a marker with `_deleted` when that version is a tombstone. The current version of each key is picked in
+ * JavaScript as the files stream (a map from key to its best version so far: one short entry per key, no rows), so
+ * an older version's rows are never staged and a superseded one's are dropped by sequence number; the rows stream
+ * through a staging NDJSON file into one DuckDB `COPY` (no sort, no window), so memory stays flat; the object is put
+ * at once (atomic). Resources the view cannot turn into rows keep their marker (their old rows go) and are written
+ * to `_errors/views/<view>/`.
  *
  * @example
  * const update = await materialiseView({ store, view, files, run: '20240301T100000.000Z' });
@@ -52,19 +70,40 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
       },
     };
     let buffer = '';
+    // id → the best version so far: its staging sequence number and the raw parts of its version order (the run is
+    // shared per file; lastUpdated and versionId are the resource's own short strings), so that a key costs a small
+    // fixed amount of memory and nothing is formatted unless an id repeats.
+    const best = new Map<string, BestVersion>();
+    // Sequence numbers of staged versions that a later-read, greater version superseded.
+    const stale: number[] = [];
+    let seq = 0;
     const resources = readLakeResources(store, input.files, { onUnreadable: () => (update.unreadable += 1) });
-    for await (const entry of resources) {
-      const { resource } = entry;
-      if (resource.resourceType !== view.resource || typeof resource.id !== 'string') continue;
+    for await (const { resource, run: entryRun } of resources) {
+      const id = resource.id;
+      if (resource.resourceType !== view.resource || typeof id !== 'string') continue;
       update.resources += 1;
-      const key = resourceKey(resource);
-      const v = versionKey(entry);
       const deleted = resource._tombstone === true;
-      buffer += `{"_resource_key":${JSON.stringify(key)},"_v":${JSON.stringify(v)},"_marker":true,"_deleted":${deleted}}\n`;
-      if (!deleted) {
-        const head = `{"_resource_key":${JSON.stringify(key)},"_v":${JSON.stringify(v)},"_marker":false,"_deleted":false,`;
-        for (const row of rowsOrError(view, resource, hooks)) buffer += `${head}${JSON.stringify(row).slice(1)}\n`;
+      // Every version is evaluated (its row errors are reported, as they always were), even one that loses.
+      const rows = deleted ? [] : rowsOrError(view, resource, hooks);
+      const meta = (resource.meta ?? {}) as { lastUpdated?: unknown; versionId?: unknown };
+      const version: BestVersion = {
+        seq: (seq += 1),
+        run: entryRun,
+        lastUpdated: typeof meta.lastUpdated === 'string' ? meta.lastUpdated : undefined,
+        versionId: typeof meta.versionId === 'string' ? meta.versionId : undefined,
+        tombstone: deleted,
+      };
+      const previous = best.get(id);
+      if (previous !== undefined) {
+        // Read later, so it wins a tie (its file and line are greater: see versionKey).
+        if (orderOf(version) < orderOf(previous)) continue;
+        stale.push(previous.seq);
       }
+      best.set(id, version);
+      const key = resourceKey(resource);
+      const head = `{"_resource_key":${JSON.stringify(key)},"_seq":${seq},`;
+      buffer += `${head}"_marker":true,"_deleted":${deleted}}\n`;
+      for (const row of rows) buffer += `${head}"_marker":false,"_deleted":false,${JSON.stringify(row).slice(1)}\n`;
       if (buffer.length >= 1 << 20) {
         if (!stream.write(buffer)) await once(stream, 'drain');
         buffer = '';
@@ -74,7 +113,7 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
     await once(stream, 'finish');
 
     const output = join(dir, `${view.name}.parquet`);
-    const counts = await copyToParquet(view, staging, output, run);
+    const counts = await copyToParquet(view, staging, output, run, stale);
     Object.assign(update, counts, { errors: errors.length });
     const key = viewRunKey(view.name, run);
     await writeViewErrors(store, view.name, run, errors);
@@ -86,22 +125,24 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
 }
 
 /**
- * One DuckDB `COPY`: reads the staged rows typed from the view's columns, keeps per key the rows of its greatest
- * version key, adds the run tag and writes Parquet (zstd).
+ * One DuckDB `COPY`: reads the staged rows typed from the view's columns, drops the superseded versions' rows (by
+ * sequence number; usually there are none), adds the run tag and writes Parquet (zstd). One thread: the scan and the
+ * write stream in staging order, which is both faster than a parallel plan on small machines and flat in memory.
  */
 async function copyToParquet(
   view: CompiledView,
   staging: string,
   output: string,
   run: string,
+  stale: readonly number[],
 ): Promise<{ keys: number; deleted: number; rows: number }> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
   try {
     const hidden: Array<[string, string]> = [
       ['_resource_key', 'VARCHAR'],
-      ['_v', 'VARCHAR'],
+      ['_seq', 'INTEGER'],
       ['_marker', 'BOOLEAN'],
       ['_deleted', 'BOOLEAN'],
     ];
@@ -110,10 +151,20 @@ async function copyToParquet(
       .join(', ');
     const select = view.columns.map((column) => quote(column.name)).join(', ');
     const base = run.endsWith(BASE_SUFFIX);
+    let where = '';
+    if (stale.length > 0) {
+      await connection.run('CREATE TABLE stale (seq INTEGER)');
+      const appender = await connection.createAppender('stale');
+      for (const seq of stale) {
+        appender.appendInteger(seq);
+        appender.endRow();
+      }
+      appender.closeSync();
+      where = 'WHERE _seq NOT IN (SELECT seq FROM stale)';
+    }
     await connection.run(
       `COPY (SELECT ${select}, _resource_key, ${literal(run)} AS _run, _marker, _deleted, ${base} AS _base
-         FROM read_json(${literal(staging)}, format = 'newline_delimited', columns = {${types}})
-         QUALIFY _v = max(_v) OVER (PARTITION BY _resource_key))
+         FROM read_json(${literal(staging)}, format = 'newline_delimited', columns = {${types}}) ${where})
        TO ${literal(output)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     const reader = await connection.runAndReadAll(

@@ -93,4 +93,16 @@ describe('parseJsonPreservingDecimals', () => {
       d: new FhirDecimal('12345678901234567890'),
     });
   });
+
+  it('finds a trailing-zero fraction wherever a JSON number may end, and not in an instant', () => {
+    expect(parseJsonPreservingDecimals('{"a":[1.0 , 2.50]}')).toEqual({
+      a: [new FhirDecimal('1.0'), new FhirDecimal('2.50')],
+    });
+    expect(parseJsonPreservingDecimals('{"a":1.0\n}')).toEqual({ a: new FhirDecimal('1.0') });
+    expect(parseJsonPreservingDecimals('1.10')).toEqual(new FhirDecimal('1.10'));
+    expect(parseJsonPreservingDecimals('{"t":"2026-10-01T00:00:00.000Z","v":2.5}')).toEqual({
+      t: '2026-10-01T00:00:00.000Z',
+      v: 2.5,
+    });
+  });
 });
