@@ -73,7 +73,7 @@ export function parseJsonPreservingDecimals(text: string): unknown {
 // A JSON number ends at `,` `}` `]`, whitespace or the end of the text, so a fraction ending in 0 must be followed by
 // one of those: instants in strings (`…T00:00:00.000Z`, on every `meta.lastUpdated`) do not send a line to the slow
 // lossless parser. False positives (such text inside a string) only cost speed.
-const MAYBE_CHANGED = /\d\.\d*0(?=\s*[,}\]]|\s*$)|\d{16,}|\d[eE][-+]?\d/;
+const MAYBE_CHANGED = /\d(?:\.\d*0(?=\s*[,}\]]|\s*$)|\d{15,}|[eE][-+]?\d)/;
 
 /** lossless-json (a dependency already) hands each number's text to us; used only on lines {@link MAYBE_CHANGED} flags. */
 function losslessParse(text: string): unknown {
