@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { resourceKey, rowsOrError } from '../evaluate.js';
 import { columnSqlType } from '../parquet.js';
@@ -118,7 +119,7 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
     await once(stream, 'finish');
 
     const output = join(dir, `${view.name}.parquet`);
-    const counts = await copyToParquet(view, staging, output, run, stale);
+    const counts = await copyToParquet(view, staging, output, run, stale, seq);
     Object.assign(update, counts, { errors: errors.length });
     const key = viewRunKey(view.name, run);
     await writeViewErrors(store, view.name, run, errors);
@@ -140,10 +141,12 @@ async function copyToParquet(
   output: string,
   run: string,
   stale: readonly number[],
+  staged: number,
 ): Promise<{ keys: number; deleted: number; rows: number }> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await instance.connect();
+  // A large file gets a database of its own, closed after, so the memory its COPY used goes back at once; a small one
+  // (an incremental run's) reuses the process's, saving a database start per view.
+  const own = staged >= OWN_INSTANCE_RESOURCES ? await createInstance() : undefined;
+  const connection = await (own ?? (await sharedInstance())).connect();
   try {
     const hidden: Array<[string, string]> = [
       ['_resource_key', 'VARCHAR'],
@@ -158,7 +161,7 @@ async function copyToParquet(
     const base = run.endsWith(BASE_SUFFIX);
     let where = '';
     if (stale.length > 0) {
-      await connection.run('CREATE TABLE stale (seq INTEGER)');
+      await connection.run('CREATE TEMP TABLE stale (seq INTEGER)');
       const appender = await connection.createAppender('stale');
       for (const seq of stale) {
         appender.appendInteger(seq);
@@ -180,6 +183,26 @@ async function copyToParquet(
     return { keys, deleted, rows };
   } finally {
     connection.closeSync();
-    instance.closeSync();
+    own?.closeSync();
   }
+}
+
+/** Staged versions from which a materialisation gets its own DuckDB (see {@link copyToParquet}). */
+const OWN_INSTANCE_RESOURCES = 20_000;
+
+const createInstance = async (): Promise<DuckDBInstance> =>
+  (await import('@duckdb/node-api')).DuckDBInstance.create(':memory:', { threads: '1' });
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+/**
+ * The process's in-memory DuckDB for small view files (one thread), made on first use: every materialisation opens its
+ * own connection (its temporary table is its own), so a run's views do not each pay for a new database.
+ */
+function sharedInstance(): Promise<DuckDBInstance> {
+  instance ??= createInstance().catch((error: unknown) => {
+    instance = undefined;
+    throw error;
+  });
+  return instance;
 }
