@@ -28,9 +28,10 @@ const orderOf = (best: BestVersion): string =>
     best.run,
   );
 
-// The Parquet writer buffers one row group: DuckDB's default (122,880 rows) made peak memory grow with the view up to
-// that size; 15 × 2,048-row vectors keeps it small and flat at little cost to compression or scans.
-const ROW_GROUP_ROWS = 30_720;
+// Rows per Parquet row group. DuckDB's writer holds row groups in memory on their way out, so its default (122,880)
+// made peak memory grow with the view (about +100 MiB at 300k resources); 10 × 2,048-row vectors keeps it nearly flat
+// at no measured cost in time and ~5% in file size (half of it again, 10,240, saves ~10 MiB more for +18% size).
+const ROW_GROUP_ROWS = 20_480;
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
