@@ -90,9 +90,19 @@ export function versionKey(entry: LakeResource): string {
 export function versionOrder(resource: Record<string, unknown>, run: string): string {
   const meta = (resource.meta ?? {}) as { lastUpdated?: unknown; versionId?: unknown };
   const updated = typeof meta.lastUpdated === 'string' ? Date.parse(meta.lastUpdated) : NaN;
-  const updatedPart = Number.isNaN(updated) ? ''.padStart(16, '0') : String(updated + 1e15).padStart(16, '0');
-  const tombstone = resource._tombstone === true ? '1' : '0';
   const version = typeof meta.versionId === 'string' ? meta.versionId : '';
+  return versionOrderOf(run, updated, resource._tombstone === true, version);
+}
+
+/**
+ * {@link versionOrder} from its parts: `meta.lastUpdated` as epoch milliseconds (NaN when absent or not an instant),
+ * `meta.versionId` ('' when absent).
+ *
+ * @example
+ * versionOrderOf('20240301T100000.000Z', Date.parse('2024-03-01T10:00:00Z'), false, '2')
+ */
+export function versionOrderOf(run: string, updated: number, tombstone: boolean, version: string): string {
+  const updatedPart = Number.isNaN(updated) ? ''.padStart(16, '0') : String(updated + 1e15).padStart(16, '0');
   const versionPart = /^\d{1,30}$/.test(version) ? `n${version.padStart(30, '0')}` : `t${version}`;
-  return `${run.padEnd(20, ' ')}|${updatedPart}|${tombstone}|${versionPart}`;
+  return `${run.padEnd(20, ' ')}|${updatedPart}|${tombstone ? '1' : '0'}|${versionPart}`;
 }

@@ -9,24 +9,69 @@ import { resourceKey, rowsOrError } from '../evaluate.js';
 import { columnSqlType } from '../parquet.js';
 import type { CompiledView, RowError } from '../types.js';
 import { BASE_SUFFIX, viewRunKey } from './layout.js';
-import { readLakeResources, versionOrder } from './lake-resources.js';
+import { readLakeResources, versionOrderOf } from './lake-resources.js';
 import type { ViewUpdate } from './types.js';
 import { writeViewErrors } from './view-errors.js';
 
-/** Version fields of one resource, as {@link versionOrder} reads them; nothing else of the resource is kept. */
-interface BestVersion {
-  seq: number;
-  run: string;
-  lastUpdated: string | undefined;
-  versionId: string | undefined;
-  tombstone: boolean;
-}
+/**
+ * The best version of each id read so far, in columns: a map entry and a few bytes per id (no object, no resource
+ * string but a short versionId), since a rebuild keeps one per resource of the type. A version is compared by
+ * {@link versionOrderOf} only when its id repeats.
+ */
+class BestVersions {
+  private readonly slots = new Map<string, number>();
+  private readonly runs: string[] = [];
+  private readonly runSlots = new Map<string, number>();
+  private readonly versions: string[] = [];
+  private seqs = new Int32Array(1024);
+  private runOf = new Int32Array(1024);
+  private updated = new Float64Array(1024);
+  private tombstones = new Uint8Array(1024);
 
-const orderOf = (best: BestVersion): string =>
-  versionOrder(
-    { meta: { lastUpdated: best.lastUpdated, versionId: best.versionId }, _tombstone: best.tombstone },
-    best.run,
-  );
+  /**
+   * Offers version `seq` of `id`, read after every version offered before. Returns the sequence number of the
+   * version it supersedes (0 when the id is new), or -1 when an earlier-read version stays the best (a tie goes to
+   * the later read: its file and line are greater, see `versionKey`).
+   */
+  public offer(id: string, seq: number, run: string, updated: number, tombstone: boolean, version: string): number {
+    let runSlot = this.runSlots.get(run);
+    if (runSlot === undefined) this.runSlots.set(run, (runSlot = this.runs.push(run) - 1));
+    let slot = this.slots.get(id);
+    let superseded = 0;
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(id, slot);
+      if (slot === this.seqs.length) this.grow();
+    } else {
+      const before = versionOrderOf(
+        this.runs[this.runOf[slot]!]!,
+        this.updated[slot]!,
+        this.tombstones[slot] === 1,
+        this.versions[slot]!,
+      );
+      if (versionOrderOf(run, updated, tombstone, version) < before) return -1;
+      superseded = this.seqs[slot]!;
+    }
+    this.seqs[slot] = seq;
+    this.runOf[slot] = runSlot;
+    this.updated[slot] = updated;
+    this.tombstones[slot] = tombstone ? 1 : 0;
+    this.versions[slot] = version;
+    return superseded;
+  }
+
+  private grow(): void {
+    const size = this.seqs.length * 2;
+    const grown = <T extends Int32Array | Float64Array | Uint8Array>(from: T, to: T): T => {
+      to.set(from);
+      return to;
+    };
+    this.seqs = grown(this.seqs, new Int32Array(size));
+    this.runOf = grown(this.runOf, new Int32Array(size));
+    this.updated = grown(this.updated, new Float64Array(size));
+    this.tombstones = grown(this.tombstones, new Uint8Array(size));
+  }
+}
 
 // Rows per Parquet row group. DuckDB's writer holds row groups in memory on their way out, so its default (122,880)
 // made peak memory grow with the view (about +100 MiB at 300k resources); 10 × 2,048-row vectors keeps it nearly flat
@@ -76,10 +121,7 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
       },
     };
     let buffer = '';
-    // id → the best version so far: its staging sequence number and the raw parts of its version order (the run is
-    // shared per file; lastUpdated and versionId are the resource's own short strings), so that a key costs a small
-    // fixed amount of memory and nothing is formatted unless an id repeats.
-    const best = new Map<string, BestVersion>();
+    let best: BestVersions | undefined = new BestVersions();
     // Sequence numbers of staged versions that a later-read, greater version superseded.
     const stale: number[] = [];
     let seq = 0;
@@ -92,20 +134,11 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
       // Every version is evaluated (its row errors are reported, as they always were), even one that loses.
       const rows = deleted ? [] : rowsOrError(view, resource, hooks);
       const meta = (resource.meta ?? {}) as { lastUpdated?: unknown; versionId?: unknown };
-      const version: BestVersion = {
-        seq: (seq += 1),
-        run: entryRun,
-        lastUpdated: typeof meta.lastUpdated === 'string' ? meta.lastUpdated : undefined,
-        versionId: typeof meta.versionId === 'string' ? meta.versionId : undefined,
-        tombstone: deleted,
-      };
-      const previous = best.get(id);
-      if (previous !== undefined) {
-        // Read later, so it wins a tie (its file and line are greater: see versionKey).
-        if (orderOf(version) < orderOf(previous)) continue;
-        stale.push(previous.seq);
-      }
-      best.set(id, version);
+      const updated = typeof meta.lastUpdated === 'string' ? Date.parse(meta.lastUpdated) : NaN;
+      const version = typeof meta.versionId === 'string' ? meta.versionId : '';
+      const superseded = best.offer(id, (seq += 1), entryRun, updated, deleted, version);
+      if (superseded < 0) continue;
+      if (superseded > 0) stale.push(superseded);
       const key = resourceKey(resource);
       const head = `{"_resource_key":${JSON.stringify(key)},"_seq":${seq},`;
       buffer += `${head}"_marker":true,"_deleted":${deleted}}\n`;
@@ -115,7 +148,7 @@ export async function materialiseView(input: MaterialiseViewInput): Promise<View
         buffer = '';
       }
     }
-    best.clear(); // before DuckDB runs, so the two never hold memory at the same time
+    best = undefined; // before DuckDB runs, so the two never hold memory at the same time
     stream.end(buffer);
     await once(stream, 'finish');
 
