@@ -97,9 +97,10 @@ export interface MaterialiseViewInput {
  * Materialises one view over lake files into one Parquet object (zstd) at `views/<view>/run=<run>/<view>.parquet`:
  * for every resource key the files hold, the rows of its current version (see `versionKey`) plus one marker row,
  * or only a marker with `_deleted` when that version is a tombstone. The current version of each key is picked in
- * JavaScript as the files stream (a map from key to its best version so far: one short entry per key, no rows), so
+ * JavaScript as the files stream (a map from key to its best version so far: a few bytes per key, no rows), so
  * an older version's rows are never staged and a superseded one's are dropped by sequence number; the rows stream
- * through a staging NDJSON file into one DuckDB `COPY` (no sort, no window), so memory stays flat; the object is put
+ * through a staging NDJSON file into one DuckDB `COPY` (no sort, no window), so memory grows only by that map and
+ * stays nearly flat; the object is put
  * at once (atomic). Resources the view cannot turn into rows keep their marker (their old rows go) and are written
  * to `_errors/views/<view>/`.
  *
