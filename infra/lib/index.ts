@@ -4,6 +4,7 @@ export * from './export-workflow/definition.js';
 export * from './export-workflow/local-asl.js';
 export * from './healthlake-export-pipeline.js';
 export * from './lake-catalog.js';
+export * from './lake-views-writer.js';
 export * from './lambda/handler-code.js';
 export * from './lambda/tributary-function.js';
 export * from './nag-acknowledgements.js';

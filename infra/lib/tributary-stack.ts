@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { LakeViewsWriter } from './lake-views-writer.js';
 import { DEFAULT_VIEW_FILES, loadViewFiles } from '../../src/views/lake/load-views.js';
 import { ChangeStreamToLake } from './change-stream-to-lake.js';
 import { DEFAULT_FHIR_TYPES, type DeployConfig } from './config-sections.js';
@@ -89,6 +90,8 @@ export class TributaryStack extends Stack {
   public readonly changePipes: Record<string, ChangeStreamToLake> = {};
   public readonly patientPipes: Record<string, PatientEnrichmentPipe> = {};
   public readonly exportPipeline: HealthLakeExportPipeline;
+  /** The `update-views` Lambda and its SUCCEEDED rule. */
+  public readonly viewsWriter: LakeViewsWriter;
   public readonly catalog: LakeCatalog;
   public readonly alarms: OperationalAlarms;
 
@@ -225,6 +228,17 @@ export class TributaryStack extends Stack {
       queryResultsRetentionDays: config.catalog.queryResultsRetentionDays,
       removalPolicy,
     });
+
+    this.viewsWriter = new LakeViewsWriter(this, 'ViewsWriter', {
+      stateMachine: this.exportPipeline.stateMachine,
+      ledgerTable: this.exportPipeline.ledgerTable,
+      lakeBucket: this.lakeBucket,
+      encryptionKey: key,
+      handlerCode,
+      viewFiles: config.views ?? DEFAULT_VIEW_FILES,
+      removalPolicy,
+    });
+    this.alarms.addMetrics('ViewsWriter', this.viewsWriter.alarmMetrics);
 
     acknowledgeNagFindings(this);
     acknowledge(serverAccessLogsBucket, {

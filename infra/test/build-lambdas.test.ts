@@ -27,7 +27,7 @@ afterAll(() => {
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A dist directory with stub bundles and, optionally, a (stub) fhir-validator layer. */
+/** A dist directory with stub bundles, a (stub) duckdb layer and, optionally, a (stub) fhir-validator layer. */
 function stubDist(withLayer: boolean): string {
   const dist = tempDir('tributary-dist-');
   for (const name of HANDLER_NAMES) {
@@ -39,6 +39,10 @@ function stubDist(withLayer: boolean): string {
     mkdirSync(dirname(marker), { recursive: true });
     writeFileSync(marker, '{}\n');
   }
+  // The views writer's layer is always needed by the whole stack.
+  const duckdb = join(layerDir('duckdb', dist), LAYER_MARKER.duckdb);
+  mkdirSync(dirname(duckdb), { recursive: true });
+  writeFileSync(duckdb, '{}\n');
   return dist;
 }
 
@@ -139,7 +143,8 @@ describe('Lambda bundling', () => {
     try {
       expect(result.error).toBeUndefined();
       expect(result.violations).toEqual([]);
-      Template.fromStack(result.stack).resourceCountIs('AWS::Lambda::LayerVersion', 1);
+      // fhir-validator and the views writer's duckdb.
+      Template.fromStack(result.stack).resourceCountIs('AWS::Lambda::LayerVersion', 2);
     } finally {
       result.cleanup();
     }

@@ -81,7 +81,8 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
     template.resourceCountIs('AWS::Glue::Database', 1);
     template.resourceCountIs('AWS::Glue::Crawler', 0);
     template.resourceCountIs('AWS::Athena::WorkGroup', 1);
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+    // 6 + update-views (the views writer).
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.resourceCountIs('AWS::Events::EventBus', 1);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org' });
   });
@@ -153,11 +154,11 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
     expect(JSON.stringify(passRole[0]!.Resource)).toContain('FhirExportDataAccessRole');
   });
 
-  it('runs every Lambda on nodejs22.x arm64 with tracing and Powertools, reserving no concurrency by default', () => {
+  it('runs every Lambda on nodejs22.x arm64 (update-views x86_64: its duckdb layer ships the installed linux-x64 binding) with tracing and Powertools, reserving no concurrency by default', () => {
     for (const [id, fn] of Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))) {
       const props = fn.Properties ?? {};
       expect(props.Runtime, id).toBe('nodejs22.x');
-      expect(props.Architectures, id).toEqual(['arm64']);
+      expect(props.Architectures, id).toEqual([id.includes('UpdateViews') ? 'x86_64' : 'arm64']);
       expect(props.TracingConfig, id).toEqual({ Mode: 'Active' });
       // Opt-in (aws.reservedConcurrency): 37 reserved units failed deploys on accounts with low quotas.
       expect(props.ReservedConcurrentExecutions, id).toBeUndefined();
@@ -194,7 +195,7 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
       'opt-in: reserved units fail deploys on low-quota accounts; set aws.reservedConcurrency',
     );
     const functions = result.stack.node.findAll().filter((node) => node instanceof lambda.Function);
-    expect(functions.length).toBe(6);
+    expect(functions.length).toBe(7);
     for (const fn of functions) {
       const acknowledged = fn.node.metadata
         .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
