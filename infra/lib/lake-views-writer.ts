@@ -23,7 +23,10 @@ export interface LakeViewsWriterProps {
   readonly stateMachine: sfn.IStateMachine;
   /** The run ledger table (read: the run's status and transactionTime). */
   readonly ledgerTable: dynamodb.ITable;
-  /** The lake: reads `fhir/` and `views/`, writes `views/` and `_errors/views/`. */
+  /**
+   * The lake: reads `fhir/`, `views/`, `changes/` and `current/`, writes `views/`, `_errors/views/` and `current/`.
+   * Its S3 events must go to EventBridge (`eventBridgeEnabled`, as TributaryStack's lake) for `current/`.
+   */
   readonly lakeBucket: s3.IBucket;
   /** The Tributary key (lake, ledger, logs, environment, DLQ). */
   readonly encryptionKey: kms.IKey;
@@ -67,7 +70,8 @@ export interface LakeViewsWriterProps {
  * The views writer on AWS: an EventBridge rule on the export state machine's SUCCEEDED status runs the
  * `update-views` Lambda, which writes one Parquet delta per view under `views/<name>/run=<transactionTime>/` (the
  * local runtime's merge-on-read layout). DuckDB comes from the `duckdb` layer (the installed linux-x64 binding), so
- * the function is x86_64.
+ * the function is x86_64. A second rule sends the lake's S3 "Object Created" events under `changes/` to the same
+ * function, which writes each change file's `current/<table>/` Parquet delta.
  *
  * @example
  * new LakeViewsWriter(this, 'Views', { stateMachine, ledgerTable, lakeBucket, encryptionKey, handlerCode, viewFiles });
@@ -76,6 +80,8 @@ export class LakeViewsWriter extends Construct {
   public readonly updateViews: TributaryFunction;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly rule: events.Rule;
+  /** S3 "Object Created" under `changes/` → the same function writes that file's `current/<table>/` delta. */
+  public readonly changeFileRule: events.Rule;
   public readonly layer: lambda.LayerVersion;
   public readonly alarmMetrics: Record<string, cloudwatch.IMetric>;
 
@@ -132,20 +138,20 @@ export class LakeViewsWriter extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [`${bucketArn}/fhir/*`, `${bucketArn}/views/*`],
+        resources: [`${bucketArn}/fhir/*`, `${bucketArn}/views/*`, `${bucketArn}/changes/*`, `${bucketArn}/current/*`],
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['fhir/*', 'views/*'] } },
+        conditions: { StringLike: { 's3:prefix': ['fhir/*', 'views/*', 'changes/*', 'current/*'] } },
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: [`${bucketArn}/views/*`, `${bucketArn}/_errors/views/*`],
+        resources: [`${bucketArn}/views/*`, `${bucketArn}/_errors/views/*`, `${bucketArn}/current/*`],
       }),
     );
     role.addToPolicy(
@@ -157,7 +163,10 @@ export class LakeViewsWriter extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.ledgerTable.tableArn] }),
     );
-    acknowledge(role, lakePrefixAcknowledgements(props.lakeBucket, ['fhir/', 'views/', '_errors/views/']));
+    acknowledge(
+      role,
+      lakePrefixAcknowledgements(props.lakeBucket, ['fhir/', 'views/', '_errors/views/', 'changes/', 'current/']),
+    );
 
     this.rule = new events.Rule(this, 'RunSucceededRule', {
       description: 'Tributary: update the lake views after a successful export run',
@@ -165,6 +174,22 @@ export class LakeViewsWriter extends Construct {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: { status: ['SUCCEEDED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
+      },
+      targets: [
+        new targets.LambdaFunction(fn, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.deadLetterQueue,
+        }),
+      ],
+    });
+    // current/<table>/: each change file Firehose delivers gets its Parquet delta (the same function, by event source).
+    this.changeFileRule = new events.Rule(this, 'ChangeFileCreatedRule', {
+      description: 'Tributary: materialise current/<table>/ from each change file delivered under changes/',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.lakeBucket.bucketName] }, object: { key: [{ prefix: 'changes/' }] } },
       },
       targets: [
         new targets.LambdaFunction(fn, {

@@ -109,6 +109,11 @@ export class TributaryStack extends Stack {
       serverAccessLogsPrefix: 'lake/',
       removalPolicy,
     }).bucket;
+    // S3 events to EventBridge (the views writer's `changes/` rule), natively: no notifications custom resource.
+    (this.lakeBucket.node.defaultChild as s3.CfnBucket).addPropertyOverride(
+      'NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled',
+      true,
+    );
     // PatientChange events carry PHI: the bus is encrypted with the stack's customer-managed key.
     this.eventBus = new events.EventBus(this, 'Bus', {
       description: 'Tributary events: PatientChange, FhirResourceChanged, ExportRunFailed',

@@ -52,6 +52,30 @@ describe('LakeViewsWriter (the update-views Lambda on AWS)', () => {
     });
   });
 
+  it('an EventBridge rule sends the lake’s S3 Object Created events under changes/ to the same function (current/<table>/), with retries and a DLQ; the lake sends its events to EventBridge', () => {
+    const { id } = updateViews();
+    const lake = nagRef(result.stack.lakeBucket).slice(1, -1).split('.')[0]!;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [{ Ref: lake }] }, object: { key: [{ prefix: 'changes/' }] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+    // Natively (CloudFormation), not through CDK's bucket-notifications custom resource.
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
   it('runs on x86_64 with the duckdb layer, 1769 MB, 15 min, 2 GiB of /tmp and HOME=/tmp', () => {
     const { properties } = updateViews();
     expect(properties.Architectures).toEqual(['x86_64']);
@@ -68,7 +92,7 @@ describe('LakeViewsWriter (the update-views Lambda on AWS)', () => {
     expect(properties.DeadLetterConfig).toBeDefined();
   });
 
-  it('may read fhir/ and views/, write views/ and _errors/views/ only, and GetItem on the ledger table', () => {
+  it('may read fhir/, views/, changes/ and current/, write views/, _errors/views/ and current/ only, and GetItem on the ledger table', () => {
     const { properties } = updateViews();
     const roleId = (properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policies = template.findResources('AWS::IAM::Policy', {
@@ -81,15 +105,17 @@ describe('LakeViewsWriter (the update-views Lambda on AWS)', () => {
     const lakeObjects = (...prefixes: string[]) =>
       prefixes.map((prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [lake, 'Arn'] }, `/${prefix}*`]] }));
     const find = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
-    expect(find('s3:GetObject').map((s) => s.Resource)).toEqual([lakeObjects('fhir/', 'views/')]);
+    expect(find('s3:GetObject').map((s) => s.Resource)).toEqual([
+      lakeObjects('fhir/', 'views/', 'changes/', 'current/'),
+    ]);
     expect(find('s3:ListBucket')).toEqual([
       expect.objectContaining({
         Resource: { 'Fn::GetAtt': [lake, 'Arn'] },
-        Condition: { StringLike: { 's3:prefix': ['fhir/*', 'views/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['fhir/*', 'views/*', 'changes/*', 'current/*'] } },
       }),
     ]);
     for (const action of ['s3:PutObject', 's3:DeleteObject'])
-      expect(find(action).map((s) => s.Resource)).toEqual([lakeObjects('views/', '_errors/views/')]);
+      expect(find(action).map((s) => s.Resource)).toEqual([lakeObjects('views/', '_errors/views/', 'current/')]);
     const ledger = Object.keys(template.findResources('AWS::DynamoDB::Table')).find((tableId) =>
       tableId.includes('Ledger'),
     )!;

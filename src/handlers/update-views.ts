@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3ObjectStore } from '../aws/s3-object-store.js';
+import {
+  isS3Event,
+  updateCurrentOnObjectCreated,
+  type ObjectCreatedCurrentResult,
+} from '../lake/current-on-object-created.js';
 import { DynamoDbLedgerStore } from '../fhir-export/dynamodb-ledger-store.js';
 import { parseEnvironment, updateViewsEnvSchema } from '../fhir-export/export-task-env.js';
 import { RunLedger } from '../fhir-export/run-ledger.js';
@@ -52,17 +57,29 @@ function loadViews(): CompiledView[] {
  * The views writer on AWS: the export state machine's SUCCEEDED "Step Functions Execution Status Change" event (an
  * EventBridge rule) → for a COMPLETED or COMPLETED_WITH_ERRORS run, one Parquet delta per view under
  * `views/<name>/run=<transactionTime>/` in the lake bucket (DuckDB from the `duckdb` layer, loaded on first use).
- * Logs view names and counts only.
+ * Logs view names and counts only. An EventBridge S3 "Object Created" event for a change file under `changes/`
+ * instead gets that file's `current/<table>/` Parquet delta (src/lake/current-on-object-created.ts).
  *
  * @example
  * await handler({ 'detail-type': 'Step Functions Execution Status Change', detail: { name: 'run-1', status: 'SUCCEEDED' } });
  */
-export async function handler(event: unknown, context?: Context): Promise<RunViewsResult> {
+export async function handler(event: unknown, context?: Context): Promise<RunViewsResult | ObjectCreatedCurrentResult> {
   if (context) logger.addContext(context);
   // DuckDB spills to `.tmp` under the working directory; /var/task is read-only.
   const scratchDir = env.SCRATCH_DIR ?? tmpdir();
   process.chdir(scratchDir);
   try {
+    if (isS3Event(event)) {
+      const result = await updateCurrentOnObjectCreated(event, { store: lake, prefix: env.LAKE_PREFIX, scratchDir });
+      metrics.addMetric('CurrentKeysWritten', MetricUnit.Count, result.update?.keys ?? 0);
+      logger.info('current update', {
+        table: result.table,
+        skipped: result.skipped,
+        files: result.update?.files ?? 0,
+        keys: result.update?.keys ?? 0,
+      });
+      return result;
+    }
     const result = await updateViewsOnRunSucceeded(event, {
       getRun: (runId) => ledger.getRun(runId),
       store: lake,
@@ -81,7 +98,7 @@ export async function handler(event: unknown, context?: Context): Promise<RunVie
     });
     return result;
   } catch (error) {
-    logger.error('views update failed', { error: (error as Error).name });
+    logger.error(isS3Event(event) ? 'current update failed' : 'views update failed', { error: (error as Error).name });
     throw error;
   } finally {
     metrics.publishStoredMetrics();

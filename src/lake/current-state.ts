@@ -32,7 +32,8 @@ export function currentKeyOf(changeKey: string): string {
  * `current/<table>/…/<same name>.parquet` (zstd) with, per key in that file, its latest record by `seq`:
  * `_key` (the keys' JSON text), `keys`, `item` (the new image, JSON; NULL for a delete), `_deleted`, `seq`, `ts`,
  * `eventId`. `current_<table>` keeps per `_key` the greatest `seq` and drops deletes. Change file names are
- * deterministic, so a replay maps to the same delta: idempotent, and O(new files) per call.
+ * deterministic, so a replay maps to the same delta: idempotent, and O(new files) reads and writes per call (by
+ * default it lists `changes/<table>/` and `current/<table>/` whole; `changeKeys` looks up only those files' deltas).
  *
  * @example
  * await materialiseCurrentState({ store: lake, table: 'visits' });
@@ -41,14 +42,32 @@ export async function materialiseCurrentState(options: {
   store: ObjectStore;
   table: string;
   scratchDir?: string;
+  /**
+   * Only these change files (e.g. the one an S3 event names), each skipped when its delta exists: no listing of the
+   * whole table. Keys outside `changes/<table>/` or not `.ndjson.gz` are ignored.
+   *
+   * @default - every change file of the table without a delta (two listings of the table's prefixes)
+   */
+  changeKeys?: readonly string[];
 }): Promise<CurrentStateUpdate> {
   const { store, table } = options;
-  const done = new Set<string>();
-  for await (const { key } of store.list(`current/${lakeLayout.changes(table).slice('changes/'.length)}`))
-    if (key.endsWith('.parquet')) done.add(key);
+  const prefix = lakeLayout.changes(table);
   const todo: string[] = [];
-  for await (const { key } of store.list(lakeLayout.changes(table)))
-    if (key.endsWith('.ndjson.gz') && !done.has(currentKeyOf(key))) todo.push(key);
+  if (options.changeKeys) {
+    for (const key of new Set(options.changeKeys)) {
+      if (!key.startsWith(prefix) || !key.endsWith('.ndjson.gz')) continue;
+      const target = currentKeyOf(key);
+      let exists = false;
+      for await (const listed of store.list(target)) if (listed.key === target) exists = true;
+      if (!exists) todo.push(key);
+    }
+  } else {
+    const done = new Set<string>();
+    for await (const { key } of store.list(`current/${prefix.slice('changes/'.length)}`))
+      if (key.endsWith('.parquet')) done.add(key);
+    for await (const { key } of store.list(prefix))
+      if (key.endsWith('.ndjson.gz') && !done.has(currentKeyOf(key))) todo.push(key);
+  }
   const update: CurrentStateUpdate = { table, files: 0, keys: 0 };
   if (todo.length === 0) return update;
 

@@ -509,6 +509,31 @@ describe('handler bundles, each alone in an empty directory', () => {
     const withoutLayer = await invoke('update-views', event('SUCCEEDED'), { LEDGER_TABLE: table });
     expect(withoutLayer.error?.message).toMatch(/@duckdb\/node-api/);
   });
+
+  it('update-views: an S3 Object Created event for a change file writes its current/<table>/ Parquet delta; other keys are ignored', async () => {
+    const change = 'changes/visits/year=2024/month=03/day=01/visits-1-2024-03-01-10-00-00-cd.ndjson.gz';
+    const records = [
+      { op: 'c', keys: { id: 'a' }, after: { id: 'a', n: 1 }, eventId: 'e1', seq: '100', ts: '2024-03-01T10:00:00Z' },
+      { op: 'u', keys: { id: 'a' }, after: { id: 'a', n: 2 }, eventId: 'e2', seq: '200', ts: '2024-03-01T10:00:01Z' },
+    ];
+    s3Objects.set(`/tributary-lake/${change}`, gzipSync(records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+    const event = (key: string) => ({
+      source: 'aws.s3',
+      'detail-type': 'Object Created',
+      detail: { bucket: { name: 'tributary-lake' }, object: { key, size: 1 }, reason: 'PutObject' },
+    });
+    const env = { LEDGER_TABLE: 'unused', NODE_PATH: join(root, 'opt-duckdb', 'nodejs', 'node_modules') };
+    const out = await invoke('update-views', event(change), env);
+    expect(out.error).toBeUndefined();
+    expect(out.result).toEqual({ key: change, table: 'visits', update: { table: 'visits', files: 1, keys: 1 } });
+    const parquet = s3Objects.get(
+      '/tributary-lake/current/visits/year=2024/month=03/day=01/visits-1-2024-03-01-10-00-00-cd.parquet',
+    );
+    expect(parquet?.subarray(0, 4).toString()).toBe('PAR1');
+
+    const other = await invoke('update-views', event('fhir/Patient/x.ndjson.gz'), env);
+    expect(other.result).toMatchObject({ skipped: 'not a change file' });
+  });
 });
 
 /** One DynamoDB JSON-protocol request to dynalite. */
