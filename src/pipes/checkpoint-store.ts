@@ -23,16 +23,20 @@ export class CheckpointStore {
 
   public constructor(file: string, options: CheckpointStoreOptions = {}) {
     this.liveness = options.liveness ?? ownerLiveness;
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS checkpoints (
-        pipe TEXT NOT NULL, shard TEXT NOT NULL, seq TEXT NOT NULL, updated_at TEXT NOT NULL,
-        PRIMARY KEY (pipe, shard));
-      CREATE TABLE IF NOT EXISTS leases (
-        pipe TEXT PRIMARY KEY, owner TEXT NOT NULL, lease_until INTEGER NOT NULL);
-    `);
+    this.db = new Database(file, { timeout: 5000 });
+    // Two processes can open a brand-new file at once (two `sync` racing for the state directory, before either
+    // holds its lock). Switching a fresh database to WAL upgrades a read lock, and SQLite answers that deadlock
+    // case with SQLITE_BUSY at once instead of waiting: retry the setup briefly.
+    retryWhileBusy(() => {
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS checkpoints (
+          pipe TEXT NOT NULL, shard TEXT NOT NULL, seq TEXT NOT NULL, updated_at TEXT NOT NULL,
+          PRIMARY KEY (pipe, shard));
+        CREATE TABLE IF NOT EXISTS leases (
+          pipe TEXT PRIMARY KEY, owner TEXT NOT NULL, lease_until INTEGER NOT NULL);
+      `);
+    });
   }
 
   /** Positions of one pipe. */
@@ -99,5 +103,20 @@ export class CheckpointStore {
 
   public close(): void {
     this.db.close();
+  }
+}
+
+/** Runs synchronous SQLite setup, retrying for up to ~5 s while another connection holds the database. */
+function retryWhileBusy(setup: () => void): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      setup();
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || attempt >= 100) throw error;
+      Atomics.wait(pause, 0, 0, 50); // a synchronous sleep: the constructor cannot await
+    }
   }
 }
