@@ -147,6 +147,7 @@ export class LocalStack {
       dynamodb = await startEmbeddedDynamoDb({
         dataDir: paths.dynamodb,
         streamsDbFile: paths.streams,
+        bucketsDir: paths.buckets,
         region: options.config.region,
         ...(options.ports?.dynamodb !== undefined ? { port: options.ports.dynamodb } : {}),
       });

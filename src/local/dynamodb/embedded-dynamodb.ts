@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DynaliteBackend, type BufferedResponse } from './dynalite-backend.js';
 import { AwsWireError } from './errors.js';
+import { TableExports } from './export-to-s3.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { forward, type ClientRequest, type ProxyContext } from './proxy-context.js';
 import { StreamsApi } from './streams-api.js';
@@ -48,6 +49,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
     tableLocks: new KeyedMutex(),
     region: options.region ?? 'us-east-1',
     accountId: options.accountId ?? '000000000000',
+    bucketsDir: options.bucketsDir,
     notify(tableName) {
       for (const listener of listeners) {
         try {
@@ -117,6 +119,7 @@ function createRouter(context: ProxyContext): Router {
   const writes = new WriteCapture(context);
   const streams = new StreamsApi(context.store);
   const transactions = new Transactions(context);
+  const exports = new TableExports(context);
   return async (request) => {
     const [api, operation] = String(request.headers['x-amz-target'] ?? '').split('.');
     if (request.method === 'POST' && api === STREAMS_TARGET && operation) {
@@ -142,6 +145,16 @@ function createRouter(context: ProxyContext): Router {
         return transactions.transactWrite(request);
       case 'TransactGetItems':
         return transactions.transactGet(request);
+      case 'UpdateContinuousBackups':
+        return exports.updateContinuousBackups(request);
+      case 'DescribeContinuousBackups':
+        return exports.describeContinuousBackups(request);
+      case 'ExportTableToPointInTime':
+        return exports.exportTable(request);
+      case 'DescribeExport':
+        return exports.describeExport(request);
+      case 'ListExports':
+        return exports.listExports(request);
       default:
         return forward(context, request);
     }

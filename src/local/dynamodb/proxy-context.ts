@@ -21,6 +21,8 @@ export interface ProxyContext {
   tableLocks: KeyedMutex;
   region: string;
   accountId: string;
+  /** Buckets directory of the local S3 stand-in, when exports to S3 are possible. */
+  bucketsDir?: string | undefined;
   /** Called after stream records were appended for a table. */
   notify(tableName: string): void;
 }

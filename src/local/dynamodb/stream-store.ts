@@ -124,6 +124,23 @@ export class StreamStore {
         created_ms INTEGER NOT NULL,
         UNIQUE (stream_arn, item_key)
       );
+      -- Point-in-time recovery, per table incarnation (dynalite has no continuous backups).
+      CREATE TABLE IF NOT EXISTS pitr (
+        table_name    TEXT NOT NULL,
+        table_id      TEXT NOT NULL,
+        enabled_ms    INTEGER NOT NULL,
+        recovery_days INTEGER NOT NULL,
+        PRIMARY KEY (table_name, table_id)
+      );
+      -- Exports to S3 (ExportTableToPointInTime): the ExportDescription as JSON.
+      CREATE TABLE IF NOT EXISTS exports (
+        export_arn   TEXT PRIMARY KEY,
+        table_arn    TEXT NOT NULL,
+        client_token TEXT,
+        request      TEXT NOT NULL,
+        created_ms   INTEGER NOT NULL,
+        description  TEXT NOT NULL
+      );
     `);
   }
 
@@ -300,6 +317,72 @@ export class StreamStore {
   public lastPosition(): bigint {
     const row = this.sql("SELECT seq FROM sqlite_sequence WHERE name = 'records'").get() as { seq: bigint } | undefined;
     return row ? BigInt(row.seq) : 0n;
+  }
+
+  /** When point-in-time recovery was enabled on a table incarnation, or `undefined` when it is off. */
+  public pitr(tableName: string, tableId: string): { enabledMs: number; recoveryDays: number } | undefined {
+    const row = this.sql('SELECT enabled_ms, recovery_days FROM pitr WHERE table_name = ? AND table_id = ?').get(
+      tableName,
+      tableId,
+    ) as { enabled_ms: bigint; recovery_days: bigint } | undefined;
+    return row && { enabledMs: Number(row.enabled_ms), recoveryDays: Number(row.recovery_days) };
+  }
+
+  /** Turns point-in-time recovery on (keeping an earlier enablement time) or off. */
+  public setPitr(tableName: string, tableId: string, enabled: { recoveryDays: number } | undefined): void {
+    if (!enabled) {
+      this.sql('DELETE FROM pitr WHERE table_name = ? AND table_id = ?').run(tableName, tableId);
+      return;
+    }
+    this.sql(
+      `INSERT INTO pitr (table_name, table_id, enabled_ms, recovery_days) VALUES (?, ?, ?, ?)
+         ON CONFLICT (table_name, table_id) DO UPDATE SET recovery_days = excluded.recovery_days`,
+    ).run(tableName, tableId, Date.now(), enabled.recoveryDays);
+  }
+
+  /** Stores an export's description. */
+  public saveExport(input: {
+    exportArn: string;
+    tableArn: string;
+    clientToken?: string | undefined;
+    request: string;
+    description: unknown;
+  }): void {
+    this.sql(
+      'INSERT OR REPLACE INTO exports (export_arn, table_arn, client_token, request, created_ms, description) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      input.exportArn,
+      input.tableArn,
+      input.clientToken ?? null,
+      input.request,
+      Date.now(),
+      JSON.stringify(input.description),
+    );
+  }
+
+  /** One stored export, by ARN or by table and client token. */
+  public findExport(
+    by: { exportArn: string } | { tableArn: string; clientToken: string },
+  ): { request: string; description: Record<string, unknown> } | undefined {
+    const row = (
+      'exportArn' in by
+        ? this.sql('SELECT request, description FROM exports WHERE export_arn = ?').get(by.exportArn)
+        : this.sql('SELECT request, description FROM exports WHERE table_arn = ? AND client_token = ?').get(
+            by.tableArn,
+            by.clientToken,
+          )
+    ) as { request: string; description: string } | undefined;
+    return row && { request: row.request, description: JSON.parse(row.description) as Record<string, unknown> };
+  }
+
+  /** Every stored export's description, oldest first, optionally of one table. */
+  public listExports(tableArn?: string): Array<Record<string, unknown>> {
+    const rows = (
+      tableArn === undefined
+        ? this.sql('SELECT description FROM exports ORDER BY created_ms, export_arn').all()
+        : this.sql('SELECT description FROM exports WHERE table_arn = ? ORDER BY created_ms, export_arn').all(tableArn)
+    ) as Array<{ description: string }>;
+    return rows.map((row) => JSON.parse(row.description) as Record<string, unknown>);
   }
 
   /** A prepared statement, prepared once per SQL text: every captured write runs a few of them. */

@@ -12,6 +12,11 @@ export interface EmbeddedDynamoDbOptions {
   region?: string;
   /** Account id used in ARNs; `000000000000` by default. */
   accountId?: string;
+  /**
+   * Buckets directory of the local S3 stand-in (`<bucketsDir>/<bucket>/<key>`, e.g. `stateDirPaths(d).buckets`),
+   * where `ExportTableToPointInTime` writes; without it, exports are refused.
+   */
+  bucketsDir?: string;
 }
 
 /** A running embedded DynamoDB + DynamoDB Streams endpoint. */

@@ -54,6 +54,7 @@ async function open(harness: Harness): Promise<void> {
   harness.server = await startEmbeddedDynamoDb({
     dataDir: harness.dataDir,
     streamsDbFile: harness.streamsDbFile,
+    bucketsDir: join(harness.dir, 's3'),
     port: 0,
   });
   const config = { endpoint: harness.server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 };
