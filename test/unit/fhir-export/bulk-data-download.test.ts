@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BulkDataExportSource } from '../../../src/fhir-export/bulk-data-export-source.js';
-import { checkExportStep, type ExportStepDeps } from '../../../src/fhir-export/export-steps.js';
+import { checkExportStep } from '../../../src/fhir-export/export-steps.js';
 import { InMemoryJobRegistry } from '../../../src/fhir-export/job-registry.js';
+import type { CheckExportMessage } from '../../../src/fhir-export/types.js';
 import type { FetchLike } from '../../../src/fhir-export/bulk-data-protocol.js';
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
+import { recordingStepDeps } from './export-step-deps.js';
 import { ScriptedHttpServer, completed, outcome, reply, type Handler } from './scripted-http-server.js';
 
 /** What an authenticated fetch does: every request carries the client's Bearer token. */
@@ -57,6 +59,13 @@ describe('Bulk Data downloads', () => {
       retry: { sleep: async () => undefined, maxAttempts: 2 },
     });
   const job = () => ({ jobId: 'job-1', runId: 'run-1', statusUrl: `${server!.base}/fhir/status/job-1` });
+  /** The check-export message for `job()`, first checked now. */
+  const checkMessage = (fields: Pick<CheckExportMessage, 'attempt' | 'describeErrors'>): CheckExportMessage => ({
+    taskToken: 't',
+    ...job(),
+    firstCheckAt: new Date().toISOString(),
+    ...fields,
+  });
 
   it('sends the Bearer token to output URLs only when the manifest says requiresAccessToken: true', async () => {
     server = await ScriptedHttpServer.start({
@@ -91,17 +100,7 @@ describe('Bulk Data downloads', () => {
       'DELETE /fhir/status/job-1': [reply(202)],
     });
     const failures: string[] = [];
-    const outcomeOfCheck = await checkExportStep(
-      {
-        taskToken: 't',
-        runId: 'run-1',
-        jobId: 'job-1',
-        statusUrl: job().statusUrl,
-        attempt: 0,
-        firstCheckAt: new Date().toISOString(),
-      },
-      stepDeps(sourceOf(), failures),
-    );
+    const outcomeOfCheck = await checkExportStep(checkMessage({ attempt: 0 }), recordingStepDeps(sourceOf(), failures));
     expect(outcomeOfCheck).toMatchObject({ action: 'failed', error: 'Export.DownloadFailed' });
     expect(failures).toEqual([
       `Export.DownloadFailed|download GET ${server.base}/s3/p.ndjson?… answered HTTP 403: Link expired`,
@@ -119,18 +118,7 @@ describe('Bulk Data downloads', () => {
       'DELETE /fhir/status/job-1': [reply(202)],
     });
     const failures: string[] = [];
-    await checkExportStep(
-      {
-        taskToken: 't',
-        runId: 'run-1',
-        jobId: 'job-1',
-        statusUrl: job().statusUrl,
-        attempt: 3,
-        firstCheckAt: new Date().toISOString(),
-        describeErrors: 5,
-      },
-      stepDeps(sourceOf(), failures),
-    );
+    await checkExportStep(checkMessage({ attempt: 3, describeErrors: 5 }), recordingStepDeps(sourceOf(), failures));
     expect(failures).toEqual([
       `Export.DownloadFailed|download GET ${server.base}/s3/p.ndjson answered HTTP 503: SlowDown (gave up after 2 attempts)`,
     ]);
@@ -144,43 +132,10 @@ describe('Bulk Data downloads', () => {
       'DELETE /fhir/status/job-1': [reply(202)],
     });
     const failures: string[] = [];
-    await checkExportStep(
-      {
-        taskToken: 't',
-        runId: 'run-1',
-        jobId: 'job-1',
-        statusUrl: job().statusUrl,
-        attempt: 0,
-        firstCheckAt: new Date().toISOString(),
-      },
-      stepDeps(sourceOf(), failures),
-    );
+    await checkExportStep(checkMessage({ attempt: 0 }), recordingStepDeps(sourceOf(), failures));
     expect(failures).toEqual([
       'Export.JobFailed|export job job-1 FAILED: export status answered HTTP 500: export crashed',
     ]);
     expect(server.requests('DELETE /fhir/status/job-1')).toHaveLength(0);
   });
 });
-
-function stepDeps(source: BulkDataExportSource, failures: string[]): ExportStepDeps {
-  return {
-    source,
-    callbacks: {
-      success: async () => undefined,
-      failure: async (_token, error, cause) => void failures.push(`${error}|${cause}`),
-      heartbeat: async () => undefined,
-    },
-    recheckQueue: { send: async () => undefined },
-    manifestStore: { put: async () => undefined } as unknown as ExportStepDeps['manifestStore'],
-    policy: {
-      initialCheckDelaySeconds: 2,
-      maxCheckDelaySeconds: 120,
-      backoffMultiplier: 1.5,
-      maxWaitSeconds: 3600,
-      maxDescribeErrors: 5,
-      completedWithErrors: 'fail',
-      manifestBucket: 'exports',
-      manifestPrefix: 'manifests/',
-    },
-  };
-}

@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BulkDataExportSource } from '../../../src/fhir-export/bulk-data-export-source.js';
-import { checkExportStep, startExportStep, type ExportStepDeps } from '../../../src/fhir-export/export-steps.js';
+import { checkExportStep, startExportStep } from '../../../src/fhir-export/export-steps.js';
 import { HealthLakeExportSource } from '../../../src/fhir-export/healthlake-export-source.js';
 import { InMemoryJobRegistry } from '../../../src/fhir-export/job-registry.js';
-import type { FhirExportSource } from '../../../src/fhir-export/types.js';
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
+import { recordingStepDeps } from './export-step-deps.js';
 import { ScriptedHttpServer, accepted, closedPort, outcome, reply, type Handler } from './scripted-http-server.js';
 
 const START = Date.parse('2024-09-09T10:00:00Z');
+/** The step's own clock, fixed at START (the retry clock moves separately). */
+const AT_START = { now: () => new Date(START) };
 
 /** A clock that only moves when the code under test sleeps: retries are instant and their waits exact. */
 function fakeTime() {
@@ -90,7 +92,7 @@ describe('Bulk Data kick-off and status retries against a throttling server', ()
       'GET /fhir/$export': [reply(503, {}, outcome('transient', 'database restarting'))],
     });
     const failures: string[] = [];
-    const deps = stepDeps(source(time), failures);
+    const deps = recordingStepDeps(source(time), failures, AT_START);
     await startExportStep({ taskToken: 'tok', runId: 'run-1', since: null, executionArn: 'arn:x' }, deps);
     expect(failures).toEqual([
       `Export.StartFailed|export kick-off GET ${server.base}/fhir/$export answered HTTP 503: database restarting (gave up after 5 attempts)`,
@@ -153,7 +155,7 @@ describe('Bulk Data kick-off and status retries against a throttling server', ()
           reply(429, { 'retry-after': String(Math.round((time.nowMs() + 60_000) / 1000)) })(req, res, base, body),
       ],
     });
-    const deps = stepDeps(source(time), []);
+    const deps = recordingStepDeps(source(time), [], AT_START);
     const message = {
       taskToken: 'tok',
       runId: 'run-1',
@@ -169,27 +171,3 @@ describe('Bulk Data kick-off and status retries against a throttling server', ()
     });
   });
 });
-
-function stepDeps(source: FhirExportSource, failures: string[]): ExportStepDeps {
-  return {
-    source,
-    callbacks: {
-      success: async () => undefined,
-      failure: async (_token, error, cause) => void failures.push(`${error}|${cause}`),
-      heartbeat: async () => undefined,
-    },
-    recheckQueue: { send: async () => undefined },
-    manifestStore: { put: async () => undefined } as unknown as ExportStepDeps['manifestStore'],
-    clock: { now: () => new Date(START) },
-    policy: {
-      initialCheckDelaySeconds: 2,
-      maxCheckDelaySeconds: 120,
-      backoffMultiplier: 1.5,
-      maxWaitSeconds: 3600,
-      maxDescribeErrors: 5,
-      completedWithErrors: 'fail',
-      manifestBucket: 'exports',
-      manifestPrefix: 'manifests/',
-    },
-  };
-}

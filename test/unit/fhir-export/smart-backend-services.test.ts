@@ -6,6 +6,7 @@ import { InMemoryJobRegistry } from '../../../src/fhir-export/job-registry.js';
 import { jwkThumbprint } from '../../../src/fhir-export/jwk-thumbprint.js';
 import { SmartBackendAuth } from '../../../src/fhir-export/smart-backend-auth.js';
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
+import { recordingStepDeps } from './export-step-deps.js';
 import { ScriptedHttpServer, accepted, reply, type Handler } from './scripted-http-server.js';
 
 /** RFC 7638 §3.1: the example RSA key and its SHA-256 thumbprint. */
@@ -131,26 +132,7 @@ describe('SMART Backend Services against a server that requires kid', () => {
     const failures: string[] = [];
     await startExportStep(
       { taskToken: 't', runId: 'run-1', since: null, executionArn: 'arn:x' },
-      {
-        source,
-        callbacks: {
-          success: async () => undefined,
-          heartbeat: async () => undefined,
-          failure: async (_t, error, cause) => void failures.push(`${error}|${cause}`),
-        },
-        recheckQueue: { send: async () => undefined },
-        manifestStore: new DirectoryObjectStore('/nonexistent-unused'),
-        policy: {
-          initialCheckDelaySeconds: 2,
-          maxCheckDelaySeconds: 120,
-          backoffMultiplier: 1.5,
-          maxWaitSeconds: 3600,
-          maxDescribeErrors: 5,
-          completedWithErrors: 'fail',
-          manifestBucket: 'exports',
-          manifestPrefix: 'manifests/',
-        },
-      },
+      recordingStepDeps(source, failures),
     );
     expect(failures).toEqual([
       `Export.AuthFailed|SMART token endpoint POST ${server.base}/token answered HTTP 400: invalid_client: No public key found for kid "${registeredKid}"`,
