@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { FHIR_TEXT_TYPES } from './fhirpath/type-names.js';
 import type { Row, ViewColumn } from './types.js';
 
 // DuckDB type of a column from its FHIR type tag. Dates, dateTimes and times stay text: FHIR allows partial
@@ -16,21 +17,7 @@ const SQL_TYPES: Readonly<Record<string, string>> = {
   decimal: 'DOUBLE',
   instant: 'TIMESTAMPTZ',
 };
-const TEXT_TYPES = new Set([
-  'string',
-  'code',
-  'id',
-  'uri',
-  'url',
-  'canonical',
-  'oid',
-  'uuid',
-  'markdown',
-  'base64Binary',
-  'date',
-  'dateTime',
-  'time',
-]);
+const TEXT_TYPES = new Set(FHIR_TEXT_TYPES);
 
 /**
  * The DuckDB (and so Parquet) type of a view column: from its `type` tag, a list for collections, JSON for

@@ -93,6 +93,47 @@ const boundaryFunction = (side: 'low' | 'high'): FunctionDef => ({
   },
 });
 
+/** A function with one criteria lambda: `pick` gets the input and a test of `criteria` on each item. */
+function byCriteria(
+  args: FunctionArgs,
+  pick: (input: unknown[], matches: (item: unknown, index: number) => boolean) => unknown[],
+): { apply: FunctionApply } {
+  const criteria = args.expression(0);
+  return {
+    apply: (input, _focus, env) => pick(input, (item, i) => toBoolean(perItem(criteria, item, i, env)) === true),
+  };
+}
+
+/** A function of no arguments whose result is part of its input, so of the input's type. */
+const sameType = (apply: (input: unknown[]) => unknown[]): FunctionDef => ({
+  min: 0,
+  max: 0,
+  build: (args) => ({ type: args.inputType, apply }),
+});
+
+/** `skip(n)` / `take(n)`: a part of the input chosen by a count, an empty or non-number count read as 0. */
+const countFunction = (apply: (input: unknown[], n: number) => unknown[]): FunctionDef => ({
+  min: 1,
+  max: 1,
+  build(args) {
+    const n = valueArg(args, 0);
+    return {
+      type: args.inputType,
+      apply: (input, focus, env) => apply(input, Math.max(0, toNumber(n(focus, env)) ?? 0)),
+    };
+  },
+});
+
+/** `ofType(T)` / `as(T)`: the input items of type `T`, typed `T`. */
+const filterByType: FunctionDef = {
+  min: 1,
+  max: 1,
+  build(args) {
+    const type = args.typeName(0);
+    return { type: bareTypeName(type), apply: (input) => input.filter((item) => isOfType(item, type)) };
+  },
+};
+
 // `Type/id` or `Type/id/_history/v`, relative only: an absolute URL or urn may name another server's resource.
 const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
@@ -105,34 +146,16 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
   exists: {
     min: 0,
     max: 1,
-    build(args) {
-      if (args.count === 0) return { apply: (input) => [input.length > 0] };
-      const criteria = args.expression(0);
-      return {
-        apply: (input, _focus, env) => [input.some((item, i) => toBoolean(perItem(criteria, item, i, env)) === true)],
-      };
-    },
+    build: (args) =>
+      args.count === 0
+        ? { apply: (input) => [input.length > 0] }
+        : byCriteria(args, (input, matches) => [input.some(matches)]),
   },
-  all: {
-    min: 1,
-    max: 1,
-    build(args) {
-      const criteria = args.expression(0);
-      return {
-        apply: (input, _focus, env) => [input.every((item, i) => toBoolean(perItem(criteria, item, i, env)) === true)],
-      };
-    },
-  },
+  all: { min: 1, max: 1, build: (args) => byCriteria(args, (input, matches) => [input.every(matches)]) },
   where: {
     min: 1,
     max: 1,
-    build(args) {
-      const criteria = args.expression(0);
-      return {
-        type: args.inputType,
-        apply: (input, _focus, env) => input.filter((item, i) => toBoolean(perItem(criteria, item, i, env)) === true),
-      };
-    },
+    build: (args) => ({ type: args.inputType, ...byCriteria(args, (input, matches) => input.filter(matches)) }),
   },
   select: {
     min: 1,
@@ -162,42 +185,15 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
       };
     },
   },
-  first: { min: 0, max: 0, build: (args) => ({ type: args.inputType, apply: (input) => input.slice(0, 1) }) },
-  last: { min: 0, max: 0, build: (args) => ({ type: args.inputType, apply: (input) => input.slice(-1) }) },
-  tail: { min: 0, max: 0, build: (args) => ({ type: args.inputType, apply: (input) => input.slice(1) }) },
-  single: {
-    min: 0,
-    max: 0,
-    build: (args) => ({
-      type: args.inputType,
-      apply: (input) => {
-        if (input.length > 1) throw new FhirPathEvaluationError(`single() got ${input.length} values`);
-        return input;
-      },
-    }),
-  },
-  skip: {
-    min: 1,
-    max: 1,
-    build(args) {
-      const n = valueArg(args, 0);
-      return {
-        type: args.inputType,
-        apply: (input, focus, env) => input.slice(Math.max(0, toNumber(n(focus, env)) ?? 0)),
-      };
-    },
-  },
-  take: {
-    min: 1,
-    max: 1,
-    build(args) {
-      const n = valueArg(args, 0);
-      return {
-        type: args.inputType,
-        apply: (input, focus, env) => input.slice(0, Math.max(0, toNumber(n(focus, env)) ?? 0)),
-      };
-    },
-  },
+  first: sameType((input) => input.slice(0, 1)),
+  last: sameType((input) => input.slice(-1)),
+  tail: sameType((input) => input.slice(1)),
+  single: sameType((input) => {
+    if (input.length > 1) throw new FhirPathEvaluationError(`single() got ${input.length} values`);
+    return input;
+  }),
+  skip: countFunction((input, n) => input.slice(n)),
+  take: countFunction((input, n) => input.slice(0, n)),
   count: { min: 0, max: 0, build: () => ({ apply: (input) => [input.length] }) },
   distinct: {
     min: 0,
@@ -238,14 +234,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
       };
     },
   },
-  ofType: {
-    min: 1,
-    max: 1,
-    build(args) {
-      const type = args.typeName(0);
-      return { type: bareTypeName(type), apply: (input) => input.filter((item) => isOfType(item, type)) };
-    },
-  },
+  ofType: filterByType,
   is: {
     min: 1,
     max: 1,
@@ -260,14 +249,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
       };
     },
   },
-  as: {
-    min: 1,
-    max: 1,
-    build(args) {
-      const type = args.typeName(0);
-      return { type: bareTypeName(type), apply: (input) => input.filter((item) => isOfType(item, type)) };
-    },
-  },
+  as: filterByType,
   extension: {
     min: 1,
     max: 1,

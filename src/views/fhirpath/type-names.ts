@@ -1,6 +1,10 @@
 import { FhirDecimal } from './decimal.js';
 
-const STRING_TYPES = new Set([
+/**
+ * The FHIR primitive types whose JSON is a string and which stay text in SQL (dates too: FHIR allows partial values).
+ * `instant` and `xhtml` are strings as well, but are left to each reader.
+ */
+export const FHIR_TEXT_TYPES: readonly string[] = [
   'string',
   'code',
   'id',
@@ -11,16 +15,12 @@ const STRING_TYPES = new Set([
   'uuid',
   'markdown',
   'base64Binary',
-  'xhtml',
   'date',
   'dateTime',
   'time',
-  'instant',
-  'String',
-  'Date',
-  'DateTime',
-  'Time',
-]);
+];
+
+const STRING_TYPES = new Set([...FHIR_TEXT_TYPES, 'xhtml', 'instant', 'String', 'Date', 'DateTime', 'Time']);
 const INTEGER_TYPES = new Set(['integer', 'positiveInt', 'unsignedInt', 'integer64', 'Integer', 'Long']);
 
 /**
