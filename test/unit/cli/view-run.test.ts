@@ -1,35 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EXIT, main } from '../../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../../src/cli/main.js';
+import { inProcessCli } from './run-main.js';
 
-let root: string;
-let stderr: string;
-let stdout: string;
-
-/** Runs the CLI in-process; stdout and stderr are captured. */
-const run = (...args: string[]) => main(['node', 'tributary', ...args]);
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'view-run-'));
-  stderr = '';
-  stdout = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((text) => ((stderr += String(text)), true));
-  vi.spyOn(process.stdout, 'write').mockImplementation((text) => ((stdout += String(text)), true));
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-  rmSync(root, { recursive: true, force: true });
-});
+const cli = inProcessCli('view-run-');
 
 const ndjson = (resources: unknown[]) => `${resources.map((resource) => JSON.stringify(resource)).join('\n')}\n`;
 
 function writeInput(): string {
-  const input = join(root, 'export');
+  const input = join(cli.root, 'export');
   mkdirSync(join(input, 'Observation'), { recursive: true });
   writeFileSync(
     join(input, 'Observation', 'part-1.ndjson.gz'),
@@ -64,31 +45,31 @@ const obsView = {
 
 describe('tributary view run', () => {
   it('prints a JSON array of rows, columns in view order, over a gzip NDJSON directory', async () => {
-    const view = join(root, 'obs.json');
+    const view = join(cli.root, 'obs.json');
     writeFileSync(view, JSON.stringify({ ...obsView, select: [{ column: obsView.select[0]!.column.slice(0, 3) }] }));
-    expect(await run('view', 'run', view, '--input', writeInput())).toBe(EXIT.ok);
-    const rows = JSON.parse(stdout) as Record<string, unknown>[];
+    expect(await cli.run('view', 'run', view, '--input', writeInput())).toBe(EXIT.ok);
+    const rows = JSON.parse(cli.stdout) as Record<string, unknown>[];
     expect(rows).toEqual([
       { id: 'o1', status: 'final', value: 7 },
       { id: 'o2', status: 'final', value: null },
       { id: 'o3', status: 'amended', value: null },
     ]);
     expect(Object.keys(rows[0]!)).toEqual(['id', 'status', 'value']);
-    expect(stderr).toContain('view obs: 3 rows from 3 resources in 2 files, 0 errors');
+    expect(cli.stderr).toContain('view obs: 3 rows from 3 resources in 2 files, 0 errors');
   });
 
   it('goes on past a resource with a multi-valued non-collection column, reports it, and exits 4', async () => {
-    const view = join(root, 'obs.json');
+    const view = join(cli.root, 'obs.json');
     writeFileSync(view, JSON.stringify(obsView));
-    expect(await run('view', 'run', view, '--input', writeInput())).toBe(EXIT.completedWithErrors);
-    expect((JSON.parse(stdout) as { id: string }[]).map((row) => row.id)).toEqual(['o1', 'o3']);
-    expect(stderr).toContain('obs: Observation/o2: column code: 2 values for a column that is not a collection');
-    expect(stderr).toContain('view obs: 2 rows from 3 resources in 2 files, 1 error');
+    expect(await cli.run('view', 'run', view, '--input', writeInput())).toBe(EXIT.completedWithErrors);
+    expect((JSON.parse(cli.stdout) as { id: string }[]).map((row) => row.id)).toEqual(['o1', 'o3']);
+    expect(cli.stderr).toContain('obs: Observation/o2: column code: 2 values for a column that is not a collection');
+    expect(cli.stderr).toContain('view obs: 2 rows from 3 resources in 2 files, 1 error');
   });
 
   it('exits 2 naming the bad element of an invalid view', async () => {
-    mkdirSync(join(root, 'views'));
-    const view = join(root, 'views', 'obs.json');
+    mkdirSync(join(cli.root, 'views'));
+    const view = join(cli.root, 'views', 'obs.json');
     const bad = {
       resource: 'Observation',
       select: [
@@ -102,18 +83,18 @@ describe('tributary view run', () => {
       ],
     };
     writeFileSync(view, JSON.stringify(bad));
-    expect(await run('view', 'run', view, '--input', writeInput())).toBe(EXIT.usage);
-    expect(stderr).toContain(`${view}: select[0].column[2].path: unknown function 'foo'`);
-    expect(stdout).toBe('');
+    expect(await cli.run('view', 'run', view, '--input', writeInput())).toBe(EXIT.usage);
+    expect(cli.stderr).toContain(`${view}: select[0].column[2].path: unknown function 'foo'`);
+    expect(cli.stdout).toBe('');
   });
 
   it('writes CSV and typed Parquet', async () => {
-    const view = join(root, 'obs.json');
+    const view = join(cli.root, 'obs.json');
     writeFileSync(view, JSON.stringify({ ...obsView, select: [{ column: obsView.select[0]!.column.slice(0, 3) }] }));
-    expect(await run('view', 'run', view, '--input', writeInput(), '--format', 'csv')).toBe(EXIT.ok);
-    expect(stdout).toBe('id,status,value\no1,final,7\no2,final,\no3,amended,\n');
-    const output = join(root, 'obs.parquet');
-    expect(await run('view', 'run', view, '--input', writeInput(), '--format', 'parquet', '--output', output)).toBe(
+    expect(await cli.run('view', 'run', view, '--input', writeInput(), '--format', 'csv')).toBe(EXIT.ok);
+    expect(cli.stdout).toBe('id,status,value\no1,final,7\no2,final,\no3,amended,\n');
+    const output = join(cli.root, 'obs.parquet');
+    expect(await cli.run('view', 'run', view, '--input', writeInput(), '--format', 'parquet', '--output', output)).toBe(
       EXIT.ok,
     );
     const { DuckDBInstance } = await import('@duckdb/node-api');
