@@ -19,6 +19,12 @@ const TIME_PART_SET: ReadonlySet<string> = new Set(TIME_PARTS);
  */
 export const MAX_PARTITION_VALUE_BYTES = 200;
 
+/**
+ * Longest raw value (UTF-16 code units) that cannot exceed {@link MAX_PARTITION_VALUE_BYTES} once encoded: a code unit
+ * is at most 3 UTF-8 bytes, each percent-encoded as 3 ASCII characters (and `''` becomes the 9 of `__empty__`).
+ */
+const MAX_SAFE_RAW_LENGTH = Math.floor(MAX_PARTITION_VALUE_BYTES / 9);
+
 function attributeValue(images: ReadonlyArray<PlainItem | null>, attribute: string): string {
   for (const image of images) {
     if (image === null || !Object.hasOwn(image, attribute)) continue;
@@ -56,13 +62,16 @@ export function partitionsFor(
       return [column, parts[column as TimePart]];
     }
     const value = attributeValue(images, column);
-    // The encoded form is what reaches the path; report its length only (the value may be PHI).
-    const encoded = Buffer.byteLength(sanitiseSegment(value), 'utf8');
-    if (encoded > MAX_PARTITION_VALUE_BYTES)
-      throw new InvalidPartitionAttributeError(
-        column,
-        `encoded value is ${encoded} bytes, over the ${MAX_PARTITION_VALUE_BYTES}-byte limit of a partition value`,
-      );
+    // Encoding only when the value could be too long: hivePath encodes it again for the path.
+    if (value.length > MAX_SAFE_RAW_LENGTH) {
+      // The encoded form (ASCII) is what reaches the path; report its length only (the value may be PHI).
+      const encoded = sanitiseSegment(value).length;
+      if (encoded > MAX_PARTITION_VALUE_BYTES)
+        throw new InvalidPartitionAttributeError(
+          column,
+          `encoded value is ${encoded} bytes, over the ${MAX_PARTITION_VALUE_BYTES}-byte limit of a partition value`,
+        );
+    }
     return [column, value];
   });
 }

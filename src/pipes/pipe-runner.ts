@@ -250,24 +250,18 @@ export class PipeRunner {
    */
   private async deliverPiece(piece: GatheredRecord[], retry: boolean): Promise<void> {
     const attempts = (retry || piece.length === 1 ? this.retries : 0) + 1;
-    let failure: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.backoff(attempt - 1);
-      try {
-        await this.process(piece.map((g) => g.record));
-        this.done(piece);
-        return;
-      } catch (error) {
-        failure = error;
-      }
-    }
+    const failed = await this.withRetries(attempts, async () => {
+      await this.process(piece.map((g) => g.record));
+      this.done(piece);
+    });
+    if (!failed) return;
     if (piece.length > 1) {
       const half = Math.ceil(piece.length / 2);
       await this.deliverPiece(piece.slice(0, half), false);
       await this.deliverPiece(piece.slice(half), false);
       return;
     }
-    await this.reject(piece[0]!, failure, attempts);
+    await this.reject(piece[0]!, failed.failure, attempts);
     this.done(piece);
   }
 
@@ -305,16 +299,9 @@ export class PipeRunner {
 
   private async flushTarget(): Promise<void> {
     const attempts = this.retries + 1;
-    let failure: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.backoff(attempt - 1);
-      try {
-        await this.flushOnce();
-        return;
-      } catch (error) {
-        failure = error;
-      }
-    }
+    const failed = await this.withRetries(attempts, () => this.flushOnce());
+    if (!failed) return;
+    const { failure } = failed;
     const errors = this.pipe.errors;
     if (errors && this.pipe.target.divertUnwritable) {
       // One partition that can never be written (a path the file system refuses) must not hold every other record.
@@ -354,6 +341,21 @@ export class PipeRunner {
     this.log(
       `pipe ${this.pipe.name}: ${total} record${total === 1 ? '' : 's'} rejected (${types}), see ${errors.location}`,
     );
+  }
+
+  /** Runs `work` up to `attempts` times, with backoff between them; undefined once it succeeds, else the last error. */
+  private async withRetries(attempts: number, work: () => Promise<void>): Promise<{ failure: unknown } | undefined> {
+    let failure: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await this.backoff(attempt - 1);
+      try {
+        await work();
+        return undefined;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    return { failure };
   }
 
   private async backoff(retry: number): Promise<void> {
