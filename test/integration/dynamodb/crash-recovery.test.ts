@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import {
   BatchWriteCommand,
@@ -12,10 +12,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { StreamStore } from '../../../src/local/dynamodb/stream-store.js';
-import { createTable, readAllRecords, startHarness, type Harness } from './harness.js';
+import { clientConfig, createTable, readAllRecords, startHarness, streamArnOf, type Harness } from './harness.js';
 
 const FIXTURE = new URL('./fixtures/crash-server.ts', import.meta.url).pathname;
-const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
 /**
  * Serves the harness' directory from a child process armed with `faults`, sends `write` to it with
@@ -27,9 +26,7 @@ async function crashDuring(
   faults: string,
   write: (doc: DynamoDBDocumentClient) => Promise<unknown>,
 ): Promise<void> {
-  h.ddb.destroy();
-  h.streams.destroy();
-  await h.server.close();
+  await h.stop();
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, h.dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TRIBUTARY_FAULTS: faults },
@@ -48,7 +45,7 @@ async function crashDuring(
     });
     void exited.then(() => reject(new Error(`crash server exited before READY: ${stderr}`)));
   });
-  const ddb = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const ddb = new DynamoDBClient(clientConfig(endpoint));
   try {
     await expect(write(DynamoDBDocumentClient.from(ddb))).rejects.toThrow();
   } finally {
@@ -57,11 +54,6 @@ async function crashDuring(
   expect(await exited).toBe('SIGKILL');
   expect(stderr).toContain(`fault hook ${faults.split('@')[0]}`);
   await h.restart();
-}
-
-async function streamArnOf(h: Harness, table: string): Promise<string> {
-  const described = await h.ddb.send(new DescribeTableCommand({ TableName: table }));
-  return described.Table?.LatestStreamArn ?? '';
 }
 
 /** The records' event, keys and images, in stream order. */

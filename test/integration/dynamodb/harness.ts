@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type StreamViewType } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type StreamViewType,
+} from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -21,6 +26,8 @@ export interface Harness {
   ddb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   streams: DynamoDBStreamsClient;
+  /** Stops the endpoint and destroys the clients, keeping the directories (e.g. for another process to serve them). */
+  stop(): Promise<void>;
   /** Restarts the endpoint on the same directories (new port, new clients). */
   restart(): Promise<void>;
   /** Stops the endpoint and deletes the temp dir. */
@@ -28,6 +35,11 @@ export interface Harness {
 }
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+
+/** SDK client config for an embedded endpoint (any credentials work; no retries). */
+export function clientConfig(endpoint: string) {
+  return { endpoint, region: 'us-east-1', credentials, maxAttempts: 1 };
+}
 
 export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tributary-dynamodb-'));
@@ -37,6 +49,9 @@ export async function startHarness(): Promise<Harness> {
     dir,
     dataDir,
     streamsDbFile,
+    async stop() {
+      await close(harness);
+    },
     async restart() {
       await close(harness);
       await open(harness);
@@ -57,7 +72,7 @@ async function open(harness: Harness): Promise<void> {
     bucketsDir: join(harness.dir, 's3'),
     port: 0,
   });
-  const config = { endpoint: harness.server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 };
+  const config = clientConfig(harness.server.endpoint);
   harness.ddb = new DynamoDBClient(config);
   harness.doc = DynamoDBDocumentClient.from(harness.ddb);
   harness.streams = new DynamoDBStreamsClient(config);
@@ -95,6 +110,13 @@ export async function createTable(
     }),
   );
   return tableName;
+}
+
+/** The latest stream ARN of a table (throws if it has no stream). */
+export async function streamArnOf(h: Harness, tableName: string): Promise<string> {
+  const arn = (await h.ddb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.LatestStreamArn;
+  if (!arn) throw new Error('no stream');
+  return arn;
 }
 
 /** The shard id of a stream (one shard per stream). */

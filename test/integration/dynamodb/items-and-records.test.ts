@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
-  DescribeTableCommand,
   PutItemCommand,
   UpdateItemCommand,
   type StreamViewType,
@@ -16,13 +15,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { createTable, rawCall, readAllRecords, startHarness, type Harness } from './harness.js';
-
-async function streamArnOf(h: Harness, tableName: string): Promise<string> {
-  const arn = (await h.ddb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.LatestStreamArn;
-  if (!arn) throw new Error('no stream');
-  return arn;
-}
+import { createTable, rawCall, readAllRecords, startHarness, streamArnOf, type Harness } from './harness.js';
 
 describe('embedded DynamoDB: item operations and the records they produce', () => {
   let h: Harness;
