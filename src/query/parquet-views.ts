@@ -3,10 +3,8 @@ import { join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { safeReason } from './errors.js';
 import { viewIdentifier } from './lake-datasets.js';
+import { quotePath } from './sql-text.js';
 import type { LakeView, LakeWarning } from './types.js';
-
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
-const slash = (path: string) => path.split('\\').join('/');
 
 /** A folder of Parquet files that becomes one view: a materialised ViewDefinition or a table's current state. */
 export interface ParquetDataset {
@@ -67,7 +65,7 @@ export async function discoverParquetDatasets(lake: string): Promise<ParquetData
  * parquetViewSql({ kind: 'view', name: 'view_patient', label: 'patient', files: ['/lake/views/patient/run=…/patient.parquet'] })
  */
 export function parquetViewSql(dataset: ParquetDataset): string {
-  const source = `read_parquet([${dataset.files.map((f) => quote(slash(f))).join(', ')}], union_by_name = true, hive_partitioning = false)`;
+  const source = `read_parquet([${dataset.files.map((f) => quotePath(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`;
   if (dataset.kind === 'view')
     return `CREATE VIEW ${dataset.name} AS
       WITH deltas AS (SELECT * FROM ${source}),
@@ -110,7 +108,7 @@ export async function createParquetViews(
     const readable: string[] = [];
     for (const file of dataset.files) {
       try {
-        await connection.run(`SELECT count(*) FROM read_parquet(${quote(slash(file))})`);
+        await connection.run(`SELECT count(*) FROM read_parquet(${quotePath(file)})`);
         readable.push(file);
       } catch (error) {
         warnings.push({

@@ -1,8 +1,6 @@
 import { T, containsJson, exactNumbers, quoteIdentifier, sqlTypeText, withRequired } from './sql-type.js';
+import { quoteLiteral, quotePath } from './sql-text.js';
 import type { Column, DatasetKind, LakeView } from './types.js';
-
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
-const slash = (path: string) => path.split('\\').join('/');
 
 /**
  * The file argument of `read_json`: a glob below the dataset folder, or an explicit list when unreadable
@@ -12,8 +10,8 @@ const slash = (path: string) => path.split('\\').join('/');
  * fileSource('/lake/changes/visits') // "'/lake/changes/visits/**\/*.ndjson.gz'"
  */
 export function fileSource(dir: string, files?: readonly string[]): string {
-  if (!files) return quote(`${slash(dir)}/**/*.ndjson.gz`);
-  return `[${files.map((f) => quote(slash(f))).join(', ')}]`;
+  if (!files) return quotePath(`${dir}/**/*.ndjson.gz`);
+  return `[${files.map((f) => quotePath(f)).join(', ')}]`;
 }
 
 /**
@@ -105,7 +103,7 @@ function selectFrom(source: string | null, columns: readonly Column[]): string {
   // No files yet: an empty relation with the same columns (read_json refuses an empty file list).
   if (source === null)
     return `SELECT ${columns.map(([name, type]) => `CAST(NULL AS ${sqlTypeText(type)}) AS ${quoteIdentifier(name)}`).join(', ')}, CAST(NULL AS VARCHAR) AS _file WHERE false`;
-  const spec = columns.map(([name, type]) => `${quote(name)}: ${quote(sqlTypeText(type))}`).join(', ');
+  const spec = columns.map(([name, type]) => `${quoteLiteral(name)}: ${quoteLiteral(sqlTypeText(type))}`).join(', ');
   const casts = columns
     .filter(([, type]) => containsJson(type))
     .map(([name, type]) => `CAST(${quoteIdentifier(name)} AS ${sqlTypeText(type)}) AS ${quoteIdentifier(name)}`);

@@ -32,8 +32,10 @@ export function columnSqlType(column: ViewColumn): string {
   return column.collection ? `${scalar}[]` : scalar;
 }
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** `"name"`, a SQL identifier. */
+export const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+/** `'text'`, a SQL string literal. */
+export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * Writes rows to a Parquet file with DuckDB (already a dependency): rows stream to a temporary NDJSON file, then
