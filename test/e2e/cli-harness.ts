@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/tributary.js');
 
@@ -95,4 +96,29 @@ export function localDocumentClient(endpoint: string | undefined): DynamoDBDocum
 /** Runs `tributary query --dir <state> --config <config> --format json <sql>`. */
 export function queryJson(state: string, config: string, sql: string): Promise<CliResult> {
   return runCli(['query', '--dir', state, '--config', config, '--format', 'json', sql]);
+}
+
+/** Every file below `dir` (absolute paths), or none if it does not exist. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isDirectory()) await walk(join(d, entry.name));
+      else out.push(join(d, entry.name));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** The parsed lines of every `.ndjson.gz` file below `dir` (none if it does not exist). */
+export async function gzLines<T = Record<string, unknown>>(dir: string): Promise<T[]> {
+  const files = (await filesUnder(dir)).filter((f) => f.endsWith('.ndjson.gz'));
+  const texts = await Promise.all(files.map(async (f) => gunzipSync(await readFile(f)).toString('utf8')));
+  return texts.flatMap((text) =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as T),
+  );
 }

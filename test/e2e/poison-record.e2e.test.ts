@@ -1,10 +1,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueExampleConfig } from '../fixtures/issue-example-config.js';
-import { localDocumentClient, runCli, startUp, tempDir } from './cli-harness.js';
+import { gzLines, localDocumentClient, runCli, startUp, tempDir } from './cli-harness.js';
 
 /** The issue's config, with a buffer interval long enough that `up` holds its lease (uncommitted) when killed. */
 const config = {
@@ -14,19 +13,6 @@ const config = {
 async function waitFor(condition: () => boolean, what: () => string): Promise<void> {
   for (let i = 0; i < 600 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   if (!condition()) throw new Error(`timed out waiting: ${what()}`);
-}
-
-async function gzLines(dir: string): Promise<Array<Record<string, unknown>>> {
-  const files = (await readdir(dir, { recursive: true }).catch(() => [] as string[])).filter((f) =>
-    f.endsWith('.ndjson.gz'),
-  );
-  const texts = await Promise.all(files.map(async (f) => gunzipSync(await readFile(join(dir, f))).toString('utf8')));
-  return texts.flatMap((text) =>
-    text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>),
-  );
 }
 
 describe('a poison record and a killed `up` through the CLI', () => {

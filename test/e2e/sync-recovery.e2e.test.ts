@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, startUp, tempDir, type CliResult } from './cli-harness.js';
+import { BIN, filesUnder, runCli, startUp, tempDir, type CliResult } from './cli-harness.js';
 
 /** `tributary <args>` with extra environment (fault hooks); also reports the child's pid and signal. */
 function runWithEnv(
@@ -70,18 +70,6 @@ async function bulkDataServer(mode: 'stall' | 'with-errors'): Promise<{ baseUrl:
     baseUrl: base,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isDirectory()) await walk(join(d, entry.name));
-      else out.push(join(d, entry.name));
-    }
-  };
-  await walk(dir);
-  return out;
 }
 
 interface RunRow {

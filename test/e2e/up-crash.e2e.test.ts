@@ -1,21 +1,22 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localDocumentClient, runCli, startUp, tempDir } from './cli-harness.js';
+import { gzLines, localDocumentClient, runCli, startUp, tempDir } from './cli-harness.js';
+
+interface ChangeLine {
+  op: string;
+  after?: { v?: number } | null;
+}
 
 const config = {
   tables: [{ name: 'orders', partitionKey: 'id', pipe: { flushSeconds: 1 } }],
 };
 
-async function changeRecords(lake: string): Promise<Array<{ op: string; after?: { v?: number } | null }>> {
-  const dir = join(lake, 'changes', 'orders');
-  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.ndjson.gz'));
-  const lines = await Promise.all(files.map(async (f) => gunzipSync(await readFile(join(dir, f))).toString('utf8')));
-  const unique = new Map<string, { op: string; after?: { v?: number } | null }>();
-  for (const line of lines.join('').split('\n').filter(Boolean)) {
-    const record = JSON.parse(line) as { eventId: string; op: string; after?: { v?: number } | null };
+/** The change records of `orders`, one per event id (a replayed batch may land a record twice). */
+async function changeRecords(lake: string): Promise<ChangeLine[]> {
+  const unique = new Map<string, ChangeLine>();
+  for (const record of await gzLines<ChangeLine & { eventId: string }>(join(lake, 'changes', 'orders'))) {
     unique.set(record.eventId, record);
   }
   return [...unique.values()];
