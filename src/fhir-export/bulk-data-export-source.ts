@@ -11,18 +11,11 @@ import {
   isTransientStatus,
   type FetchLike,
 } from './bulk-data-protocol.js';
-import {
-  ExportDownloadError,
-  ExportErrorNames,
-  ExportStartError,
-  ExportWorkflowError,
-  TransientExportError,
-  redactUrl,
-} from './errors.js';
+import { ExportDownloadError, ExportErrorNames, ExportStartError, TransientExportError, redactUrl } from './errors.js';
 import type { ExportJobRegistry } from './job-registry.js';
 import { locateExportUrl, toS3Uri } from './locate.js';
-import { requestFailedMessage } from './request-failure.js';
-import { parseRetryAfter, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
+import { requestFailedMessage, requestFailure } from './request-failure.js';
+import { parseRetryAfter, retryOptionsOf, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
 import type {
   ExportJobDescription,
   ExportJobRef,
@@ -95,10 +88,7 @@ export class BulkDataExportSource implements FhirExportSource {
     try {
       response = await this.fetchFn(job.statusUrl, { method: 'GET', headers: { accept: 'application/json' } });
     } catch (error) {
-      if (error instanceof ExportWorkflowError) throw error;
-      throw new TransientExportError(requestFailedMessage('export status', 'GET', job.statusUrl, error), {
-        cause: error,
-      });
+      throw requestFailure('export status', 'GET', job.statusUrl, error);
     }
     const description = await readStatusResponse(response, this.clock.now(), { preferStoredLocation: false });
     if (!description.manifest) return description;
@@ -116,10 +106,7 @@ export class BulkDataExportSource implements FhirExportSource {
     try {
       response = await this.fetchFn(job.statusUrl, { method: 'DELETE' });
     } catch (error) {
-      if (error instanceof ExportWorkflowError) throw error;
-      throw new TransientExportError(requestFailedMessage('export cancel', 'DELETE', job.statusUrl, error), {
-        cause: error,
-      });
+      throw requestFailure('export cancel', 'DELETE', job.statusUrl, error);
     }
     await response.body?.cancel().catch(() => undefined);
   }
@@ -152,33 +139,25 @@ export class BulkDataExportSource implements FhirExportSource {
    */
   private async download(url: string, key: string, withToken: boolean): Promise<void> {
     const fetchFile = withToken ? this.fetchFn : this.fileFetchFn;
-    const { sleep, clock, random, ...policy } = this.options.retry ?? {};
-    const body = await withRetry(
-      async () => {
-        let response: Response;
-        try {
-          response = await fetchFile(url, { method: 'GET', headers: { accept: 'application/fhir+ndjson' } });
-        } catch (error) {
-          if (error instanceof ExportWorkflowError) throw error;
-          throw new TransientExportError(requestFailedMessage('download', 'GET', url, error), {
-            cause: error,
-            errorName: ExportErrorNames.DownloadFailed,
-          });
-        }
-        if (response.ok && response.body) return response.body;
-        const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
-        const reason = await diagnosticsOf(response);
-        const message = `download GET ${redactUrl(url)} answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
-        if (isTransientStatus(response.status)) {
-          throw new TransientExportError(message, {
-            errorName: ExportErrorNames.DownloadFailed,
-            ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-          });
-        }
-        throw new ExportDownloadError(message);
-      },
-      { policy, ...(sleep ? { sleep } : {}), ...(clock ? { clock } : {}), ...(random ? { random } : {}) },
-    );
+    const body = await withRetry(async () => {
+      let response: Response;
+      try {
+        response = await fetchFile(url, { method: 'GET', headers: { accept: 'application/fhir+ndjson' } });
+      } catch (error) {
+        throw requestFailure('download', 'GET', url, error, ExportErrorNames.DownloadFailed);
+      }
+      if (response.ok && response.body) return response.body;
+      const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+      const reason = await diagnosticsOf(response);
+      const message = `download GET ${redactUrl(url)} answered HTTP ${response.status}${reason ? `: ${reason}` : ''}`;
+      if (isTransientStatus(response.status)) {
+        throw new TransientExportError(message, {
+          errorName: ExportErrorNames.DownloadFailed,
+          ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+        });
+      }
+      throw new ExportDownloadError(message);
+    }, retryOptionsOf(this.options.retry));
     try {
       await this.options.exportStore.put(key, Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>), {
         contentType: 'application/fhir+ndjson',

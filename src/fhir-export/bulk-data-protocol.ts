@@ -1,13 +1,7 @@
-import {
-  ExportProtocolError,
-  ExportStartError,
-  ExportWorkflowError,
-  TransientExportError,
-  redactUrl,
-} from './errors.js';
+import { ExportProtocolError, ExportStartError, TransientExportError, redactUrl } from './errors.js';
 import type { ExportJobRegistry } from './job-registry.js';
-import { requestFailedMessage } from './request-failure.js';
-import { parseRetryAfter, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
+import { requestFailure } from './request-failure.js';
+import { parseRetryAfter, retryOptionsOf, withRetry, type RetryPolicy, type RetryRuntime } from './retry-policy.js';
 import { isExportJobStatus } from './types.js';
 import type { ExportJobDescription, ExportJobRef, ExportJobStatus, ExportManifest, ManifestFile } from './types.js';
 
@@ -80,28 +74,25 @@ export interface KickoffRequest {
  */
 export async function kickOffExport(request: KickoffRequest): Promise<ExportJobRef> {
   const method = request.init.method ?? 'GET';
-  const { sleep, clock, random, ...policy } = request.retry ?? {};
-  const started = await withRetry(
-    async () => {
-      let response: Response;
-      try {
-        response = await request.fetch(request.url, request.init);
-      } catch (error) {
-        // A token endpoint refusal (SmartAuthError) or its own transient failure arrives through the fetch wrapper.
-        if (error instanceof ExportWorkflowError) throw error;
-        throw new TransientExportError(requestFailedMessage('export kick-off', method, request.url, error), {
-          cause: error,
-        });
-      }
-      try {
-        return await readKickoffResponse(response, { method, url: request.url }, clock?.now() ?? new Date());
-      } catch (error) {
-        if (error instanceof TransientExportError) throw error;
-        throw new ExportStartError((error as Error).message, { cause: error });
-      }
-    },
-    { policy, ...(sleep ? { sleep } : {}), ...(clock ? { clock } : {}), ...(random ? { random } : {}) },
-  );
+  const started = await withRetry(async () => {
+    let response: Response;
+    try {
+      response = await request.fetch(request.url, request.init);
+    } catch (error) {
+      // A token endpoint refusal (SmartAuthError) or its own transient failure arrives through the fetch wrapper.
+      throw requestFailure('export kick-off', method, request.url, error);
+    }
+    try {
+      return await readKickoffResponse(
+        response,
+        { method, url: request.url },
+        request.retry?.clock?.now() ?? new Date(),
+      );
+    } catch (error) {
+      if (error instanceof TransientExportError) throw error;
+      throw new ExportStartError((error as Error).message, { cause: error });
+    }
+  }, retryOptionsOf(request.retry));
   const job: ExportJobRef = { jobId: started.jobId, statusUrl: started.statusUrl, runId: request.runId };
   await request.registry.recordJob(request.runId, job);
   return job;

@@ -2,7 +2,7 @@ import { ListFHIRExportJobsCommand, type HealthLakeClient } from '@aws-sdk/clien
 import type { ObjectStore } from '../ports/object-store.js';
 import { kickoffUrl, kickOffExport, readStatusResponse, type FetchLike } from './bulk-data-protocol.js';
 import { ExportWorkflowError, TransientExportError } from './errors.js';
-import { requestFailedMessage } from './request-failure.js';
+import { requestFailure } from './request-failure.js';
 import type { RetryPolicy, RetryRuntime } from './retry-policy.js';
 import { describeControlPlaneExport, startControlPlaneExport } from './healthlake-control-plane-jobs.js';
 import {
@@ -128,8 +128,7 @@ export class HealthLakeExportSource implements FhirExportSource {
     try {
       response = await this.options.fetch(statusUrl, { method: 'GET', headers: { accept: 'application/fhir+json' } });
     } catch (error) {
-      if (error instanceof ExportWorkflowError) throw error;
-      throw new TransientExportError(requestFailedMessage('export status', 'GET', statusUrl, error), { cause: error });
+      throw requestFailure('export status', 'GET', statusUrl, error);
     }
     return readStatusResponse(await this.completeSparseAnswer(response, job.jobId));
   }

@@ -1,4 +1,4 @@
-import { redactUrl } from './errors.js';
+import { ExportWorkflowError, TransientExportError, redactUrl } from './errors.js';
 
 /** What common system and undici error codes mean, in words a user can act on. */
 const CODE_MEANINGS: Readonly<Record<string, string>> = {
@@ -46,6 +46,28 @@ export function fetchFailureReason(error: unknown): string {
  */
 export function requestFailedMessage(what: string, method: string, url: string, error: unknown): string {
   return `${what} ${method} ${redactUrl(url)} failed: ${fetchFailureReason(error)}`;
+}
+
+/**
+ * What to throw when a `fetch` of `what` rejects: an {@link ExportWorkflowError} passes through unchanged (a SMART
+ * token refusal arriving through the fetch wrapper), anything else becomes a {@link TransientExportError} with
+ * {@link requestFailedMessage} (named `errorName` when given).
+ *
+ * @example
+ * try { response = await fetch(url); } catch (error) { throw requestFailure('export status', 'GET', url, error); }
+ */
+export function requestFailure(
+  what: string,
+  method: string,
+  url: string,
+  error: unknown,
+  errorName?: string,
+): ExportWorkflowError {
+  if (error instanceof ExportWorkflowError) return error;
+  return new TransientExportError(requestFailedMessage(what, method, url, error), {
+    cause: error,
+    ...(errorName ? { errorName } : {}),
+  });
 }
 
 function findCode(error: unknown, depth: number): string | undefined {

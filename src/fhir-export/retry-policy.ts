@@ -44,6 +44,17 @@ export interface WithRetryOptions extends RetryRuntime {
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
+/**
+ * {@link withRetry} options from a `retry` setting that holds policy fields and runtime hooks in one object.
+ *
+ * @example
+ * await withRetry(attempt, retryOptionsOf({ maxAttempts: 2, sleep: async () => undefined }));
+ */
+export function retryOptionsOf(retry: Partial<RetryPolicy> & RetryRuntime = {}): WithRetryOptions {
+  const { sleep, clock, random, ...policy } = retry;
+  return { policy, ...(sleep ? { sleep } : {}), ...(clock ? { clock } : {}), ...(random ? { random } : {}) };
+}
+
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
