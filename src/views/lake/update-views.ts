@@ -3,7 +3,7 @@ import type { ObjectStore } from '../../ports/object-store.js';
 import type { CompiledView } from '../types.js';
 import { BASE_SUFFIX, EMPTY_RUN, runOfLakeFile, runOfViewKey, runTagOf } from './layout.js';
 import { lakeFilesOf } from './lake-resources.js';
-import { materialiseView } from './materialise-view.js';
+import { materialiseView, type MaterialiseViewInput } from './materialise-view.js';
 import type { ViewLakeOptions, ViewUpdate } from './types.js';
 
 const empty = (view: CompiledView, skipped: string): ViewUpdate => ({
@@ -15,6 +15,21 @@ const empty = (view: CompiledView, skipped: string): ViewUpdate => ({
   errors: 0,
   unreadable: 0,
   skipped,
+});
+
+/** The input of {@link materialiseView} for one view and run, with the lake options' scratch dir and row-error hook. */
+const materialiseOptions = (
+  options: ViewLakeOptions,
+  view: CompiledView,
+  files: readonly string[],
+  run: string,
+): MaterialiseViewInput => ({
+  store: options.store,
+  view,
+  files,
+  run,
+  ...(options.scratchDir ? { scratchDir: options.scratchDir } : {}),
+  ...(options.onRowError ? { onRowError: options.onRowError } : {}),
 });
 
 /** The run tags of a view's objects (deltas and bases), sorted. */
@@ -53,16 +68,7 @@ export async function updateViewsForRun(
       updates.push(empty(view, `run ${tag} is already in the base ${base.run}`));
       continue;
     }
-    updates.push(
-      await materialiseView({
-        store: options.store,
-        view,
-        files,
-        run: tag,
-        ...(options.scratchDir ? { scratchDir: options.scratchDir } : {}),
-        ...(options.onRowError ? { onRowError: options.onRowError } : {}),
-      }),
-    );
+    updates.push(await materialiseView(materialiseOptions(options, view, files, tag)));
   }
   return updates;
 }
@@ -81,14 +87,7 @@ export async function rebuildViews(options: ViewLakeOptions): Promise<ViewUpdate
     const files = await lakeFilesOf(options.store, view.resource);
     const latest = files.map(runOfLakeFile).reduce((max, run) => (run > max ? run : max), EMPTY_RUN);
     const tag = `${latest}${BASE_SUFFIX}`;
-    const update = await materialiseView({
-      store: options.store,
-      view,
-      files,
-      run: tag,
-      ...(options.scratchDir ? { scratchDir: options.scratchDir } : {}),
-      ...(options.onRowError ? { onRowError: options.onRowError } : {}),
-    });
+    const update = await materialiseView(materialiseOptions(options, view, files, tag));
     for (const old of await viewRuns(options.store, view.name)) if (old.run < tag) await options.store.delete(old.key);
     updates.push(update);
   }
