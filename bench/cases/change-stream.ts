@@ -52,7 +52,11 @@ if (variant === 'baseline') {
         const { ok, failed } = changeRecordsForBatch(passed, table);
         if (failed.length > 0) throw new Error(`unexpected failures: ${failed[0]!.reason}`);
         for (const change of ok)
-          await writer.add(lakeLayout.changes('visits') + hivePath(change.partitions), change.line, change.record.seq);
+          await writer.add(
+            lakeLayout.changes('visits') + hivePath(change.partitions),
+            change.line,
+            change.record.seq ?? change.record.eventId,
+          );
         batch = [];
       };
       for (const text of streamRecordTexts(n)) {

@@ -2,6 +2,7 @@ import type * as glue from 'aws-cdk-lib/aws-glue';
 import { columnSqlType } from '../../src/views/parquet.js';
 import { HIDDEN_VIEW_COLUMNS } from '../../src/views/lake/layout.js';
 import type { ViewColumn } from '../../src/views/types.js';
+import { currentOrderSql } from '../../src/lake/change-order.js';
 
 /** Parquet SerDe and formats of the `views/` and `current/` tables (written by DuckDB). */
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
@@ -72,6 +73,11 @@ export const CURRENT_FILE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
   { name: 'seq', type: 'string', comment: 'stream sequence number (compare as a number)' },
   { name: 'ts', type: 'string', comment: 'ISO-8601 UTC event time' },
   { name: 'eventid', type: 'string' },
+  {
+    name: '_order',
+    type: 'string',
+    comment: 'order key: source time | kind rank | seq (see src/lake/change-order.ts)',
+  },
 ];
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -97,8 +103,8 @@ export function viewReadSql(filesTable: string, columns: readonly string[]): str
 }
 
 /**
- * The current state over a `current/<table>/` file table: per `_key`, the record with the greatest `seq` (as a
- * number: left-padded to 40 digits), deletes dropped. The same rule as `parquetViewSql` for `current_<table>`.
+ * The current state over a `current/<table>/` file table: per `_key`, the latest record by `currentOrderSql` (source
+ * time, then stream over export over snapshot, then `seq` as a number), deletes dropped. The same rule as `parquetViewSql` for `current_<table>`.
  *
  * @example
  * currentReadSql('current_visits_files')
@@ -107,7 +113,7 @@ export function currentReadSql(filesTable: string): string {
   return [
     `SELECT keys, item, seq, ts, eventid`,
     `FROM (`,
-    `  SELECT f.*, row_number() OVER (PARTITION BY f."_key" ORDER BY lpad(f.seq, 40, '0') DESC, f.ts DESC) AS "_rank"`,
+    `  SELECT f.*, row_number() OVER (PARTITION BY f."_key" ORDER BY ${currentOrderSql('f')} DESC, f.ts DESC) AS "_rank"`,
     `  FROM ${filesTable} f`,
     `) t`,
     `WHERE "_rank" = 1 AND NOT "_deleted"`,

@@ -140,7 +140,7 @@ describe('LakeCatalog: materialised views and current state', () => {
     expect(decoded.originalSql).toMatch(/NOT "_marker"/);
   });
 
-  it('catalogues current/<table>/ and adds current_<table> keeping the greatest seq per key, deletes dropped', () => {
+  it('catalogues current/<table>/ and adds current_<table> keeping the latest record per key, deletes dropped', () => {
     expect(tables.current_visits_files!.StorageDescriptor).toMatchObject({
       Columns: [
         { Name: '_key', Type: 'string' },
@@ -150,6 +150,7 @@ describe('LakeCatalog: materialised views and current state', () => {
         { Name: 'seq', Type: 'string' },
         { Name: 'ts', Type: 'string' },
         { Name: 'eventid', Type: 'string' },
+        { Name: '_order', Type: 'string' },
       ],
       Location: { 'Fn::Join': ['', ['s3://', { Ref: expect.any(String) }, '/current/visits/']] },
     });
@@ -192,14 +193,30 @@ describe('the view SQL, run by DuckDB over rows in the view file layout', () => 
       const reader = await connection.runAndReadAll(`${viewReadSql('view_x_files', ['value'])} ORDER BY 1`);
       expect(reader.getRows().map((row) => row[0])).toEqual(['b-base', 'c-new-1', 'c-new-2']);
 
+      // Rows of deltas written before `_order` existed (NULL) order by seq; with `_order`, the source time comes first:
+      // k3: a stream change after the snapshot wins; k4: a delete after the snapshot wins; k5: the snapshot wins over
+      // an older stream record; k6: at the same time, the stream record wins over the snapshot read.
       await connection.run(`CREATE TABLE current_y_files AS SELECT * FROM (VALUES
-        ('{"k":1}', '{"k":1}', '{"v":1}', false, '9', 't1', 'e1'),
-        ('{"k":1}', '{"k":1}', '{"v":2}', false, '10', 't2', 'e2'),
-        ('{"k":2}', '{"k":2}', '{"v":3}', false, '5', 't1', 'e3'),
-        ('{"k":2}', '{"k":2}', NULL, true, '6', 't2', 'e4')
-      ) AS t("_key", keys, item, "_deleted", seq, ts, eventid)`);
-      const current = await connection.runAndReadAll(currentReadSql('current_y_files'));
-      expect(current.getRows()).toEqual([['{"k":1}', '{"v":2}', '10', 't2', 'e2']]);
+        ('{"k":1}', '{"k":1}', '{"v":1}', false, '9', 't1', 'e1', NULL),
+        ('{"k":1}', '{"k":1}', '{"v":2}', false, '10', 't2', 'e2', NULL),
+        ('{"k":2}', '{"k":2}', '{"v":3}', false, '5', 't1', 'e3', NULL),
+        ('{"k":2}', '{"k":2}', NULL, true, '6', 't2', 'e4', NULL),
+        ('{"k":3}', '{"k":3}', '{"v":"snap"}', false, NULL, 't5', 's3', '2024-01-01T00:00:05.000Z|0|'),
+        ('{"k":3}', '{"k":3}', '{"v":"after"}', false, '20', 't6', 'e5', '2024-01-01T00:00:06.000Z|2|20'),
+        ('{"k":4}', '{"k":4}', '{"v":"snap"}', false, NULL, 't5', 's4', '2024-01-01T00:00:05.000Z|0|'),
+        ('{"k":4}', '{"k":4}', NULL, true, '21', 't6', 'e6', '2024-01-01T00:00:06.000Z|2|21'),
+        ('{"k":5}', '{"k":5}', '{"v":"snap"}', false, NULL, 't5', 's5', '2024-01-01T00:00:05.000Z|0|'),
+        ('{"k":5}', '{"k":5}', '{"v":"old"}', false, '99', 't4', 'e7', '2024-01-01T00:00:04.000Z|2|99'),
+        ('{"k":6}', '{"k":6}', '{"v":"snap"}', false, NULL, 't5', 's6', '2024-01-01T00:00:05.000Z|0|'),
+        ('{"k":6}', '{"k":6}', '{"v":"same"}', false, '22', 't5', 'e8', '2024-01-01T00:00:05.000Z|2|22')
+      ) AS t("_key", keys, item, "_deleted", seq, ts, eventid, "_order")`);
+      const current = await connection.runAndReadAll(`${currentReadSql('current_y_files')} ORDER BY keys`);
+      expect(current.getRows()).toEqual([
+        ['{"k":1}', '{"v":2}', '10', 't2', 'e2'],
+        ['{"k":3}', '{"v":"after"}', '20', 't6', 'e5'],
+        ['{"k":5}', '{"v":"snap"}', null, 't5', 's5'],
+        ['{"k":6}', '{"v":"same"}', '22', 't5', 'e8'],
+      ]);
     } finally {
       connection.closeSync();
       instance.closeSync();

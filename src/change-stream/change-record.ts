@@ -23,6 +23,12 @@ function optionalImage(image: unknown, which: string): AttributeMap | undefined 
   return image as AttributeMap;
 }
 
+/** The stream's own time of a record whose `ts` comes from an item attribute; that time when the stream has none. */
+function approximateCreationTime(streamRecord: StreamRecord, fallback: Date): Date {
+  if (streamRecord.dynamodb?.ApproximateCreationDateTime === undefined) return fallback;
+  return new Date(eventTimeMs(streamRecord));
+}
+
 /**
  * Like {@link toChangeRecord}, also returning the event time as a Date.
  *
@@ -47,6 +53,7 @@ export function toTimedChangeRecord(input: unknown, options: ChangeRecordOptions
   const oldImage = optionalImage(dynamodb.OldImage, 'OldImage');
   const time = eventTimeMs(streamRecord, options.eventTime);
   const eventTime = new Date(time);
+  const streamTime = options.eventTime === undefined ? eventTime : approximateCreationTime(streamRecord, eventTime);
   const record: ChangeRecord = {
     op,
     table: options.table,
@@ -56,6 +63,7 @@ export function toTimedChangeRecord(input: unknown, options: ChangeRecordOptions
     eventId: streamRecord.eventID,
     seq: dynamodb.SequenceNumber,
     ts: eventTime.toISOString(),
+    source: { kind: 'stream', seq: dynamodb.SequenceNumber, time: streamTime.toISOString() },
   };
   const identity = streamRecord.userIdentity;
   if (op === 'd' && isObject(identity) && identity.type === 'Service' && identity.principalId === DYNAMODB_PRINCIPAL) {
@@ -66,7 +74,7 @@ export function toTimedChangeRecord(input: unknown, options: ChangeRecordOptions
 
 /**
  * Maps a DynamoDB stream record to the lake's change envelope
- * `{op, table, keys, before, after, eventId, seq, ts, ttl?}`. INSERT→c, MODIFY→u, REMOVE→d;
+ * `{op, table, keys, before, after, eventId, seq, ts, ttl?, source}`. INSERT→c, MODIFY→u, REMOVE→d;
  * `ttl: true` for deletes made by the DynamoDB service (TTL). Throws a {@link ChangeRecordError}
  * subclass with a PHI-free reason when the record is unusable.
  *

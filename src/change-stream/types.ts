@@ -51,8 +51,19 @@ export interface StreamRecord {
   };
 }
 
-/** Change operation, Debezium style: create, update, delete. */
-export type ChangeOp = 'c' | 'u' | 'd';
+/** Change operation, Debezium style: create, update, delete, and `r` for a snapshot read of an existing item. */
+export type ChangeOp = 'c' | 'u' | 'd' | 'r';
+
+/**
+ * Where a change record came from. `time` is when the change happened at its source (the stream's
+ * ApproximateCreationDateTime, the snapshot's export time, the write time an incremental export reports), ISO-8601
+ * UTC with milliseconds; the current state orders records by it (see `changeOrderKey`), not by `ts`, which a
+ * table's `eventTime` attribute may set.
+ */
+export type ChangeSource =
+  | { kind: 'stream'; seq: string; time: string }
+  | { kind: 'snapshot'; exportId: string; time: string }
+  | { kind: 'incremental-export'; exportId: string; time: string };
 
 /** One change as landed in the lake: one NDJSON line. */
 export interface ChangeRecord {
@@ -64,12 +75,14 @@ export interface ChangeRecord {
   /** New image, or null (deletes, or view types without it). */
   after: PlainItem | null;
   eventId: string;
-  /** The stream sequence number. */
-  seq: string;
+  /** The stream sequence number; null for records read from a snapshot or an export. */
+  seq: string | null;
   /** Event time, ISO-8601 UTC with milliseconds. */
   ts: string;
   /** Set on deletes made by DynamoDB TTL. */
   ttl?: true;
+  /** Where the record came from: a stream sequence, or a snapshot's or export's id. */
+  source: ChangeSource;
 }
 
 /** Where the event time comes from (same shape as the config's `pipe.eventTime`). */

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '../ports/object-store.js';
+import { changeOrderSql } from './change-order.js';
 import { lakeLayout } from './layout.js';
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -29,9 +30,10 @@ export function currentKeyOf(changeKey: string): string {
 
 /**
  * Materialises a change-stream table's current state (merge-on-read): every change file without a delta yet gets one,
- * `current/<table>/…/<same name>.parquet` (zstd) with, per key in that file, its latest record by `seq`:
- * `_key` (the keys' JSON text), `keys`, `item` (the new image, JSON; NULL for a delete), `_deleted`, `seq`, `ts`,
- * `eventId`. `current_<table>` keeps per `_key` the greatest `seq` and drops deletes. Change file names are
+ * `current/<table>/…/<same name>.parquet` (zstd) with, per key in that file, its latest record by `_order` (see
+ * `changeOrderSql`: source time, then stream over export over snapshot, then `seq`): `_key` (the keys' JSON text),
+ * `keys`, `item` (the new image, JSON; NULL for a delete), `_deleted`, `seq`, `ts`, `eventId`, `_order`.
+ * `current_<table>` keeps per `_key` the greatest `_order` and drops deletes. Change file names are
  * deterministic, so a replay maps to the same delta: idempotent, and O(new files) reads and writes per call (by
  * default it lists `changes/<table>/` and `current/<table>/` whole; `changeKeys` looks up only those files' deltas).
  *
@@ -80,11 +82,12 @@ export async function materialiseCurrentState(options: {
       const input = join(dir, 'changes.ndjson.gz');
       const output = join(dir, 'current.parquet');
       await writeFile(input, (await store.get(key)) ?? new Uint8Array());
-      const columns = `{'op': 'VARCHAR', 'keys': 'JSON', 'after': 'JSON', 'eventId': 'VARCHAR', 'seq': 'VARCHAR', 'ts': 'VARCHAR'}`;
+      const columns = `{'op': 'VARCHAR', 'keys': 'JSON', 'after': 'JSON', 'eventId': 'VARCHAR', 'seq': 'VARCHAR', 'ts': 'VARCHAR', 'source': 'JSON'}`;
       await connection.run(
-        `COPY (SELECT keys::VARCHAR AS _key, keys, after AS item, op = 'd' AS _deleted, seq, ts, eventId
-           FROM read_json(${literal(input)}, format = 'newline_delimited', columns = ${columns})
-           QUALIFY row_number() OVER (PARTITION BY keys::VARCHAR ORDER BY lpad(seq, 40, '0') DESC) = 1)
+        `COPY (SELECT keys::VARCHAR AS _key, keys, after AS item, op = 'd' AS _deleted, seq, ts, eventId, _order
+           FROM (SELECT *, ${changeOrderSql} AS _order
+                 FROM read_json(${literal(input)}, format = 'newline_delimited', columns = ${columns}))
+           QUALIFY row_number() OVER (PARTITION BY keys::VARCHAR ORDER BY _order DESC) = 1)
          TO ${literal(output)} (FORMAT parquet, COMPRESSION zstd)`,
       );
       const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${literal(output)})`);

@@ -5,3 +5,4 @@ export * from './file-name.js';
 export * from './land-change-batch.js';
 export * from './partitioned-ndjson-writer.js';
 export type * from './types.js';
+export * from './change-order.js';

@@ -48,7 +48,11 @@ export async function landChangeBatch(input: {
   let writeFailures = 0;
   for (const change of ok) {
     try {
-      const written = await writer.add(prefix + hivePath(change.partitions), change.line, change.record.seq);
+      const written = await writer.add(
+        prefix + hivePath(change.partitions),
+        change.line,
+        change.record.seq ?? change.record.eventId,
+      );
       if (written.length > 0) files.push(...written);
     } catch {
       // The writer buffered the line and kept the failed write's lines; stopping here would leave half a batch.

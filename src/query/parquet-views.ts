@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { currentOrderSql } from '../lake/change-order.js';
 import { safeReason } from './errors.js';
 import { viewIdentifier } from './lake-datasets.js';
 import { quotePath } from './sql-text.js';
@@ -59,12 +60,13 @@ export async function discoverParquetDatasets(lake: string): Promise<ParquetData
  *
  * - `view_<name>`: files of runs older than the latest base are ignored; per `_resource_key`, only the rows of its
  *   latest `_run` count, and marker rows (and so deleted keys) are dropped; hidden columns are left out.
- * - `current_<table>`: per `_key`, the record with the greatest `seq` (as a number), deletes dropped.
+ * - `current_<table>`: per `_key`, the latest record (`currentOrderSql`: source time, then kind, then `seq`), deletes
+ *   dropped.
  *
  * @example
  * parquetViewSql({ kind: 'view', name: 'view_patient', label: 'patient', files: ['/lake/views/patient/run=…/patient.parquet'] })
  */
-export function parquetViewSql(dataset: ParquetDataset): string {
+export function parquetViewSql(dataset: ParquetDataset, options: { legacyCurrent?: boolean } = {}): string {
   const source = `read_parquet([${dataset.files.map((f) => quotePath(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`;
   if (dataset.kind === 'view')
     return `CREATE VIEW ${dataset.name} AS
@@ -74,9 +76,11 @@ export function parquetViewSql(dataset: ParquetDataset): string {
         SELECT deltas.*, max(deltas._run) OVER (PARTITION BY deltas._resource_key) AS _latest
         FROM deltas, base WHERE deltas._run >= base.run)
       WHERE _run = _latest AND NOT _marker`;
+  // Deltas written before `_order` existed lack the column; when none has it, order them as such rows.
+  const order = options.legacyCurrent ? `'|2|' || lpad(seq, 40, '0')` : currentOrderSql();
   return `CREATE VIEW ${dataset.name} AS
-    SELECT * EXCLUDE (_key, _deleted) FROM ${source}
-    QUALIFY row_number() OVER (PARTITION BY _key ORDER BY lpad(seq, 40, '0') DESC, ts DESC) = 1 AND NOT _deleted`;
+    SELECT * EXCLUDE (_key, _deleted${options.legacyCurrent ? '' : ', _order'}) FROM ${source}
+    QUALIFY row_number() OVER (PARTITION BY _key ORDER BY ${order} DESC, ts DESC) = 1 AND NOT _deleted`;
 }
 
 /**
@@ -97,14 +101,20 @@ export async function createParquetViews(
       dataset.kind === 'view'
         ? `materialised view ${dataset.label} (ViewDefinition rows of current resources)`
         : `current state of table ${dataset.label}: the latest image per key, deletes applied`;
-    try {
-      await connection.run(parquetViewSql(dataset));
-      await connection.run(`SELECT * FROM ${dataset.name} LIMIT 0`);
-      views.push({ name: dataset.name, description, sql: parquetViewSql(dataset) });
-      continue;
-    } catch {
-      await connection.run(`DROP VIEW IF EXISTS ${dataset.name}`).catch(() => undefined);
+    let created = false;
+    for (const legacyCurrent of dataset.kind === 'view' ? [false] : [false, true]) {
+      const sql = parquetViewSql(dataset, { legacyCurrent });
+      try {
+        await connection.run(sql);
+        await connection.run(`SELECT * FROM ${dataset.name} LIMIT 0`);
+        views.push({ name: dataset.name, description, sql });
+        created = true;
+        break;
+      } catch {
+        await connection.run(`DROP VIEW IF EXISTS ${dataset.name}`).catch(() => undefined);
+      }
     }
+    if (created) continue;
     const readable: string[] = [];
     for (const file of dataset.files) {
       try {

@@ -24,8 +24,18 @@ describe('toChangeRecord', () => {
     expect(toNdjsonLine(record)).toBe(
       '{"op":"c","table":"Visits","keys":{"id":"123"},"before":null,' +
         '"after":{"id":"123","siteId":"2","name":"Jane Example","valueOne":123,"valueTwo":6789,"createdAtTime":1700076551926},' +
-        '"eventId":"c81e728d9d4c2f636f067f89cc14862c","seq":"4000000000000000000001","ts":"2023-11-15T19:29:11.000Z"}',
+        '"eventId":"c81e728d9d4c2f636f067f89cc14862c","seq":"4000000000000000000001","ts":"2023-11-15T19:29:11.000Z",' +
+        '"source":{"kind":"stream","seq":"4000000000000000000001","time":"2023-11-15T19:29:11.000Z"}}',
     );
+  });
+
+  it("source.time is the stream's time when ts comes from an item attribute", () => {
+    const record = toChangeRecord(streamRecord(), {
+      table: 'Visits',
+      eventTime: { attribute: 'createdAtTime', unit: 'ms' },
+    });
+    expect(record.ts).toBe('2023-11-15T19:29:11.926Z');
+    expect(record.source).toEqual({ kind: 'stream', seq: '4000000000000000000001', time: '2023-11-15T19:29:11.000Z' });
   });
 
   it('MODIFY → u with before and after (NEW_AND_OLD_IMAGES)', () => {
