@@ -9,3 +9,4 @@ export type * from './types.js';
 export * from './firehose-records.js';
 export * from './firehose-transform-config.js';
 export * from './pipes-event.js';
+export * from './export-record.js';

@@ -1,5 +1,5 @@
 import { changeRecordsForBatch } from '../change-stream/process-batch.js';
-import type { ChangeStreamTableConfig } from '../change-stream/process-batch.js';
+import type { BatchResult, ChangeStreamTableConfig } from '../change-stream/process-batch.js';
 import type { CompiledFilters } from '../event-pattern/types.js';
 import type { ErrorSink } from './error-sink.js';
 import { hivePath, lakeLayout } from './layout.js';
@@ -42,8 +42,27 @@ export async function landChangeBatch(input: {
 }): Promise<LandedBatch> {
   const { filters, writer, errors, table } = input;
   const passed = filters === undefined ? input.records : input.records.filter((record) => filters.test(record));
-  const { ok, failed } = changeRecordsForBatch(passed, table);
-  const prefix = lakeLayout.changes(table.name);
+  const landed = await landProcessedChanges({ result: changeRecordsForBatch(passed, table), table, writer, errors });
+  return { filteredOut: input.records.length - passed.length, ...landed };
+}
+
+/**
+ * Lands change records already made (from a stream batch, or from an export's lines): each line to the table's
+ * partition in the writer, each failure to the error sink. The whole result is always buffered, even when a write it
+ * triggers fails (see {@link LandedBatch.writeFailures}).
+ *
+ * @example
+ * await landProcessedChanges({ result: changeRecordsForExportLines(lines, table, context), table, writer, errors });
+ */
+export async function landProcessedChanges(input: {
+  result: BatchResult;
+  table: { name: string };
+  writer: PartitionedNdjsonWriter;
+  errors: ErrorSink;
+}): Promise<Omit<LandedBatch, 'filteredOut'>> {
+  const { result, writer, errors } = input;
+  const { ok, failed } = result;
+  const prefix = lakeLayout.changes(input.table.name);
   const files: WrittenFile[] = [];
   let writeFailures = 0;
   for (const change of ok) {
@@ -68,7 +87,6 @@ export async function landChangeBatch(input: {
     });
   }
   return {
-    filteredOut: input.records.length - passed.length,
     landed: ok.length,
     failed: failed.length,
     failedEventIds: failed.flatMap((failure) => (failure.eventId === undefined ? [] : [failure.eventId])),
