@@ -130,15 +130,20 @@ export function fhirTableName(type: string): string {
 
 /** Columns of the change record (SYSTEM.md): images and keys stay JSON strings (use json_extract). */
 const CHANGE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
-  { name: 'op', type: 'string', comment: 'c | u | d' },
+  { name: 'op', type: 'string', comment: 'c | u | d | r (snapshot read)' },
   { name: 'table', type: 'string' },
   { name: 'keys', type: 'string', comment: 'JSON' },
   { name: 'before', type: 'string', comment: 'JSON image before the change' },
   { name: 'after', type: 'string', comment: 'JSON image after the change' },
   { name: 'eventid', type: 'string' },
-  { name: 'seq', type: 'string' },
+  { name: 'seq', type: 'string', comment: 'stream sequence number; NULL for snapshot and export records' },
   { name: 'ts', type: 'string', comment: 'ISO-8601 UTC event time' },
   { name: 'ttl', type: 'boolean', comment: 'true for deletes made by TTL' },
+  {
+    name: 'source',
+    type: 'struct<kind:string,seq:string,exportid:string,time:string>',
+    comment: 'where the record came from: stream (seq), snapshot or incremental-export (exportid); source time',
+  },
 ];
 
 /** Top-level FHIR elements catalogued per type (nested elements are JSON strings). */
