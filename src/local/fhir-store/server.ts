@@ -13,6 +13,7 @@ import { FhirRouter } from './fhir-router.js';
 import { HealthLakeControlPlane } from './healthlake-control-plane.js';
 import { sendJson } from './http-io.js';
 import { r4ResourceTypes } from './r4-definitions.js';
+import { ensureR4Schema } from './r4-schema.js';
 import { ResourceStore } from './resource-store.js';
 import type { FhirServer, FhirServerOptions } from './types.js';
 
@@ -48,6 +49,7 @@ export async function startFhirServer(options: FhirServerOptions): Promise<FhirS
   const clock = options.clock ?? systemClock;
   const faults = options.exportFaults ?? {};
   r4ResourceTypes(); // load the R4 definitions before the first request
+  ensureR4Schema(); // and the StructureDefinitions validation reads (~0.5 s), not on the first write
   mkdirSync(dirname(options.dbFile), { recursive: true });
   const store = ResourceStore.open(options.dbFile, clock);
   const datastoreId = options.datastoreId ?? store.getSetting('datastoreId') ?? randomBytes(16).toString('hex');
