@@ -39,6 +39,11 @@ export interface LocalStackOptions {
    * free their lock at once (one-shot `sync`).
    */
   exportRecovery?: 'resume' | 'fail';
+  /**
+   * Stream retention of the embedded DynamoDB, seconds (e.g. from config): records older are trimmed from its
+   * Streams API. Default: env `TRIBUTARY_STREAM_RETENTION_SECONDS`, else 86,400 (24 hours, as in AWS).
+   */
+  streamRetentionSeconds?: number;
 }
 
 /** What opening the stack found and cleaned up (embedded mode), for the command to report. */
@@ -149,6 +154,9 @@ export class LocalStack {
         streamsDbFile: paths.streams,
         bucketsDir: paths.buckets,
         region: options.config.region,
+        ...(options.streamRetentionSeconds !== undefined
+          ? { streamRetentionSeconds: options.streamRetentionSeconds }
+          : {}),
         ...(options.ports?.dynamodb !== undefined ? { port: options.ports.dynamodb } : {}),
       });
       if (options.fhir !== false) {

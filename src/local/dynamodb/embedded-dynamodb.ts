@@ -6,6 +6,7 @@ import { TableExports } from './export-to-s3.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { forward, type ClientRequest, type ProxyContext } from './proxy-context.js';
 import { StreamsApi } from './streams-api.js';
+import { StreamPurger, resolveStreamRetentionSeconds } from './stream-retention.js';
 import { StreamStore } from './stream-store.js';
 import { TableLifecycle } from './table-lifecycle.js';
 import { Transactions } from './transactions.js';
@@ -23,6 +24,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
  * Starts a local DynamoDB + DynamoDB Streams endpoint: dynalite (LevelDB, in `dataDir`) behind a
  * proxy that adds streams (SQLite, in `streamsDbFile`). Unmodified AWS SDK v3 clients
  * (`@aws-sdk/client-dynamodb`, `lib-dynamodb`, `client-dynamodb-streams`) work against `endpoint`.
+ * Stream records are trimmed after `streamRetentionSeconds` (default: `TRIBUTARY_STREAM_RETENTION_SECONDS`,
+ * else 24 hours), as in AWS; a timer deletes those no export needs any more.
  *
  * @example
  * const paths = stateDirPaths('.tributary');
@@ -33,6 +36,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
  */
 export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): Promise<EmbeddedDynamoDb> {
   const host = options.host ?? '127.0.0.1';
+  const retentionMs = resolveStreamRetentionSeconds(options.streamRetentionSeconds) * 1000;
   const listeners = new Set<(tableName: string) => void>();
   const store = new StreamStore(options.streamsDbFile);
   let backend: DynaliteBackend;
@@ -70,7 +74,8 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
     store.close();
     throw error;
   }
-  const route = createRouter(context);
+  const route = createRouter(context, retentionMs);
+  const purger = new StreamPurger(store, { retentionMs });
   const server = createServer((req, res) => {
     void handle(req, res, route);
   });
@@ -89,6 +94,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
     throw error;
   }
   const { port } = server.address() as AddressInfo;
+  purger.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -103,6 +109,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
     close() {
       closing ??= (async () => {
         await closeServer(server);
+        await purger.stop();
         await backend.close();
         store.close();
         listeners.clear();
@@ -114,10 +121,10 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions): P
 
 type Router = (request: ClientRequest) => Promise<BufferedResponse>;
 
-function createRouter(context: ProxyContext): Router {
+function createRouter(context: ProxyContext, retentionMs: number): Router {
   const lifecycle = new TableLifecycle(context);
   const writes = new WriteCapture(context);
-  const streams = new StreamsApi(context.store);
+  const streams = new StreamsApi(context.store, { retentionMs });
   const transactions = new Transactions(context);
   const exports = new TableExports(context);
   return async (request) => {

@@ -46,6 +46,17 @@ export function resourceNotFound(message: string): AwsWireError {
 }
 
 /**
+ * A `TrimmedDataAccessException`, as DynamoDB Streams raises for a shard iterator (or a sequence
+ * number) whose next record is past the stream's retention period and was trimmed.
+ *
+ * @example
+ * throw trimmedDataAccess();
+ */
+export function trimmedDataAccess(): AwsWireError {
+  return new AwsWireError('TrimmedDataAccessException', 'The data you are trying to access has been trimmed.');
+}
+
+/**
  * Raised by `startEmbeddedDynamoDb` when another process (another `tributary up`?) already holds
  * the LevelDB data directory.
  *

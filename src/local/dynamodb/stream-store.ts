@@ -51,6 +51,7 @@ interface StreamRow {
   start_seq: number | bigint;
   end_seq: number | bigint | null;
   enabled: number;
+  trimmed_seq: number | bigint | null;
 }
 
 interface RecordRow {
@@ -76,9 +77,22 @@ export interface NewStream {
   accountId: string;
 }
 
+/** What one {@link StreamStore.purge} pass did. */
+export interface PurgeResult {
+  /** Records physically deleted. */
+  deleted: number;
+  /** Whether records remain to delete (the pass stopped at its batch budget). */
+  more: boolean;
+}
+
 /**
  * Stream metadata and stream records in one SQLite file (WAL). Records are append-only and
  * numbered by a global AUTOINCREMENT position, so sequence numbers only grow, across restarts too.
+ *
+ * Retention: each stream has a trim horizon, the position of its newest trimmed record (stored, it
+ * only moves forward). {@link advanceTrimHorizon} moves it over the oldest records appended before a
+ * cutoff; the Streams API hides records at or before it. {@link purge} physically deletes trimmed
+ * records that point-in-time recovery no longer needs, in batches.
  *
  * @example
  * const store = new StreamStore('.tributary/dynamodb-streams.sqlite');
@@ -106,13 +120,17 @@ export class StreamStore {
         shard_id   TEXT NOT NULL,
         start_seq  INTEGER NOT NULL,
         end_seq    INTEGER,
-        enabled    INTEGER NOT NULL
+        enabled    INTEGER NOT NULL,
+        -- Trim horizon: the newest trimmed record's position (NULL: nothing trimmed yet).
+        trimmed_seq INTEGER
       );
       CREATE INDEX IF NOT EXISTS streams_by_table ON streams (table_name, created_ms);
       CREATE TABLE IF NOT EXISTS records (
         seq        INTEGER PRIMARY KEY AUTOINCREMENT,
         stream_arn TEXT NOT NULL,
-        record     TEXT NOT NULL
+        record     TEXT NOT NULL,
+        -- When the record was appended, epoch milliseconds: what retention measures.
+        created_ms INTEGER
       );
       CREATE INDEX IF NOT EXISTS records_by_stream ON records (stream_arn, seq);
       -- Write-ahead intents: an item write in flight whose stream record is not stored yet (see write-intents.ts).
@@ -142,6 +160,23 @@ export class StreamStore {
         description  TEXT NOT NULL
       );
     `);
+    this.migrate();
+  }
+
+  /** Adds the retention columns to a file written before they existed. */
+  private migrate(): void {
+    const columns = (table: string): Set<string> =>
+      new Set((this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+    this.db.transaction(() => {
+      if (!columns('streams').has('trimmed_seq')) this.db.exec('ALTER TABLE streams ADD COLUMN trimmed_seq INTEGER');
+      if (!columns('records').has('created_ms')) {
+        this.db.exec('ALTER TABLE records ADD COLUMN created_ms INTEGER');
+        // Older records: their ApproximateCreationDateTime (whole seconds) is the best time known.
+        this.db.exec(
+          "UPDATE records SET created_ms = CAST(json_extract(record, '$.dynamodb.ApproximateCreationDateTime') AS INTEGER) * 1000",
+        );
+      }
+    })();
   }
 
   /** Creates (enables) a new stream for a table. */
@@ -234,13 +269,93 @@ export class StreamStore {
     return rows.map(toStreamInfo);
   }
 
-  /** Appends a record to a stream and returns its position. */
-  public append(streamArn: string, record: UnsequencedStreamRecord): bigint {
-    const result = this.sql('INSERT INTO records (stream_arn, record) VALUES (?, ?)').run(
+  /** Appends a record to a stream and returns its position; `nowMs` (when it is appended) is what retention measures. */
+  public append(streamArn: string, record: UnsequencedStreamRecord, nowMs = Date.now()): bigint {
+    const result = this.sql('INSERT INTO records (stream_arn, record, created_ms) VALUES (?, ?, ?)').run(
       streamArn,
       JSON.stringify(record),
+      nowMs,
     );
     return BigInt(result.lastInsertRowid);
+  }
+
+  /**
+   * Moves a stream's trim horizon over its oldest records appended before `cutoffMs` and returns it:
+   * every record of the stream at or before the returned position is trimmed. Only a prefix is
+   * trimmed (a record appended later than the cutoff keeps the records after it), and the horizon
+   * never moves back. Costs two indexed look-ups plus the records it newly trims.
+   */
+  public advanceTrimHorizon(streamArn: string, cutoffMs: number): bigint {
+    const stream = this.stream(streamArn);
+    if (!stream) return 0n;
+    const current = stream.trimmedSeq ?? stream.startSeq - 1n;
+    const kept = this.sql(
+      'SELECT seq FROM records WHERE stream_arn = ? AND seq > ? AND created_ms >= ? ORDER BY seq LIMIT 1',
+    ).get(streamArn, current, cutoffMs) as { seq: bigint } | undefined;
+    const newest = (
+      kept
+        ? this.sql(
+            'SELECT seq FROM records WHERE stream_arn = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+          ).get(streamArn, current, kept.seq)
+        : this.sql('SELECT seq FROM records WHERE stream_arn = ? AND seq > ? ORDER BY seq DESC LIMIT 1').get(
+            streamArn,
+            current,
+          )
+    ) as { seq: bigint } | undefined;
+    if (!newest) return current;
+    this.sql(
+      'UPDATE streams SET trimmed_seq = ? WHERE stream_arn = ? AND (trimmed_seq IS NULL OR trimmed_seq < ?)',
+    ).run(newest.seq, streamArn, newest.seq);
+    return BigInt(newest.seq);
+  }
+
+  /** The position of a stream's first record after position `after`, if any. */
+  public firstPositionAfter(streamArn: string, after: bigint): bigint | undefined {
+    const row = this.sql('SELECT seq FROM records WHERE stream_arn = ? AND seq > ? ORDER BY seq LIMIT 1').get(
+      streamArn,
+      after,
+    ) as { seq: bigint } | undefined;
+    return row && BigInt(row.seq);
+  }
+
+  /**
+   * Physically deletes, oldest first and at most `maxRecords` of them, the records no one can read
+   * any more: trimmed from their stream (see {@link advanceTrimHorizon}) and appended before
+   * `keepAfterMs(stream)` (the start of the point-in-time recovery window their export may need).
+   * Each batch of `batchSize` is one short statement; a caller that must not block for long calls it
+   * again (yielding in between) while it answers `more`.
+   */
+  public purge(options: {
+    trimCutoffMs: number;
+    keepAfterMs: (stream: StreamInfo) => number;
+    batchSize?: number;
+    maxRecords?: number;
+  }): PurgeResult {
+    const batchSize = options.batchSize ?? 1000;
+    let budget = options.maxRecords ?? batchSize;
+    let deleted = 0;
+    for (const stream of this.listStreams()) {
+      const horizon = this.advanceTrimHorizon(stream.streamArn, options.trimCutoffMs);
+      const keepAfterMs = Math.min(options.trimCutoffMs, options.keepAfterMs(stream));
+      // Deletes a prefix only: the first record still needed bounds the deletion.
+      const needed = this.sql(
+        'SELECT seq FROM records WHERE stream_arn = ? AND seq <= ? AND created_ms >= ? ORDER BY seq LIMIT 1',
+      ).get(stream.streamArn, horizon, keepAfterMs) as { seq: bigint } | undefined;
+      const upTo = needed ? BigInt(needed.seq) - 1n : horizon;
+      for (;;) {
+        if (budget <= 0) return { deleted, more: true };
+        const limit = Math.min(batchSize, budget);
+        const count = Number(
+          this.sql(
+            'DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE stream_arn = ? AND seq <= ? ORDER BY seq LIMIT ?)',
+          ).run(stream.streamArn, upTo, limit).changes,
+        );
+        deleted += count;
+        budget -= count;
+        if (count < limit) break;
+      }
+    }
+    return { deleted, more: false };
   }
 
   /**
@@ -425,5 +540,6 @@ function toStreamInfo(row: StreamRow): StreamInfo {
     enabled: Number(row.enabled) === 1,
   };
   if (row.end_seq !== null) info.endSeq = BigInt(row.end_seq);
+  if (row.trimmed_seq !== null && row.trimmed_seq !== undefined) info.trimmedSeq = BigInt(row.trimmed_seq);
   return info;
 }

@@ -1,4 +1,4 @@
-import { resourceNotFound, validationError } from './errors.js';
+import { resourceNotFound, trimmedDataAccess, validationError } from './errors.js';
 import { formatSequenceNumber, parseSequenceNumber, type StreamStore } from './stream-store.js';
 import type { StreamInfo } from './types.js';
 
@@ -13,16 +13,39 @@ interface IteratorPosition {
 
 type Input = Record<string, unknown>;
 
+/** Retention of {@link StreamsApi}: records appended more than `retentionMs` before `now()` are trimmed. */
+export interface StreamsRetention {
+  retentionMs: number;
+  /** The clock, epoch milliseconds (`Date.now` by default). */
+  now?: () => number;
+}
+
 /**
  * The DynamoDB Streams API (`DynamoDBStreams_20120810.*`) over a {@link StreamStore}:
  * ListStreams, DescribeStream, GetShardIterator and GetRecords. One shard per stream.
  *
+ * Retention, as in AWS: records older than `retentionMs` are trimmed. A position (what an iterator
+ * reads after) is trimmed when a record of the stream after it was: `TRIM_HORIZON` starts after the
+ * newest trimmed record, and `AT_SEQUENCE_NUMBER`/`AFTER_SEQUENCE_NUMBER` at a trimmed position, or
+ * `GetRecords` with an iterator whose position has been trimmed since, fail with
+ * `TrimmedDataAccessException`, never skipping a record silently. `AFTER_SEQUENCE_NUMBER` of the
+ * newest trimmed record still works (nothing after it is lost).
+ *
  * @example
- * const api = new StreamsApi(store);
+ * const api = new StreamsApi(store, { retentionMs: 86_400_000 });
  * const output = api.handle('ListStreams', { TableName: 'Visits' });
  */
 export class StreamsApi {
-  public constructor(private readonly store: StreamStore) {}
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+
+  public constructor(
+    private readonly store: StreamStore,
+    retention: StreamsRetention = { retentionMs: 86_400_000 },
+  ) {
+    this.retentionMs = retention.retentionMs;
+    this.now = retention.now ?? Date.now;
+  }
 
   /** Runs one operation; throws {@link AwsWireError} for errors the client should see. */
   public handle(operation: string, input: Input): unknown {
@@ -62,7 +85,7 @@ export class StreamsApi {
     const stream = this.requireStream(requiredString(input, 'StreamArn'));
     const exclusiveStartShardId = optionalString(input, 'ExclusiveStartShardId');
     optionalLimit(input, 'Limit', 100);
-    const shards = exclusiveStartShardId === stream.shardId ? [] : [shardOf(stream)];
+    const shards = exclusiveStartShardId === stream.shardId ? [] : [this.shardOf(stream)];
     return {
       StreamDescription: {
         StreamArn: stream.streamArn,
@@ -82,10 +105,11 @@ export class StreamsApi {
     const shardId = requiredString(input, 'ShardId');
     if (shardId !== stream.shardId) throw resourceNotFound(`Requested resource not found: Shard does not exist`);
     const type = requiredString(input, 'ShardIteratorType');
+    const horizon = this.trimHorizon(stream);
     let after: bigint;
     switch (type) {
       case 'TRIM_HORIZON':
-        after = stream.startSeq - 1n;
+        after = horizon;
         break;
       case 'LATEST':
         after = stream.endSeq ?? this.store.lastPosition();
@@ -94,6 +118,7 @@ export class StreamsApi {
       case 'AFTER_SEQUENCE_NUMBER': {
         const position = this.requireSequenceNumber(stream, input);
         after = type === 'AT_SEQUENCE_NUMBER' ? position - 1n : position;
+        if (after < horizon) throw trimmedDataAccess();
         break;
       }
       default:
@@ -108,6 +133,8 @@ export class StreamsApi {
     const position = decodeIterator(requiredString(input, 'ShardIterator'));
     const limit = optionalLimit(input, 'Limit', MAX_RECORDS_PER_CALL);
     const stream = this.requireStream(position.streamArn);
+    // Records after the iterator's position were trimmed since it was taken: the reader lost them.
+    if (position.after < this.trimHorizon(stream)) throw trimmedDataAccess();
     const read = this.store.readAfter(stream.streamArn, position.after, limit);
     const after = read.at(-1)?.position ?? position.after;
     // A closed shard that has been read to its end has no next iterator; an open one always has.
@@ -115,6 +142,28 @@ export class StreamsApi {
     return {
       Records: read.map((r) => r.record),
       ...(exhausted ? {} : { NextShardIterator: encodeIterator({ ...position, after }) }),
+    };
+  }
+
+  /** The stream's trim horizon now: the newest trimmed position (`startSeq - 1` when none is). */
+  private trimHorizon(stream: StreamInfo): bigint {
+    const horizon = this.store.advanceTrimHorizon(stream.streamArn, this.now() - this.retentionMs);
+    return horizon > stream.startSeq - 1n ? horizon : stream.startSeq - 1n;
+  }
+
+  /** The shard, its range starting at the first record not trimmed (or just after the horizon). */
+  private shardOf(stream: StreamInfo): unknown {
+    const horizon = this.trimHorizon(stream);
+    const starting =
+      horizon < stream.startSeq
+        ? stream.startSeq
+        : (this.store.firstPositionAfter(stream.streamArn, horizon) ?? horizon + 1n);
+    return {
+      ShardId: stream.shardId,
+      SequenceNumberRange: {
+        StartingSequenceNumber: formatSequenceNumber(starting),
+        ...(stream.endSeq !== undefined ? { EndingSequenceNumber: formatSequenceNumber(stream.endSeq) } : {}),
+      },
     };
   }
 
@@ -135,16 +184,6 @@ export class StreamsApi {
     }
     return position;
   }
-}
-
-function shardOf(stream: StreamInfo): unknown {
-  return {
-    ShardId: stream.shardId,
-    SequenceNumberRange: {
-      StartingSequenceNumber: formatSequenceNumber(stream.startSeq),
-      ...(stream.endSeq !== undefined ? { EndingSequenceNumber: formatSequenceNumber(stream.endSeq) } : {}),
-    },
-  };
 }
 
 function encodeIterator(position: IteratorPosition): string {

@@ -17,6 +17,12 @@ export interface EmbeddedDynamoDbOptions {
    * where `ExportTableToPointInTime` writes; without it, exports are refused.
    */
   bucketsDir?: string;
+  /**
+   * Stream retention, seconds: older records are trimmed from the Streams API (`TrimmedDataAccessException`
+   * for a reader behind them). Default: env `TRIBUTARY_STREAM_RETENTION_SECONDS`, else 86,400 (24 hours, as
+   * in AWS). Records a point-in-time-recovery window still needs are kept for INCREMENTAL exports.
+   */
+  streamRetentionSeconds?: number;
 }
 
 /** A running embedded DynamoDB + DynamoDB Streams endpoint. */
@@ -73,6 +79,8 @@ export interface StreamInfo {
   /** Last sequence number of the shard once the stream is disabled. */
   endSeq?: bigint;
   enabled: boolean;
+  /** Trim horizon: the newest trimmed record's position (records at or before it are past retention). */
+  trimmedSeq?: bigint;
 }
 
 /** The `eventName` of a stream record. */
