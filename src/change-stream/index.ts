@@ -1,3 +1,4 @@
+export * from './change-line.js';
 export * from './change-record.js';
 export * from './errors.js';
 export * from './event-time.js';

@@ -1,9 +1,10 @@
 import type { Partition } from '../lake/layout.js';
 import { toTimedChangeRecord } from './change-record.js';
+import { changeLineOf, type ChangeLineOptions } from './change-line.js';
 import { ChangeRecordError } from './errors.js';
 import { stringifyLossless } from './lossless-json-line.js';
 import { DEFAULT_PARTITION_BY, partitionsFor } from './partitions.js';
-import type { ChangeRecord, EventTimeSource } from './types.js';
+import type { ChangeRecord, ChangeRecordOptions, EventTimeSource } from './types.js';
 
 /**
  * What the batch processor needs of a table: the config file's table entry fits as is.
@@ -20,6 +21,29 @@ export interface ProcessedChange {
   partitions: Partition[];
   line: string;
   eventTime: Date;
+  /** The record's id in the writer (`record.seq ?? record.eventId`), when known without building `record`. */
+  id?: string;
+}
+
+/**
+ * A change made by the direct path ({@link changeLineOf}): `record` is built from the stream record only if asked for
+ * (the line, partitions and id do not need it).
+ */
+class LineChange implements ProcessedChange {
+  #record: ChangeRecord | undefined;
+  public constructor(
+    private readonly raw: unknown,
+    private readonly options: ChangeRecordOptions,
+    public readonly line: string,
+    public readonly partitions: Partition[],
+    public readonly eventTime: Date,
+    public readonly id: string,
+  ) {}
+
+  public get record(): ChangeRecord {
+    this.#record ??= toTimedChangeRecord(this.raw, this.options).record;
+    return this.#record;
+  }
 }
 
 /** A record that could not be processed. `raw` may hold PHI: send it to the error location only. */
@@ -52,10 +76,21 @@ function eventIdOf(raw: unknown): string | undefined {
  */
 export function changeRecordsForBatch(streamRecords: readonly unknown[], table: ChangeStreamTableConfig): BatchResult {
   const spec = table.pipe?.partitionBy ?? DEFAULT_PARTITION_BY;
-  const options = { table: table.name, eventTime: table.pipe?.eventTime, ttlAttribute: table.ttlAttribute };
+  const options: ChangeLineOptions = {
+    table: table.name,
+    eventTime: table.pipe?.eventTime,
+    ttlAttribute: table.ttlAttribute,
+    partitionBy: spec,
+  };
   const ok: ProcessedChange[] = [];
   const failed: FailedChange[] = [];
   for (const raw of streamRecords) {
+    // The direct path writes the line from DynamoDB JSON; what it does not take goes the reference way below.
+    const fast = changeLineOf(raw, options);
+    if (fast !== undefined) {
+      ok.push(new LineChange(raw, options, fast.line, fast.partitions, fast.eventTime, fast.id));
+      continue;
+    }
     try {
       const { record, eventTime } = toTimedChangeRecord(raw, options);
       const partitions = partitionsFor(record, spec, eventTime);

@@ -70,7 +70,7 @@ export async function landProcessedChanges(input: {
       const written = await writer.add(
         prefix + hivePath(change.partitions),
         change.line,
-        change.record.seq ?? change.record.eventId,
+        change.id ?? change.record.seq ?? change.record.eventId,
       );
       if (written.length > 0) files.push(...written);
     } catch {

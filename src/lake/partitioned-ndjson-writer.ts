@@ -10,10 +10,16 @@ import type {
   WrittenFile,
 } from './types.js';
 
-/** Lines buffered for one partition prefix. */
+/** Lines buffered for one partition prefix, as UTF-8 bytes (newline-terminated) rather than strings. */
 interface PartitionBuffer {
   readonly prefix: string;
-  readonly lines: string[];
+  /** Filled chunks, in order. */
+  chunks: Buffer[];
+  /** The chunk being filled (its first `used` bytes hold lines), if any. */
+  current: Buffer | undefined;
+  used: number;
+  /** Lines buffered. */
+  records: number;
   bytes: number;
   readonly firstId: string;
   lastId: string;
@@ -25,6 +31,11 @@ interface PartitionBuffer {
   /** Number of this file among the files of its prefix (see `fileName`). */
   sequence: number;
 }
+
+/** Smallest and largest chunk a partition's bytes are kept in: small partitions stay small, big ones few. */
+const MIN_CHUNK_BYTES = 16 * 1024;
+const MAX_CHUNK_BYTES = 256 * 1024;
+const NEWLINE = 0x0a;
 
 const NEWLINE_BYTES = 1;
 
@@ -131,7 +142,10 @@ export class PartitionedNdjsonWriter {
       if (this.#buffers.size >= this.#options.maxOpenPartitions) written.push(this.#write(this.#largest()));
       buffer = {
         prefix,
-        lines: [],
+        chunks: [],
+        current: undefined,
+        used: 0,
+        records: 0,
         bytes: 0,
         firstId: id,
         lastId: id,
@@ -140,7 +154,7 @@ export class PartitionedNdjsonWriter {
       };
       this.#buffers.set(prefix, buffer);
     }
-    buffer.lines.push(line);
+    append(buffer, line, lineBytes, this.#options.maxBytes);
     buffer.bytes += lineBytes;
     buffer.lastId = id;
     buffer.ids?.push(id);
@@ -187,7 +201,7 @@ export class PartitionedNdjsonWriter {
   public failedPartitions(): FailedPartition[] {
     return [...this.#failures].flatMap(([prefix, error]) => {
       const buffer = this.#buffers.get(prefix);
-      return buffer ? [{ prefix, records: buffer.lines.length, error }] : [];
+      return buffer ? [{ prefix, records: buffer.records, error }] : [];
     });
   }
 
@@ -203,9 +217,9 @@ export class PartitionedNdjsonWriter {
     this.#failures.delete(prefix);
     if (buffer === undefined) return undefined;
     this.#buffers.delete(prefix);
-    this.#stats.bufferedRecords -= buffer.lines.length;
+    this.#stats.bufferedRecords -= buffer.records;
     this.#bufferedBytes -= buffer.bytes;
-    return { prefix, lines: [...buffer.lines], ...(buffer.ids ? { ids: [...buffer.ids] } : {}) };
+    return { prefix, lines: linesOf(buffer), ...(buffer.ids ? { ids: [...buffer.ids] } : {}) };
   }
 
   async #flushAll(): Promise<WrittenFile[]> {
@@ -232,7 +246,7 @@ export class PartitionedNdjsonWriter {
       buffer.sequence = this.#sequences.get(buffer.prefix) ?? 0;
       this.#sequences.set(buffer.prefix, buffer.sequence + 1);
     }
-    this.#stats.bufferedRecords -= buffer.lines.length;
+    this.#stats.bufferedRecords -= buffer.records;
     this.#bufferedBytes -= buffer.bytes;
     const promise = this.#put(buffer)
       .then(
@@ -256,7 +270,10 @@ export class PartitionedNdjsonWriter {
     const merged: PartitionBuffer = newer
       ? {
           prefix: failed.prefix,
-          lines: [...failed.lines, ...newer.lines],
+          chunks: [...bodyChunks(failed), ...bodyChunks(newer)],
+          current: undefined,
+          used: 0,
+          records: failed.records + newer.records,
           bytes: failed.bytes + newer.bytes,
           firstId: failed.firstId,
           lastId: newer.lastId,
@@ -265,13 +282,14 @@ export class PartitionedNdjsonWriter {
         }
       : failed;
     this.#buffers.set(failed.prefix, merged);
-    this.#stats.bufferedRecords += failed.lines.length;
+    this.#stats.bufferedRecords += failed.records;
     this.#bufferedBytes += failed.bytes;
     this.#failures.set(failed.prefix, error);
   }
 
   async #put(buffer: PartitionBuffer): Promise<WrittenFile> {
-    const body = `${buffer.lines.join('\n')}\n`;
+    // One contiguous body (kept as the buffer's only chunk, so a failed write can put it back without copying).
+    const body = bodyOf(buffer);
     const gz = await gzipDeterministic(body, this.#options.compressionLevel);
     const parts: FileNameParts = {
       prefix: buffer.prefix,
@@ -285,12 +303,12 @@ export class PartitionedNdjsonWriter {
     const key = buffer.prefix + name;
     await this.#options.store.put(key, gz, { contentType: 'application/gzip' });
     this.#stats.files++;
-    this.#stats.records += buffer.lines.length;
+    this.#stats.records += buffer.records;
     this.#stats.bytes += gz.byteLength;
     this.#stats.rawBytes += buffer.bytes;
     return {
       key,
-      records: buffer.lines.length,
+      records: buffer.records,
       bytes: gz.byteLength,
       rawBytes: buffer.bytes,
       firstId: buffer.firstId,
@@ -312,4 +330,49 @@ function idsHash(ids: readonly string[]): string {
   const hash = createHash('sha256');
   for (const id of ids) hash.update(id).update('\n');
   return hash.digest('hex');
+}
+
+/** Appends one line and its newline to a partition's bytes; `lineBytes` counts both. */
+function append(buffer: PartitionBuffer, line: string, lineBytes: number, maxBytes: number): void {
+  let current = buffer.current;
+  if (current === undefined || current.length - buffer.used < lineBytes) {
+    if (current !== undefined) buffer.chunks.push(current.subarray(0, buffer.used));
+    // Chunks grow with the partition (so a small one holds little), never past what the partition may still take.
+    const size = Math.max(
+      lineBytes,
+      Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, buffer.bytes), maxBytes - buffer.bytes),
+    );
+    current = Buffer.allocUnsafe(size);
+    buffer.current = current;
+    buffer.used = 0;
+  }
+  const written = current.write(line, buffer.used, 'utf8');
+  current[buffer.used + written] = NEWLINE;
+  buffer.used += written + 1;
+  buffer.records += 1;
+}
+
+/** The buffer's bytes as chunks, the chunk being filled closed off. */
+function bodyChunks(buffer: PartitionBuffer): Buffer[] {
+  if (buffer.current !== undefined) {
+    buffer.chunks.push(buffer.current.subarray(0, buffer.used));
+    buffer.current = undefined;
+    buffer.used = 0;
+  }
+  return buffer.chunks;
+}
+
+/** The buffer's bytes in one piece, which also becomes its only chunk. */
+function bodyOf(buffer: PartitionBuffer): Buffer {
+  const chunks = bodyChunks(buffer);
+  if (chunks.length === 1) return chunks[0]!;
+  const body = Buffer.concat(chunks, buffer.bytes);
+  buffer.chunks = [body];
+  return body;
+}
+
+/** The buffered lines as strings (lines hold no newline: they are NDJSON lines). */
+function linesOf(buffer: PartitionBuffer): string[] {
+  const text = bodyOf(buffer).toString('utf8');
+  return text === '' ? [] : text.slice(0, -1).split('\n');
 }
