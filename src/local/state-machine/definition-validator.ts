@@ -6,6 +6,7 @@ import { CHOICE_OPERATORS, COMPARATORS, TYPE_TESTS } from './choice-rule.js';
 import { UnsupportedDefinitionError } from './errors.js';
 import type { DefinitionProblem } from './errors.js';
 import { IntrinsicSyntaxError, looksLikeIntrinsic, parseIntrinsic } from './intrinsic-functions.js';
+import { ITEM_READER_INPUT_TYPES } from './item-reader-input.js';
 import { parsePath } from './json-path.js';
 import type { StateMachineDefinition } from './types.js';
 
@@ -603,8 +604,8 @@ function checkItemReader(problems: Problems, at: string, reader: unknown, scope:
       problems.push({ path: `${at}.${k}`, message: `ItemReader field '${k}' is not supported` });
   checkS3Resource(problems, at, reader.Resource, S3_GET_OBJECT, scope);
   const config = reader.ReaderConfig;
-  if (!isObject(config) || config.InputType !== 'JSON')
-    problems.push({ path: `${at}.ReaderConfig.InputType`, message: "only InputType 'JSON' is supported" });
+  if (!isObject(config) || !(ITEM_READER_INPUT_TYPES as readonly unknown[]).includes(config.InputType))
+    problems.push({ path: `${at}.ReaderConfig.InputType`, message: "only InputType 'JSON' or 'JSONL' is supported" });
   else
     for (const k of Object.keys(config)) {
       if (k === 'MaxItems') {

@@ -9,6 +9,7 @@ import { linkedController, raceSignal } from './abortable.js';
 import { S3_GET_OBJECT, S3_PUT_OBJECT } from './definition-validator.js';
 import { BranchCancelled, ExecutionInterrupted, StatesRuntimeError, errorOutput, toStatesError } from './errors.js';
 import { applyPayloadTemplate } from './input-output.js';
+import { itemsOfObject, type ItemReaderInputType } from './item-reader-input.js';
 import { itemProcessor, itemSelector, itemsFromPath, mapNumber, maxConcurrency } from './map-state.js';
 import { runAll } from './parallel-state.js';
 import { writeMapRunResults } from './result-writer.js';
@@ -197,30 +198,25 @@ async function withS3Handler<T>(
   }
 }
 
-/** ItemReader: the JSON array read through the bound s3:getObject handler (JSON text or bytes are parsed), ≤ MaxItems. */
+/**
+ * ItemReader: the items of the object read through the bound s3:getObject handler, by `ReaderConfig.InputType`
+ * (JSON: an array; JSONL: one item per line; see item-reader-input.ts), ≤ MaxItems.
+ */
 async function readItems(ctx: StateContext, attempt: StateAttempt): Promise<unknown[]> {
   const { name, state, input: effective, rc, enteredAt } = attempt;
-  const reader = state.ItemReader as { Parameters: Record<string, unknown>; ReaderConfig: { MaxItems?: number } };
+  const reader = state.ItemReader as {
+    Parameters: Record<string, unknown>;
+    ReaderConfig: { InputType: ItemReaderInputType; MaxItems?: number };
+  };
   const params = applyPayloadTemplate(reader.Parameters, effective, ctx.contextObject(rc, name, enteredAt, 0));
-  let items = await withS3Handler(
+  const body = await withS3Handler(
     ctx,
     attempt,
     S3_GET_OBJECT,
     { error: 'States.ItemReaderFailed', role: 'ItemReader' },
     (getObject) => getObject(params),
   );
-  if (typeof items === 'string' || items instanceof Uint8Array) {
-    try {
-      items = JSON.parse(typeof items === 'string' ? items : Buffer.from(items).toString('utf8')) as unknown;
-    } catch {
-      throw new StatesRuntimeError('States.ItemReaderFailed', `ItemReader of '${name}': the object is not valid JSON`);
-    }
-  }
-  if (!Array.isArray(items))
-    throw new StatesRuntimeError(
-      'States.ItemReaderFailed',
-      `ItemReader of '${name}': the JSON object must be an array`,
-    );
+  const items = itemsOfObject(body, reader.ReaderConfig.InputType, name);
   return reader.ReaderConfig.MaxItems === undefined ? items : items.slice(0, reader.ReaderConfig.MaxItems);
 }
 
