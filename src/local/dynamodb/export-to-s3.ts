@@ -6,7 +6,7 @@ import type { BufferedResponse } from './dynalite-backend.js';
 import { AwsWireError, validationError } from './errors.js';
 import type { ClientRequest, ProxyContext } from './proxy-context.js';
 import { canonicalJson } from './stream-record.js';
-import type { KeySchemaElement, StreamRecord, WireItem } from './types.js';
+import type { KeySchemaElement, StreamInfo, StreamRecord, WireItem } from './types.js';
 import { isOk, jsonResponse } from './wire-response.js';
 
 const DEFAULT_RECOVERY_DAYS = 35;
@@ -38,7 +38,12 @@ interface Written {
  * in AWS's DYNAMODB_JSON layout; the export call answers `IN_PROGRESS`, later calls see `COMPLETED`.
  * A FULL export holds the table's write lock while it scans: it is the table as of now (the
  * requested `ExportTime` is recorded, not replayed). An INCREMENTAL export is built from the table's
- * NEW_AND_OLD_IMAGES stream records in the window (second resolution, as their timestamps).
+ * NEW_AND_OLD_IMAGES stream records in the window (second resolution, as their timestamps), read from
+ * the stream store itself: records past the stream retention (trimmed from the Streams API) still
+ * count, as the store keeps them for the point-in-time recovery window. The embedded DynamoDB only
+ * knows the changes its streams captured: a window that a NEW_AND_OLD_IMAGES stream did not cover
+ * throughout (it starts before the stream was enabled, e.g. PITR was enabled first, or spans a time
+ * the stream was disabled) is refused with a ValidationException naming the uncovered time.
  *
  * @example
  * const exports = new TableExports(context);
@@ -319,27 +324,21 @@ export class TableExports {
 
   /** Per changed key, its change over [fromMs, toMs) as an INCREMENTAL export line, from the stream records. */
   private incrementalLines(table: TableInfo, fromMs: number, toMs: number, viewType: ExportViewType): string[] {
-    const streams = this.context.store
-      .listStreams(table.tableName)
-      .filter((s) => s.tableId === table.tableId && s.createdMs < toMs);
-    if (!streams.some((s) => s.createdMs <= fromMs) || streams.some((s) => s.viewType !== 'NEW_AND_OLD_IMAGES')) {
-      throw validationError(
-        "The local DynamoDB builds incremental exports from the table's stream records: the table needs a NEW_AND_OLD_IMAGES stream enabled since ExportFromTime",
-      );
-    }
-    const records: Array<{ position: bigint; record: StreamRecord }> = [];
+    const records: StreamRecord[] = [];
+    const streams = streamsCovering(this.context.store.listStreams(table.tableName), table.tableId, fromMs, toMs);
     for (const stream of streams) {
-      let after = stream.startSeq - 1n;
-      for (;;) {
-        const page = this.context.store.readAfter(stream.streamArn, after, RECORD_PAGE);
-        if (!page.length) break;
-        records.push(...page);
-        after = page[page.length - 1]?.position ?? after;
+      // Records appended before the window cannot be in it: a record's time is never after its appending.
+      let after: bigint | undefined = stream.startSeq - 1n;
+      while (after !== undefined) {
+        const page = this.context.store.readAppendedSince(stream.streamArn, after, fromMs, RECORD_PAGE);
+        records.push(...page.records);
+        after = page.next;
       }
     }
-    records.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    const position = (record: StreamRecord) => BigInt(record.dynamodb.SequenceNumber);
+    records.sort((a, b) => (position(a) < position(b) ? -1 : position(a) > position(b) ? 1 : 0));
     const changes = new Map<string, { keys: WireItem; oldImage?: WireItem; newImage?: WireItem; micros: number }>();
-    for (const { record } of records) {
+    for (const record of records) {
       const ms = record.dynamodb.ApproximateCreationDateTime * 1000;
       if (ms < fromMs || ms >= toMs) continue;
       const key = canonicalJson(record.dynamodb.Keys);
@@ -362,6 +361,43 @@ export class TableExports {
       }),
     );
   }
+}
+
+/**
+ * The table incarnation's streams that overlap [fromMs, toMs). They must cover it without a gap, all
+ * NEW_AND_OLD_IMAGES: otherwise some change of the window was never captured, and the export is refused.
+ */
+function streamsCovering(all: readonly StreamInfo[], tableId: string, fromMs: number, toMs: number): StreamInfo[] {
+  const ofTable = all.filter((s) => s.tableId === tableId).sort((a, b) => a.createdMs - b.createdMs);
+  const spans = ofTable.map((stream, i) => ({
+    stream,
+    // A stream disabled before its disabling time was stored: assume it lasted until the next one.
+    endMs: stream.enabled
+      ? Number.POSITIVE_INFINITY
+      : (stream.disabledMs ?? ofTable[i + 1]?.createdMs ?? Number.POSITIVE_INFINITY),
+  }));
+  const overlapping = spans.filter(({ stream, endMs }) => stream.createdMs < toMs && endMs > fromMs);
+  let coveredTo = fromMs;
+  let gapTo = toMs;
+  for (const { stream, endMs } of overlapping) {
+    if (stream.createdMs > coveredTo) {
+      gapTo = stream.createdMs;
+      break;
+    }
+    coveredTo = Math.max(coveredTo, endMs);
+  }
+  if (coveredTo < toMs) {
+    throw validationError(
+      `The local DynamoDB builds incremental exports from the stream records it captured: no stream of the table captured its changes from ${iso(coveredTo)} to ${iso(Math.min(gapTo, toMs))} (the export period needs a NEW_AND_OLD_IMAGES stream enabled throughout)`,
+    );
+  }
+  const other = overlapping.find(({ stream }) => stream.viewType !== 'NEW_AND_OLD_IMAGES');
+  if (other) {
+    throw validationError(
+      `The local DynamoDB builds incremental exports from the stream records it captured: the table's stream was ${other.stream.viewType} during the export period (it needs NEW_AND_OLD_IMAGES)`,
+    );
+  }
+  return overlapping.map(({ stream }) => stream);
 }
 
 /** Writes `_started`, one gzipped data file (when there are lines) and both manifests. */

@@ -52,6 +52,7 @@ interface StreamRow {
   end_seq: number | bigint | null;
   enabled: number;
   trimmed_seq: number | bigint | null;
+  disabled_ms: number | bigint | null;
 }
 
 interface RecordRow {
@@ -122,7 +123,9 @@ export class StreamStore {
         end_seq    INTEGER,
         enabled    INTEGER NOT NULL,
         -- Trim horizon: the newest trimmed record's position (NULL: nothing trimmed yet).
-        trimmed_seq INTEGER
+        trimmed_seq INTEGER,
+        -- When the stream was disabled, epoch milliseconds (NULL: enabled, or disabled before this was kept).
+        disabled_ms INTEGER
       );
       CREATE INDEX IF NOT EXISTS streams_by_table ON streams (table_name, created_ms);
       CREATE TABLE IF NOT EXISTS records (
@@ -168,7 +171,9 @@ export class StreamStore {
     const columns = (table: string): Set<string> =>
       new Set((this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
     this.db.transaction(() => {
-      if (!columns('streams').has('trimmed_seq')) this.db.exec('ALTER TABLE streams ADD COLUMN trimmed_seq INTEGER');
+      const streamColumns = columns('streams');
+      if (!streamColumns.has('trimmed_seq')) this.db.exec('ALTER TABLE streams ADD COLUMN trimmed_seq INTEGER');
+      if (!streamColumns.has('disabled_ms')) this.db.exec('ALTER TABLE streams ADD COLUMN disabled_ms INTEGER');
       if (!columns('records').has('created_ms')) {
         this.db.exec('ALTER TABLE records ADD COLUMN created_ms INTEGER');
         // Older records: their ApproximateCreationDateTime (whole seconds) is the best time known.
@@ -228,7 +233,11 @@ export class StreamStore {
         seq: bigint | null;
       };
       const endSeq = last.seq ?? stream.startSeq - 1n;
-      this.sql('UPDATE streams SET enabled = 0, end_seq = ? WHERE stream_arn = ?').run(endSeq, streamArn);
+      this.sql('UPDATE streams SET enabled = 0, end_seq = ?, disabled_ms = ? WHERE stream_arn = ?').run(
+        endSeq,
+        Math.max(Date.now(), stream.createdMs),
+        streamArn,
+      );
     })();
   }
 
@@ -421,6 +430,33 @@ export class StreamStore {
     });
   }
 
+  /**
+   * Up to `limit` records of a stream after position `after` appended at or after `sinceMs`, oldest
+   * first, with the position to continue from (the last one looked at). Reads the store itself: records
+   * trimmed from the Streams API are still here until purged.
+   */
+  public readAppendedSince(
+    streamArn: string,
+    after: bigint,
+    sinceMs: number,
+    limit: number,
+  ): { records: StreamRecord[]; next: bigint | undefined } {
+    const rows = this.sql(
+      'SELECT seq, record, created_ms FROM records WHERE stream_arn = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ).all(streamArn, after, limit) as Array<RecordRow & { created_ms: bigint | null }>;
+    const records: StreamRecord[] = [];
+    for (const row of rows) {
+      if (row.created_ms !== null && Number(row.created_ms) < sinceMs) continue;
+      const stored = JSON.parse(row.record) as UnsequencedStreamRecord;
+      records.push({
+        ...stored,
+        dynamodb: { ...stored.dynamodb, SequenceNumber: formatSequenceNumber(BigInt(row.seq)) },
+      });
+    }
+    const last = rows.at(-1);
+    return { records, next: rows.length < limit || !last ? undefined : BigInt(last.seq) };
+  }
+
   /** Whether a stream holds any record after position `after`. */
   public hasRecordsAfter(streamArn: string, after: bigint): boolean {
     return (
@@ -540,6 +576,7 @@ function toStreamInfo(row: StreamRow): StreamInfo {
     enabled: Number(row.enabled) === 1,
   };
   if (row.end_seq !== null) info.endSeq = BigInt(row.end_seq);
-  if (row.trimmed_seq !== null && row.trimmed_seq !== undefined) info.trimmedSeq = BigInt(row.trimmed_seq);
+  if (row.trimmed_seq !== null) info.trimmedSeq = BigInt(row.trimmed_seq);
+  if (row.disabled_ms !== null) info.disabledMs = Number(row.disabled_ms);
   return info;
 }

@@ -81,6 +81,8 @@ export interface StreamInfo {
   enabled: boolean;
   /** Trim horizon: the newest trimmed record's position (records at or before it are past retention). */
   trimmedSeq?: bigint;
+  /** When the stream was disabled, epoch milliseconds (unknown for streams disabled before it was kept). */
+  disabledMs?: number;
 }
 
 /** The `eventName` of a stream record. */

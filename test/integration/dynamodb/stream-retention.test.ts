@@ -188,7 +188,7 @@ describe('embedded DynamoDB: stream retention', () => {
     expect(lines[0]).toHaveProperty('NewImage');
   });
 
-  it('a stream enabled after PITR: an export from the stream on holds its records, trimmed or not', async () => {
+  it('a stream enabled after PITR: an export from the stream on holds its records, trimmed or not; one reaching before it or over a disabled time is refused', async () => {
     const table = await createTable(ddb, undefined, { prefix: 'retention-late-stream' });
     await ddb.send(
       new UpdateContinuousBackupsCommand({
@@ -196,18 +196,30 @@ describe('embedded DynamoDB: stream retention', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       }),
     );
-    await ddb.send(
-      new UpdateTableCommand({
-        TableName: table,
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
+    const beforeStreamMs = await nextSecond();
+    const setStream = (enabled: boolean) =>
+      ddb.send(
+        new UpdateTableCommand({
+          TableName: table,
+          StreamSpecification: enabled
+            ? { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' }
+            : { StreamEnabled: false },
+        }),
+      );
+    await setStream(true);
     const fromMs = await nextSecond();
     await put(table, 'late-1');
     await waitPastRetention();
     await put(table, 'late-2');
     const lines = await incrementalExport(table, fromMs);
     expect(lines.map((line) => (line['Keys'] as { pk: { S: string } }).pk.S).sort()).toEqual(['late-1', 'late-2']);
+
+    // The embedded store only knows the changes its stream captured.
+    await expect(incrementalExport(table, beforeStreamMs)).rejects.toThrow(/no stream of the table captured/);
+    await setStream(false);
+    await setStream(true);
+    await put(table, 'late-3');
+    await expect(incrementalExport(table, fromMs)).rejects.toThrow(/no stream of the table captured/);
   });
 
   /** Runs an INCREMENTAL export from `fromMs` to now and returns its data lines. */
