@@ -1,6 +1,8 @@
 /**
  * Embedded FHIR store: resources/s to ingest through transaction bundles (variant `ingest`, fresh store),
  * and resources/s to bulk-export them (variant `export`, same store, separate process so peak RSS is its own).
+ * Variant `store` posts the same bundles to the store in-process (no HTTP, no client): what the store itself
+ * costs, validation, search indexing and SQLite included, next to the raw insert floor of variant `baseline`.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import Database from 'better-sqlite3';
@@ -8,7 +10,8 @@ import { generatePopulation } from '../../src/synthetic/population.js';
 import { generateDirectory } from '../../src/synthetic/directory.js';
 import { join } from 'node:path';
 import { DirectoryObjectStore } from '../../src/local/object-store/directory-object-store.js';
-import { startFhirServer } from '../../src/local/fhir-store/index.js';
+import { processBundle, ResourceStore, startFhirServer } from '../../src/local/fhir-store/index.js';
+import { ensureR4Schema } from '../../src/local/fhir-store/r4-schema.js';
 import { seedFhir } from '../../src/synthetic/fhir-loader.js';
 import { caseArgs, measure } from '../measure.js';
 
@@ -51,6 +54,35 @@ if (variant === 'baseline') {
     },
   );
   db.close();
+} else if (variant === 'store') {
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  ensureR4Schema(); // as the server does on start
+  const store = ResourceStore.open(join(root, 'store.sqlite'));
+  try {
+    await measure(
+      {
+        name: 'fhir-store',
+        variant: `store: transaction bundles in-process, no HTTP (${n} patients)`,
+        unit: 'resources',
+      },
+      async () => {
+        let items = 0;
+        const bundles = function* () {
+          yield generateDirectory();
+          yield* generatePopulation({ patients: n, seed: 'bench' });
+        };
+        for (const bundle of bundles()) {
+          const response = processBundle(store, 'http://127.0.0.1/r4', JSON.parse(JSON.stringify(bundle)));
+          JSON.stringify(response);
+          items += bundle.entry.length;
+        }
+        return { items };
+      },
+    );
+  } finally {
+    store.close();
+  }
 } else if (variant === 'ingest') {
   await rm(root, { recursive: true, force: true });
   const server = await open();
