@@ -32,6 +32,8 @@ export interface ChangeLakeTargetOptions {
 export class ChangeLakeTarget implements PipeTarget {
   private readonly clock: Clock;
   private lastFlush: number;
+  /** Something was delivered since the last flush (it may sit in the writer until the next one). */
+  private buffered = false;
   public landed = 0;
   public failed = 0;
 
@@ -49,6 +51,7 @@ export class ChangeLakeTarget implements PipeTarget {
     });
     this.landed += result.landed;
     this.failed += result.failed;
+    if (items.length > 0) this.buffered = true;
   }
 
   /**
@@ -84,6 +87,20 @@ export class ChangeLakeTarget implements PipeTarget {
     await this.options.writer.flush();
     await this.options.errors.flush();
     this.lastFlush = this.clock.now().getTime();
+    this.buffered = false;
+  }
+
+  /**
+   * Milliseconds until the buffer interval makes a flush due (0: due now), or `undefined` when nothing was delivered
+   * since the last flush. A poll loop uses it to poll again exactly when delivered records are due, rather than at its
+   * next regular tick (which can be up to one poll interval later).
+   *
+   * @example
+   * const wait = target.flushDueInMs(); // e.g. 640 after a delivery 360 ms after the last flush, with flushSeconds 1
+   */
+  public flushDueInMs(): number | undefined {
+    if (!this.buffered) return undefined;
+    return Math.max(0, this.lastFlush + this.options.flushSeconds * 1000 - this.clock.now().getTime());
   }
 
   public shouldFlush(): boolean {
@@ -91,4 +108,15 @@ export class ChangeLakeTarget implements PipeTarget {
     if (this.options.writer.failedPartitions().length > 0) return true;
     return this.clock.now().getTime() - this.lastFlush >= this.options.flushSeconds * 1000;
   }
+}
+
+/**
+ * When a pipe target's buffered records are due to be flushed: {@link ChangeLakeTarget.flushDueInMs} for targets that
+ * buffer by time, `undefined` for others (nothing to wait for).
+ *
+ * @example
+ * const wait = flushDueInMs(runner.pipe.target); // undefined, or ms until the next flush is due
+ */
+export function flushDueInMs(target: PipeTarget): number | undefined {
+  return target instanceof ChangeLakeTarget ? target.flushDueInMs() : undefined;
 }

@@ -55,6 +55,7 @@ export function registerUp(program: Command): void {
         const { LocalStack } = await import('../../local/local-stack.js');
         const { startControlServer } = await import('../../local/control-server.js');
         const { runSyncCycle } = await import('../sync-cycle.js');
+        const { flushDueInMs } = await import('../../pipes/change-lake-target.js');
         const stack = await LocalStack.open({
           dir: options.dir,
           config,
@@ -99,6 +100,9 @@ export function registerUp(program: Command): void {
         // A pipe that keeps failing (disk full) says so once per minute, not once per poll; rejected records and
         // lease waits are reported by the pipes themselves (one line each, ids and counts only).
         const failures = new ThrottledFailures((line) => process.stderr.write(`up: ${line}\n`));
+        // Records buffered by a lake target are flushed by the first poll after their buffer interval: poll again
+        // exactly then, not at the next tick (which can be up to --poll-ms later, i.e. ~2× flushSeconds after a write).
+        let wake: NodeJS.Timeout | undefined;
         const poll = () => {
           void serialised(async () => {
             if (stopped) return;
@@ -112,6 +116,12 @@ export function registerUp(program: Command): void {
                 failures.failed(`pipe ${pipe.pipe.name}`, reason);
               }
             }
+            // Only a flush due later is scheduled; one due now that did not happen (a failing disk) waits for the tick.
+            const due = stack.pipes
+              .map((pipe) => flushDueInMs(pipe.pipe.target))
+              .filter((ms): ms is number => ms !== undefined && ms > 0);
+            clearTimeout(wake);
+            if (due.length > 0 && !stopped) wake = setTimeout(poll, Math.min(...due) + 1);
           });
         };
         const timer = setInterval(poll, options.pollMs);
@@ -132,6 +142,7 @@ export function registerUp(program: Command): void {
         });
         stopped = true;
         clearInterval(timer);
+        clearTimeout(wake);
         stopSchedule?.();
         unsubscribe();
         process.stderr.write('up: flushing and stopping…\n');
