@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   waitUntilTableExists,
   type DynamoDBClient,
   type StreamViewType,
@@ -18,19 +19,41 @@ export interface TableSpec {
   stream?: StreamViewType | undefined;
 }
 
+/** Options of {@link ensureTables}. */
+export interface EnsureTablesOptions {
+  /** Called for an existing table that had no stream and got one (`UpdateTable`), so the caller can say so. */
+  onStreamEnabled?: (table: string, viewType: StreamViewType) => void;
+}
+
 /**
  * Creates each table that does not exist yet (on-demand, with its stream when one is named), waits until
  * it is ACTIVE, and returns the names it created. A table another process creates meanwhile is fine.
+ * An existing table without a stream whose spec names one gets it (`UpdateTable`): a table made before Tributary
+ * was pointed at it.
  *
  * @example
- * const created = await ensureTables(dynamodb, config.tables);
+ * const created = await ensureTables(dynamodb, config.tables, { onStreamEnabled: (t) => console.error(`stream on ${t}`) });
  * await ensureTables(dynamodb, [{ name: 'ledger', partitionKey: 'pk', sortKey: 'sk' }]);
  */
-export async function ensureTables(client: DynamoDBClient, tables: readonly TableSpec[]): Promise<string[]> {
+export async function ensureTables(
+  client: DynamoDBClient,
+  tables: readonly TableSpec[],
+  options: EnsureTablesOptions = {},
+): Promise<string[]> {
   const created: string[] = [];
   for (const table of tables) {
     try {
-      await client.send(new DescribeTableCommand({ TableName: table.name }));
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: table.name }));
+      if (table.stream && !Table?.StreamSpecification?.StreamEnabled) {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: table.name,
+            StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream },
+          }),
+        );
+        await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: table.name });
+        options.onStreamEnabled?.(table.name, table.stream);
+      }
       continue;
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException')

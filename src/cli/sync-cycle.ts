@@ -3,10 +3,19 @@ import { materialiseCurrentState } from '../lake/current-state.js';
 import { describeViewUpdate, VIEW_UPDATED } from '../local/view-updates.js';
 import type { ViewUpdate } from '../views/lake/types.js';
 import type { Progress } from './progress.js';
+import type { GapReport } from '../pipes/types.js';
 
 /** What one sync cycle did. */
 export interface SyncOutcome {
-  pipes: Array<{ name: string; read: number; delivered: number; filteredOut: number; rejected?: number }>;
+  pipes: Array<{
+    name: string;
+    read: number;
+    delivered: number;
+    filteredOut: number;
+    rejected?: number;
+    /** Stream gaps found (the pipe's position behind the trim horizon) and repaired: `sync` then exits 4. */
+    gaps?: GapReport[];
+  }>;
   exportRun?: {
     runId: string;
     /** COMPLETED, COMPLETED_WITH_ERRORS, SKIPPED or FAILED. */
@@ -30,7 +39,23 @@ export interface SyncOutcome {
  */
 export function describePipe(row: SyncOutcome['pipes'][number]): string {
   const rejected = row.rejected ? `, ${row.rejected} rejected` : '';
-  return `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered${rejected}`;
+  const gaps = (row.gaps ?? []).map(
+    (gap) =>
+      `; stream gap in shard ${gap.shardId} (checkpoint time ${gap.checkpointTime ?? 'unknown'}) repaired by ` +
+      `${gap.repair === 'incremental' ? 'an INCREMENTAL' : 'a FULL'} export ${gap.exportId} (${gap.records} records)`,
+  );
+  return `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered${rejected}${gaps.join('')}`;
+}
+
+/**
+ * Whether a cycle found stream gaps (a pipe's checkpoint behind the stream's trim horizon): repaired, but reported
+ * with exit 4, as records were trimmed before the pipe read them.
+ *
+ * @example
+ * if (hadStreamGaps(outcome)) process.exitCode = EXIT.completedWithErrors;
+ */
+export function hadStreamGaps(outcome: SyncOutcome): boolean {
+  return outcome.pipes.some((pipe) => (pipe.gaps ?? []).length > 0);
 }
 
 /**
@@ -70,12 +95,15 @@ export async function runSyncCycle(
   for (const pipe of stack.pipes) {
     const before = { ...pipe.stats };
     await pipe.drain();
+    // Gaps a poll of `up` repaired since the last cycle are reported here too.
+    const gaps = pipe.takeGapReports();
     const row = {
       name: pipe.pipe.name,
       read: pipe.stats.read - before.read,
       delivered: pipe.stats.delivered - before.delivered,
       filteredOut: pipe.stats.filteredOut - before.filteredOut,
       rejected: (pipe.stats.rejected ?? 0) - (before.rejected ?? 0),
+      ...(gaps.length > 0 ? { gaps } : {}),
     };
     outcome.pipes.push(row);
     progress.note(describePipe(row));

@@ -43,6 +43,12 @@ export const pipeSchema = z.strictObject({
    * pipe. Pipes' own -1 (retry until the record leaves the stream) is not allowed: it lets one record stop the pipe.
    */
   maximumRetryAttempts: z.number().int().min(0).max(10_000).optional(),
+  /**
+   * What a pipe with no checkpoint does on a table that already holds items its stream never saw: `initial` (default)
+   * lands a snapshot of the table (a FULL export, every item as an `r` record) and then streams from the position it
+   * recorded before the export; `never` only streams.
+   */
+  snapshot: z.enum(['initial', 'never']).default('initial'),
 });
 
 /** Options of the `patient-fhir` enrichment (SYSTEM.md §2). */
@@ -58,6 +64,15 @@ export const patientEnrichmentSchema = z.strictObject({
   validate: z.boolean().default(false),
   /** Also write each Patient to the FHIR store (conditional PUT; DELETE for removals). */
   writeThrough: z.boolean().default(false),
+});
+
+/** The embedded DynamoDB (local runtime only; AWS keeps stream records 24 hours). */
+export const localDynamoDbSchema = z.strictObject({
+  /**
+   * Seconds the embedded DynamoDB keeps stream records before trimming them (DynamoDB Streams: 24 h). Unset: 24 h, or
+   * the `TRIBUTARY_STREAM_RETENTION_SECONDS` environment variable. Short values let you try gap repair.
+   */
+  streamRetentionSeconds: z.number().int().min(1).max(86_400).optional(),
 });
 
 /** A DynamoDB table Tributary captures. */
@@ -86,6 +101,8 @@ export const configSchema = z
     /** Lake directory (local). Default `<state dir>/lake`. */
     lake: z.string().min(1).optional(),
     tables: z.array(tableSchema).default([]),
+    /** The embedded DynamoDB (local runtime). */
+    dynamodb: localDynamoDbSchema.prefault({}),
     patientEnrichment: patientEnrichmentSchema.prefault({}),
     /** The incremental FHIR export workflow (timings, polling, policies); the CDK stack reads the same section. */
     export: exportWorkflowConfigSchema.prefault({}),

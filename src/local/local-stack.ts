@@ -10,6 +10,8 @@ import { localDynamoDbClients, type LocalDynamoDbClients } from './aws-clients.j
 import { startEmbeddedDynamoDb } from './dynamodb/index.js';
 import type { EmbeddedDynamoDb } from './dynamodb/types.js';
 import { ensureTables } from '../aws/ensure-tables.js';
+import { ensurePitr } from '../backfill/table-exports.js';
+import { resolveStreamRetentionSeconds } from './dynamodb/index.js';
 import { startFhirServer } from './fhir-store/index.js';
 import { createLocalExportRuntime, type LocalExportRuntime } from './export-runtime/index.js';
 import type { FhirServer } from './fhir-store/types.js';
@@ -54,7 +56,12 @@ export interface StackStartup {
   removedTempFiles: number;
   /** Stream records of writes a crash interrupted, appended before the embedded DynamoDB served again. */
   recoveredStreamRecords?: number;
+  /** What preparing the configured tables changed (a stream enabled, point-in-time recovery enabled), one line each. */
+  preparedTables?: string[];
 }
+
+/** Bucket of the local S3 stand-in that snapshots and stream-gap repairs export DynamoDB tables to. */
+export const BACKFILL_BUCKET = 'tributary-backfill';
 
 /** Bucket of the local S3 stand-in that FHIR exports land in. */
 export const EXPORT_BUCKET = 'tributary-export';
@@ -91,6 +98,7 @@ export class LocalStack {
     private readonly dynamodb: EmbeddedDynamoDb | undefined,
     public readonly fhirServer: FhirServer | undefined,
     owner: string,
+    streamRetentionSeconds?: number,
   ) {
     const writeThrough =
       config.patientEnrichment.writeThrough && endpoints.fhir
@@ -104,6 +112,8 @@ export class LocalStack {
       checkpoints,
       owner,
       ...(writeThrough ? { writeThrough } : {}),
+      exports: { bucket: BACKFILL_BUCKET, store: (bucket) => new DirectoryObjectStore(join(paths.buckets, bucket)) },
+      ...(streamRetentionSeconds !== undefined ? { streamRetentionMs: streamRetentionSeconds * 1000 } : {}),
     });
   }
 
@@ -112,6 +122,9 @@ export class LocalStack {
     await mkdir(paths.root, { recursive: true });
     const lake = new DirectoryObjectStore(resolveLakeDir(options.dir, options.config));
     const bus = new LocalEventBus({ store: lake });
+    const retentionSeconds = resolveStreamRetentionSeconds(
+      options.streamRetentionSeconds ?? options.config.dynamodb.streamRetentionSeconds,
+    );
     const checkpoints = new CheckpointStore(paths.pipes);
 
     let running: { endpoints: Endpoints } | undefined;
@@ -135,6 +148,7 @@ export class LocalStack {
         undefined,
         undefined,
         options.owner,
+        retentionSeconds,
       );
     }
 
@@ -154,9 +168,7 @@ export class LocalStack {
         streamsDbFile: paths.streams,
         bucketsDir: paths.buckets,
         region: options.config.region,
-        ...(options.streamRetentionSeconds !== undefined
-          ? { streamRetentionSeconds: options.streamRetentionSeconds }
-          : {}),
+        streamRetentionSeconds: retentionSeconds,
         ...(options.ports?.dynamodb !== undefined ? { port: options.ports.dynamodb } : {}),
       });
       if (options.fhir !== false) {
@@ -173,7 +185,20 @@ export class LocalStack {
         ...(fhirServer ? { fhir: fhirServer.fhirBaseUrl, healthlake: fhirServer.healthlakeEndpoint } : {}),
       };
       clients = localDynamoDbClients(dynamodb.endpoint, options.config.region);
-      await ensureTables(clients.dynamodb, options.config.tables);
+      const preparedTables: string[] = [];
+      await ensureTables(clients.dynamodb, options.config.tables, {
+        onStreamEnabled: (table, viewType) =>
+          preparedTables.push(`dynamodb: table ${table} had no stream: enabled one (${viewType}, UpdateTable)`),
+      });
+      // Snapshots and stream-gap repairs export from point-in-time recovery, which must be on before a gap starts.
+      for (const table of options.config.tables) {
+        if (table.pipe?.target !== 'lake') continue;
+        const pitr = await ensurePitr(clients.dynamodb, table.name);
+        if (pitr.enabledNow)
+          preparedTables.push(
+            `dynamodb: enabled point-in-time recovery on ${table.name} (snapshots and stream-gap repairs export from it)`,
+          );
+      }
       stack = new LocalStack(
         paths,
         options.config,
@@ -186,12 +211,14 @@ export class LocalStack {
         dynamodb,
         fhirServer,
         options.owner,
+        retentionSeconds,
       );
       stack.stateLock = stateLock;
       stack.startup = {
         ...(stateLock.tookOverFrom ? { tookOverFrom: stateLock.tookOverFrom } : {}),
         removedTempFiles,
         recoveredStreamRecords: dynamodb.recovered.appended,
+        preparedTables,
       };
       if (fhirServer) {
         // Recovers executions a killed process left behind, and releases their lock.

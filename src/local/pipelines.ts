@@ -9,6 +9,7 @@ import type { CheckpointStore } from '../pipes/checkpoint-store.js';
 import { DynamoDbStreamSource } from '../pipes/dynamodb-stream-source.js';
 import { patientEnrichmentStep } from '../pipes/patient-enrichment-step.js';
 import { PipeRunner } from '../pipes/pipe-runner.js';
+import { TableBackfill } from '../pipes/table-backfill.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { LocalEventBus } from '../event-bus/local-bus.js';
 import type { LocalDynamoDbClients } from './aws-clients.js';
@@ -29,6 +30,13 @@ export interface LocalPipeWiring {
   log?: (line: string) => void;
   /** FHIR store write-through for the patient enrichment, when configured and available. */
   writeThrough?: FhirWriteThrough;
+  /**
+   * Where snapshots and repairs of lake pipes export to (`ExportTableToPointInTime`) and how to read a bucket back.
+   * Without it, lake pipes neither snapshot nor repair (a trimmed shard then fails the pipe).
+   */
+  exports?: { bucket: string; store: (bucket: string) => ObjectStore };
+  /** The embedded DynamoDB's stream retention, ms (default 24 h). */
+  streamRetentionMs?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -58,20 +66,38 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
       pipe.enrichment === 'patient-fhir'
         ? patientEnrichmentStep(wiring.config.patientEnrichment, errors, wiring.writeThrough)
         : undefined;
+    const lakeWriter = () =>
+      new PartitionedNdjsonWriter({
+        store: wiring.lake,
+        maxBytes: Math.round(pipe.flushMiB * MiB),
+        // Bounds the pipe's memory whatever the number of partitions (Firehose's ~500 would be 2.5 GB).
+        maxTotalBytes: Math.max(LOCAL_BUFFER_CAP, Math.round(pipe.flushMiB * MiB)),
+      });
     const target =
       pipe.target === 'bus'
         ? new BusTarget(wiring.bus, errors)
-        : new ChangeLakeTarget({
+        : new ChangeLakeTarget({ table, errors, flushSeconds: pipe.flushSeconds, writer: lakeWriter() });
+    // Snapshots and repairs land change records, so only lake pipes have them.
+    const backfill =
+      pipe.target === 'lake' && wiring.exports
+        ? new TableBackfill({
+            pipe: name,
             table,
-            errors,
-            flushSeconds: pipe.flushSeconds,
-            writer: new PartitionedNdjsonWriter({
-              store: wiring.lake,
-              maxBytes: Math.round(pipe.flushMiB * MiB),
-              // Bounds the pipe's memory whatever the number of partitions (Firehose's ~500 would be 2.5 GB).
-              maxTotalBytes: Math.max(LOCAL_BUFFER_CAP, Math.round(pipe.flushMiB * MiB)),
-            }),
-          });
+            snapshot: pipe.snapshot,
+            dynamodb: wiring.clients.dynamodb,
+            streams: wiring.clients.streams,
+            checkpoints: wiring.checkpoints,
+            exports: {
+              destination: { bucket: wiring.exports.bucket, prefix: table.name },
+              store: wiring.exports.store,
+            },
+            writer: lakeWriter,
+            // Its own sink on the pipe's error location: export lines it rejects and the record of each stream gap.
+            errors: new ErrorSink({ store: wiring.lake, pipeline: name }),
+            ...(wiring.streamRetentionMs !== undefined ? { retentionMs: wiring.streamRetentionMs } : {}),
+            log,
+          })
+        : undefined;
     runners.push(
       new PipeRunner(
         {
@@ -89,6 +115,7 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
           batchWindowSeconds: pipe.batchWindowSeconds,
           errors,
           ...(pipe.maximumRetryAttempts !== undefined ? { maximumRetryAttempts: pipe.maximumRetryAttempts } : {}),
+          ...(backfill ? { backfill } : {}),
         },
         wiring.checkpoints,
         { owner: wiring.owner, log },

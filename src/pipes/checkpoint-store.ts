@@ -2,6 +2,22 @@ import Database from 'better-sqlite3';
 import { ownerLiveness, type OwnerLiveness } from '../local/process-owner.js';
 import type { CheckpointReader, LeaseHolder } from './types.js';
 
+/** A committed shard position of a pipe. `seq` may also be a marker (`at:<seq>`, `trim-horizon`; see `iteratorFor`). */
+export interface CommittedPosition {
+  shard: string;
+  seq: string;
+  /** Stream time (epoch ms) of the last record behind the position, when known. */
+  sourceTimeMs?: number;
+}
+
+/** A snapshot or repair export a pipe started and has not finished landing. */
+export interface PendingBackfill {
+  kind: 'snapshot' | 'repair';
+  exportArn: string;
+  /** The positions the pipe resumes from once the export has landed. */
+  positions: CommittedPosition[];
+}
+
 /** Options of {@link CheckpointStore}. */
 export interface CheckpointStoreOptions {
   /** Tells whether a lease owner's process still runs. Default {@link ownerLiveness} (same host, signal 0). */
@@ -35,7 +51,15 @@ export class CheckpointStore {
           PRIMARY KEY (pipe, shard));
         CREATE TABLE IF NOT EXISTS leases (
           pipe TEXT PRIMARY KEY, owner TEXT NOT NULL, lease_until INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS backfills (
+          pipe TEXT PRIMARY KEY, kind TEXT NOT NULL, export_arn TEXT NOT NULL, positions TEXT NOT NULL,
+          created_at TEXT NOT NULL);
       `);
+      // The source time of the last record behind each checkpoint (epoch ms): where a repair export starts when the
+      // stream trimmed records the pipe had not read. Older state directories lack the column.
+      const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(checkpoints)').all();
+      if (!columns.some((column) => column.name === 'source_time_ms'))
+        this.db.exec('ALTER TABLE checkpoints ADD COLUMN source_time_ms INTEGER');
     });
   }
 
@@ -47,14 +71,90 @@ export class CheckpointStore {
     return { get: (shard) => statement.get(pipe, shard)?.seq };
   }
 
-  /** Records that everything up to `seq` in `shard` is durable. */
-  public commit(pipe: string, shard: string, seq: string): void {
+  /**
+   * Records that everything up to `seq` in `shard` is durable. `sourceTimeMs` is the stream time of the last record
+   * behind it (kept from the previous commit when unknown).
+   */
+  public commit(pipe: string, shard: string, seq: string, sourceTimeMs?: number): void {
     this.db
       .prepare(
-        `INSERT INTO checkpoints (pipe, shard, seq, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (pipe, shard) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
+        `INSERT INTO checkpoints (pipe, shard, seq, updated_at, source_time_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (pipe, shard) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at,
+           source_time_ms = coalesce(excluded.source_time_ms, checkpoints.source_time_ms)`,
       )
-      .run(pipe, shard, seq, new Date().toISOString());
+      .run(pipe, shard, seq, new Date().toISOString(), sourceTimeMs ?? null);
+  }
+
+  /**
+   * Every committed position of a pipe, with the source time of the last record behind it when known.
+   *
+   * @example
+   * store.positions('visits-pipe') // [{ shard: 'shardId-1', seq: '1000…42', sourceTimeMs: 1718000000000 }]
+   */
+  public positions(pipe: string): CommittedPosition[] {
+    return this.db
+      .prepare<[string], { shard: string; seq: string; source_time_ms: number | null }>(
+        'SELECT shard, seq, source_time_ms FROM checkpoints WHERE pipe = ? ORDER BY shard',
+      )
+      .all(pipe)
+      .map((row) => ({
+        shard: row.shard,
+        seq: row.seq,
+        ...(row.source_time_ms !== null ? { sourceTimeMs: Number(row.source_time_ms) } : {}),
+      }));
+  }
+
+  /**
+   * The snapshot or repair a pipe started and has not finished landing, if any (see {@link savePendingBackfill}).
+   *
+   * @example
+   * const pending = store.pendingBackfill('visits-pipe'); // { kind: 'snapshot', exportArn, positions }
+   */
+  public pendingBackfill(pipe: string): PendingBackfill | undefined {
+    const row = this.db
+      .prepare<[string], { kind: string; export_arn: string; positions: string }>(
+        'SELECT kind, export_arn, positions FROM backfills WHERE pipe = ?',
+      )
+      .get(pipe);
+    if (!row) return undefined;
+    return {
+      kind: row.kind === 'repair' ? 'repair' : 'snapshot',
+      exportArn: row.export_arn,
+      positions: JSON.parse(row.positions) as CommittedPosition[],
+    };
+  }
+
+  /**
+   * Persists a started snapshot or repair before it lands: its export and the positions the pipe resumes from once it
+   * has landed. A restart after a crash lands the same export again (same deterministic files) instead of starting
+   * another one.
+   *
+   * @example
+   * store.savePendingBackfill('visits-pipe', { kind: 'snapshot', exportArn, positions });
+   */
+  public savePendingBackfill(pipe: string, pending: PendingBackfill): void {
+    this.db
+      .prepare(
+        `INSERT INTO backfills (pipe, kind, export_arn, positions, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (pipe) DO UPDATE SET kind = excluded.kind, export_arn = excluded.export_arn,
+           positions = excluded.positions, created_at = excluded.created_at`,
+      )
+      .run(pipe, pending.kind, pending.exportArn, JSON.stringify(pending.positions), new Date().toISOString());
+  }
+
+  /**
+   * Ends a landed snapshot or repair in one transaction: commits the positions it recorded and forgets it.
+   *
+   * @example
+   * store.finishBackfill('visits-pipe');
+   */
+  public finishBackfill(pipe: string): void {
+    this.db.transaction(() => {
+      const pending = this.pendingBackfill(pipe);
+      for (const position of pending?.positions ?? [])
+        this.commit(pipe, position.shard, position.seq, position.sourceTimeMs);
+      this.db.prepare('DELETE FROM backfills WHERE pipe = ?').run(pipe);
+    })();
   }
 
   /**

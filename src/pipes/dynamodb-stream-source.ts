@@ -3,7 +3,9 @@ import {
   DescribeStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
   type DynamoDBStreamsClient,
+  type GetShardIteratorInput,
   type _Record as SdkStreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { toPipesEvent } from '../change-stream/pipes-event.js';
@@ -42,30 +44,74 @@ export class DynamoDbStreamSource implements PipeSource {
     const stream = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of stream.StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId!;
-      const after = checkpoints.get(shardId);
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ...(after
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-            : { ShardIteratorType: this.options.startingPosition ?? 'TRIM_HORIZON' }),
-        }),
-      );
-      let iterator = ShardIterator;
-      while (iterator) {
-        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
-        const records = page.Records ?? [];
-        if (records.length === 0) break; // caught up for now
-        yield {
-          shardId,
-          records: records.map((record) => toPipesRecord(record, streamArn)),
-          lastSequenceNumber: records[records.length - 1]!.dynamodb!.SequenceNumber!,
-        };
-        iterator = page.NextShardIterator;
+      const position = checkpoints.get(shardId);
+      let iterator: string | undefined;
+      try {
+        ({ ShardIterator: iterator } = await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ...iteratorFor(position, this.options.startingPosition ?? 'TRIM_HORIZON'),
+          }),
+        ));
+        while (iterator) {
+          const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
+          const records = page.Records ?? [];
+          if (records.length === 0) break; // caught up for now
+          const last = records[records.length - 1]!.dynamodb!;
+          yield {
+            shardId,
+            records: records.map((record) => toPipesRecord(record, streamArn)),
+            lastSequenceNumber: last.SequenceNumber!,
+            ...(last.ApproximateCreationDateTime
+              ? { lastRecordTimeMs: last.ApproximateCreationDateTime.getTime() }
+              : {}),
+          };
+          iterator = page.NextShardIterator;
+        }
+      } catch (error) {
+        // The stream trimmed records after the position before the pipe read them: never skip them silently.
+        if (!isTrimmed(error)) throw error;
+        yield { shardId, records: [], lastSequenceNumber: '', gap: { shardId, position } };
       }
     }
   }
+}
+
+/** Prefix of a position that means "at this sequence number" (the first record of a shard, itself unread). */
+export const AT_SEQUENCE_PREFIX = 'at:';
+/** A position that means "the oldest record the shard still holds" (after a repair). */
+export const TRIM_HORIZON_POSITION = 'trim-horizon';
+
+/**
+ * The GetShardIterator parameters for a committed position: a sequence number (read after it), `at:<seq>` (read from
+ * it, e.g. the start of a shard that was empty when a snapshot recorded it), `trim-horizon`, or none (the pipe's
+ * starting position).
+ *
+ * @example
+ * iteratorFor('at:100000000000000000007', 'TRIM_HORIZON') // { ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: '100000000000000000007' }
+ */
+export function iteratorFor(
+  position: string | undefined,
+  startingPosition: 'TRIM_HORIZON' | 'LATEST',
+): Pick<GetShardIteratorInput, 'ShardIteratorType' | 'SequenceNumber'> {
+  if (position === undefined || position === '') return { ShardIteratorType: startingPosition };
+  if (position === TRIM_HORIZON_POSITION) return { ShardIteratorType: 'TRIM_HORIZON' };
+  if (position.startsWith(AT_SEQUENCE_PREFIX))
+    return { ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: position.slice(AT_SEQUENCE_PREFIX.length) };
+  return { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: position };
+}
+
+/**
+ * True for DynamoDB Streams' TrimmedDataAccessException: the position is behind the stream's trim horizon.
+ *
+ * @example
+ * isTrimmed(new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} })) // true
+ */
+export function isTrimmed(error: unknown): boolean {
+  return (
+    error instanceof TrimmedDataAccessException || (error as { name?: unknown })?.name === 'TrimmedDataAccessException'
+  );
 }
 
 /**

@@ -3,7 +3,16 @@ import { describeOwner } from '../local/process-owner.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { PipeBusyError } from './errors.js';
 import { failureType } from './failure-type.js';
-import type { Enrichment, PipeErrorLocation, PipeSource, PipeStats, PipeTarget } from './types.js';
+import type {
+  Enrichment,
+  GapReport,
+  PipeBackfill,
+  PipeErrorLocation,
+  PipeSource,
+  PipeStats,
+  PipeTarget,
+  StreamGap,
+} from './types.js';
 
 /**
  * Retries of a failing batch (and of a single record) when the pipe config does not say. Pipes' own default for
@@ -37,6 +46,12 @@ export interface PipeDefinition {
    * (Pipes' MaximumRetryAttempts). Default {@link DEFAULT_MAXIMUM_RETRY_ATTEMPTS}.
    */
   maximumRetryAttempts?: number;
+  /**
+   * Snapshot and repair of what the stream cannot give: the initial snapshot of a table with items before the pipe's
+   * first read, and the repair of shards the stream trimmed past the pipe's position. Without one, a trimmed shard
+   * fails the pipe.
+   */
+  backfill?: PipeBackfill;
 }
 
 /** A record read and passed by the filter, waiting to fill a batch. */
@@ -44,6 +59,14 @@ interface GatheredRecord {
   record: StreamRecord;
   shardId: string;
   seq: string;
+  /** Stream time of the record, epoch ms. */
+  timeMs: number | undefined;
+}
+
+/** A shard position not committed yet, with the stream time of the last record behind it. */
+interface Position {
+  seq: string;
+  timeMs: number | undefined;
 }
 
 /** Options of {@link PipeRunner}. */
@@ -76,11 +99,23 @@ const MAX_BACKOFF_MS = 5000;
  * const stats = await runner.drain();
  */
 export class PipeRunner {
-  public readonly stats: PipeStats = { read: 0, filteredOut: 0, delivered: 0, batches: 0, flushes: 0, rejected: 0 };
+  public readonly stats: PipeStats = {
+    read: 0,
+    filteredOut: 0,
+    delivered: 0,
+    batches: 0,
+    flushes: 0,
+    rejected: 0,
+    gaps: 0,
+  };
   /** Per shard: position up to which everything was delivered (or filtered out), not yet committed. */
-  private readonly pending = new Map<string, string>();
+  private readonly pending = new Map<string, Position>();
   /** Per shard: position up to which records were read (some may still be gathered). */
-  private readonly readUpTo = new Map<string, string>();
+  private readonly readUpTo = new Map<string, Position>();
+  /** Shards found behind the stream's trim horizon in this read, waiting for their repair. */
+  private gaps: StreamGap[] = [];
+  /** Repaired gaps not yet taken by {@link PipeRunner.takeGapReports}. */
+  private gapReports: GapReport[] = [];
   private gathered: GatheredRecord[] = [];
   private gatheredSince = 0;
   private readonly leaseMs: number;
@@ -111,15 +146,33 @@ export class PipeRunner {
   /** Reads everything available now, delivers it, flushes the target and commits. */
   public async drain(): Promise<PipeStats> {
     await this.withLease(async () => {
-      try {
-        await this.readAvailable();
-        await this.deliverGathered(true);
-      } finally {
-        this.noteRejections();
+      await this.pipe.backfill?.prepare(() => this.renewLease());
+      // A repaired shard resumes at its trim horizon: read it in the same drain.
+      for (let pass = 0; pass < 2; pass++) {
+        try {
+          await this.readAvailable();
+          await this.deliverGathered(true);
+        } finally {
+          this.noteRejections();
+        }
+        await this.flush();
+        if (!(await this.repairGaps())) break;
       }
-      await this.flush();
     });
     return { ...this.stats };
+  }
+
+  /**
+   * The stream gaps found and repaired since the last call (one per shard and repair), so a sync can report them and
+   * exit 4 even when a poll of `up` repaired them before it asked.
+   *
+   * @example
+   * for (const gap of runner.takeGapReports()) console.error(gap.shardId, gap.repair);
+   */
+  public takeGapReports(): GapReport[] {
+    const reports = this.gapReports;
+    this.gapReports = [];
+    return reports;
   }
 
   /**
@@ -131,14 +184,18 @@ export class PipeRunner {
     try {
       // A flush that keeps failing is retried first; until it succeeds nothing more is read.
       if (this.flushFailing) await this.flush();
+      // Nothing of this runner is in flight here unless a flush is pending: a snapshot may commit positions.
+      if (this.pending.size === 0 && this.readUpTo.size === 0)
+        await this.pipe.backfill?.prepare(() => this.renewLease());
       try {
         await this.readAvailable();
         const windowMs = (this.pipe.batchWindowSeconds ?? 0) * 1000;
-        await this.deliverGathered(Date.now() - this.gatheredSince >= windowMs);
+        await this.deliverGathered(Date.now() - this.gatheredSince >= windowMs || this.gaps.length > 0);
       } finally {
         this.noteRejections();
       }
-      if (this.pipe.target.shouldFlush?.()) await this.flush();
+      if (this.gaps.length > 0 || this.pipe.target.shouldFlush?.()) await this.flush();
+      await this.repairGaps();
       return true;
     } finally {
       // Keep the lease only while data is gathered or buffered but not committed.
@@ -164,8 +221,33 @@ export class PipeRunner {
     }
     this.flushFailing = false;
     this.stats.flushes += 1;
-    for (const [shard, seq] of this.pending) this.checkpoints.commit(this.pipe.name, shard, seq);
+    for (const [shard, position] of this.pending)
+      this.checkpoints.commit(this.pipe.name, shard, position.seq, position.timeMs);
     this.pending.clear();
+  }
+
+  /**
+   * Repairs the shards this read found behind the stream's trim horizon, once everything read before is committed.
+   * Returns true when there were any.
+   */
+  private async repairGaps(): Promise<boolean> {
+    if (this.gaps.length === 0) return false;
+    const gaps = this.gaps;
+    this.gaps = [];
+    if (!this.pipe.backfill) {
+      const shards = gaps.map((gap) => gap.shardId).join(', ');
+      throw new Error(`pipe ${this.pipe.name}: shard ${shards}: the checkpoint is behind the stream's trim horizon`);
+    }
+    const reports = await this.pipe.backfill.repair(gaps, () => this.renewLease());
+    this.stats.gaps = (this.stats.gaps ?? 0) + gaps.length;
+    this.gapReports.push(...reports);
+    return true;
+  }
+
+  /** Renews the lease during long work (a snapshot); throws {@link PipeBusyError} when another consumer has it. */
+  private renewLease(): void {
+    if (!this.checkpoints.tryLease(this.pipe.name, this.options.owner, this.leaseMs))
+      throw new PipeBusyError(this.pipe.name, this.checkpoints.leaseHolder(this.pipe.name));
   }
 
   /** Flushes and gives the lease back (shutdown). */
@@ -198,33 +280,44 @@ export class PipeRunner {
         this.pending.clear();
         this.readUpTo.clear();
         this.gathered = [];
+        this.gaps = [];
       }
       throw error;
     }
   }
 
   private async readAndDeliver(): Promise<void> {
+    this.gaps = [];
     const reader = this.checkpoints.reader(this.pipe.name);
     // Records already read (gathered, or delivered but not committed) must not be read twice in one process.
     const positions = {
-      get: (shard: string) => this.readUpTo.get(shard) ?? this.pending.get(shard) ?? reader.get(shard),
+      get: (shard: string) => this.readUpTo.get(shard)?.seq ?? this.pending.get(shard)?.seq ?? reader.get(shard),
     };
     for await (const batch of this.pipe.source.read(positions, this.pipe.batchSize)) {
       // Renew the lease per batch: a long backlog must not outlive it and let a second consumer read the same records.
-      if (!this.checkpoints.tryLease(this.pipe.name, this.options.owner, this.leaseMs))
-        throw new PipeBusyError(this.pipe.name, this.checkpoints.leaseHolder(this.pipe.name));
+      this.renewLease();
+      if (batch.gap) {
+        this.log(
+          `pipe ${this.pipe.name}: shard ${batch.gap.shardId}: position ${batch.gap.position ?? '(none)'} is behind ` +
+            `the stream's trim horizon: records after it were trimmed before the pipe read them`,
+        );
+        this.gaps.push(batch.gap);
+        continue;
+      }
       this.stats.read += batch.records.length;
       const passed = this.pipe.filter ? batch.records.filter((r) => this.pipe.filter!.test(r)) : batch.records;
       this.stats.filteredOut += batch.records.length - passed.length;
       if (this.gathered.length === 0) this.gatheredSince = Date.now();
       for (const record of passed) {
+        const seconds = record.dynamodb?.ApproximateCreationDateTime;
         this.gathered.push({
           record,
           shardId: batch.shardId,
           seq: record.dynamodb?.SequenceNumber ?? batch.lastSequenceNumber,
+          timeMs: typeof seconds === 'number' ? seconds * 1000 : batch.lastRecordTimeMs,
         });
       }
-      this.readUpTo.set(batch.shardId, batch.lastSequenceNumber);
+      this.readUpTo.set(batch.shardId, { seq: batch.lastSequenceNumber, timeMs: batch.lastRecordTimeMs });
       await this.deliverGathered(false);
     }
   }
@@ -237,7 +330,7 @@ export class PipeRunner {
     }
     if (this.gathered.length === 0) {
       // Everything read was delivered, rejected or filtered out: the read positions are safe to commit.
-      for (const [shard, seq] of this.readUpTo) this.pending.set(shard, seq);
+      for (const [shard, position] of this.readUpTo) this.pending.set(shard, position);
       this.readUpTo.clear();
     }
   }
@@ -286,7 +379,7 @@ export class PipeRunner {
   private done(piece: GatheredRecord[]): void {
     if (this.gathered[0] !== piece[0]) throw new Error('pipe runner: pieces must be delivered in order');
     this.gathered.splice(0, piece.length);
-    for (const { shardId, seq } of piece) this.pending.set(shardId, seq);
+    for (const { shardId, seq, timeMs } of piece) this.pending.set(shardId, { seq, timeMs });
   }
 
   private async process(records: StreamRecord[]): Promise<void> {

@@ -7,6 +7,20 @@ export interface SourceBatch {
   records: StreamRecord[];
   /** Sequence number of the last record read (filtered-out records included). */
   lastSequenceNumber: string;
+  /** Stream time (epoch ms) of the last record read, when the stream gives one. */
+  lastRecordTimeMs?: number;
+  /**
+   * Set (with no records) when the shard's position is behind the stream's trim horizon: records after it were trimmed
+   * before the pipe read them. The shard is not read further until the gap is repaired.
+   */
+  gap?: StreamGap;
+}
+
+/** A shard whose committed position the stream has trimmed past. */
+export interface StreamGap {
+  shardId: string;
+  /** The committed position (undefined: none). */
+  position: string | undefined;
 }
 
 /** Where a pipe reads from: a DynamoDB stream, in AWS shape. */
@@ -18,6 +32,33 @@ export interface PipeSource {
    * until the stream has no more records right now.
    */
   read(checkpoints: CheckpointReader, batchSize: number): AsyncIterable<SourceBatch>;
+}
+
+/** What a pipe's repair of one stream gap did (ids, times and counts only). */
+export interface GapReport {
+  shardId: string;
+  /** The committed position the stream had trimmed past. */
+  position: string | undefined;
+  /** Stream time of the last record behind that position (ISO), when known. */
+  checkpointTime?: string;
+  /** `incremental`: an INCREMENTAL export from the checkpoint time; `full`: a FULL snapshot (the window could not be exported). */
+  repair: 'incremental' | 'full';
+  exportId: string;
+  /** Change records landed. */
+  records: number;
+  /** Why a FULL snapshot was used instead of an INCREMENTAL export. */
+  fallbackReason?: string;
+}
+
+/**
+ * Snapshot and repair of a pipe's table through DynamoDB exports (see `TableBackfill`). Both commit the positions the
+ * pipe resumes from. `renew` keeps the pipe's lease during long work and throws when another consumer took it.
+ */
+export interface PipeBackfill {
+  /** Before the pipe reads: finishes a snapshot or repair a crash interrupted, or takes the initial snapshot. */
+  prepare(renew: () => void): Promise<void>;
+  /** Reports and repairs shards found behind the stream's trim horizon; they resume at the trim horizon. */
+  repair(gaps: StreamGap[], renew: () => void): Promise<GapReport[]>;
 }
 
 /** Who holds a pipe's consumer lease. */
@@ -73,4 +114,6 @@ export interface PipeStats {
   flushes: number;
   /** Records that failed delivery after retries and bisection and went to the pipe's error location. */
   rejected: number;
+  /** Shards found behind the stream's trim horizon (each reported and repaired). */
+  gaps?: number;
 }

@@ -6,7 +6,7 @@ import { readEndpoints } from '../../local/state-dir.js';
 import { configOption, dirOption, EXIT } from '../options.js';
 import { Progress } from '../progress.js';
 import { startupReport } from '../startup-report.js';
-import { describeExportRun, describePipe, type SyncOutcome } from '../sync-cycle.js';
+import { describeExportRun, describePipe, hadStreamGaps, type SyncOutcome } from '../sync-cycle.js';
 
 /** `tributary sync`: drain every change stream, run one FHIR export cycle, flush and exit. */
 export function registerSync(program: Command): void {
@@ -16,7 +16,8 @@ export function registerSync(program: Command): void {
       'Drain every configured change stream from its checkpoint, run one FHIR export cycle, flush and exit. ' +
         'If `tributary up` is running on the state directory, it asks that process to run the cycle. ' +
         'Exit codes: 0 ok, 1 the run failed, 2 usage or config error, 3 skipped (another live process holds the state ' +
-        'directory or the export lock; the line says which), 4 the run completed with errors (see _errors/fhir-export/).',
+        'directory or the export lock; the line says which), 4 the run completed with errors (see _errors/fhir-export/) ' +
+        "or a pipe's checkpoint had fallen behind the stream's trim horizon and was repaired (see _errors/<table>-pipe/).",
     )
     .addOption(dirOption())
     .addOption(configOption())
@@ -59,7 +60,7 @@ export function registerSync(program: Command): void {
           return;
         }
         try {
-          for (const line of startupReport(stack)) progress.note(line);
+          for (const line of [...startupReport(stack), ...(stack.startup.preparedTables ?? [])]) progress.note(line);
           outcome = await runSyncCycle(stack, { export: options.export, progress });
         } finally {
           await stack.close();
@@ -72,6 +73,17 @@ export function registerSync(program: Command): void {
         // A skip is printed even with --quiet: the exit code alone does not say which run holds the lock.
         if (run.status === 'SKIPPED' && options.quiet)
           process.stderr.write(`tributary sync: export: skipped: ${run.reason ?? 'another run holds the lock'}\n`);
+      }
+      if (hadStreamGaps(outcome)) {
+        // Repaired, but records were trimmed before a pipe read them: cron users must notice.
+        const gaps = outcome.pipes.flatMap((pipe) => (pipe.gaps ?? []).map((gap) => ({ pipe: pipe.name, gap })));
+        for (const { pipe, gap } of gaps)
+          process.stderr.write(
+            `tributary sync: pipe ${pipe}: shard ${gap.shardId} fell behind the stream's trim horizon ` +
+              `(checkpoint time ${gap.checkpointTime ?? 'unknown'}); repaired by ${gap.repair} export ${gap.exportId}` +
+              `${gap.fallbackReason ? ` (${gap.fallbackReason})` : ''}; see _errors/${pipe}/\n`,
+          );
+        if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.completedWithErrors;
       }
     });
 }

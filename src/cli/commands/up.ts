@@ -93,7 +93,8 @@ export function registerUp(program: Command): void {
         for (const [name, url] of Object.entries(endpoints))
           if (name !== 'pid') process.stdout.write(`  ${name.padEnd(10)} ${url}\n`);
         process.stdout.write(`endpoints written to ${stack.paths.endpoints}; Ctrl-C to stop\n`);
-        for (const line of startupReport(stack)) process.stderr.write(`up: ${line}\n`);
+        for (const line of [...startupReport(stack), ...(stack.startup.preparedTables ?? [])])
+          process.stderr.write(`up: ${line}\n`);
 
         // Pipes poll on a timer and whenever a stream gets records; one poll at a time.
         let stopped = false;

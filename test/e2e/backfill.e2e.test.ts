@@ -1,0 +1,177 @@
+import { BatchWriteItemCommand, CreateTableCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isLosslessNumber, parse } from 'lossless-json';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzLines, localDocumentClient, queryJson, runCli, startUp, tempDir } from './cli-harness.js';
+
+const TABLE = 'legacy';
+const BIG = '12345678901234567890123456789012345678';
+
+/** A value with every number as its exact text, so a lake row and a Scan item compare digit for digit. */
+function exact(value: unknown): unknown {
+  if (isLosslessNumber(value)) return `#${value.value}`;
+  if (value && typeof value === 'object' && 'value' in value && Object.keys(value).length === 1)
+    return `#${String((value as { value: unknown }).value)}`; // NumberValue from unmarshall(wrapNumbers)
+  if (typeof value === 'number' || typeof value === 'bigint') return `#${String(value)}`;
+  if (Array.isArray(value)) return value.map(exact);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, exact(v)]),
+    );
+  return value;
+}
+
+/** Every item of the table through the SDK, keyed by id, numbers exact. */
+async function scanTable(endpoint: string): Promise<Map<string, unknown>> {
+  const client = localDocumentClient(endpoint);
+  const items = new Map<string, unknown>();
+  let start: Record<string, AttributeValue> | undefined;
+  try {
+    do {
+      const page = await client.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) {
+        const plain = unmarshall(item, { wrapNumbers: true });
+        items.set(String(plain['id']), exact(plain));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  } finally {
+    client.destroy();
+  }
+  return items;
+}
+
+/** current_<table> through `tributary query --format json`, keyed by id, numbers exact. */
+async function currentState(state: string, config: string): Promise<Map<string, unknown>> {
+  const result = await queryJson(state, config, `select item from current_${TABLE}`);
+  expect(result.code, result.stderr).toBe(0);
+  const rows = parse(result.stdout) as Array<{ item: unknown }>;
+  const items = new Map<string, unknown>();
+  for (const row of rows) {
+    const item = (typeof row.item === 'string' ? parse(row.item) : row.item) as Record<string, unknown>;
+    items.set(String(item['id']), exact(item));
+  }
+  return items;
+}
+
+const tableConfig = (extra: Record<string, unknown> = {}) => ({
+  name: TABLE,
+  partitionKey: 'id',
+  ...extra,
+});
+
+describe('existing tables through the CLI: initial snapshot and stream-gap repair', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    dir = await tempDir('e2e-backfill');
+  });
+  afterAll(async () => dir.cleanup());
+
+  it('a table made through the SDK without a stream, 1,000 items: up + sync under writes land it; current state equals a Scan', async () => {
+    const state = join(dir.path, 'snapshot');
+    const bare = join(dir.path, 'bare.json');
+    const withTable = join(dir.path, 'with-table.json');
+    await writeFile(bare, JSON.stringify({ tables: [] }));
+    await writeFile(withTable, JSON.stringify({ tables: [tableConfig({ pipe: { flushSeconds: 1 } })] }));
+
+    // The table exists before Tributary knows it: no stream, 1,000 items.
+    const first = await startUp(state, ['--config', bare, '--no-export-schedule']);
+    try {
+      const client = localDocumentClient(first.endpoints.dynamodb);
+      await client.send(
+        new CreateTableCommand({
+          TableName: TABLE,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      for (let batch = 0; batch < 40; batch++) {
+        await client.send(
+          new BatchWriteItemCommand({
+            RequestItems: {
+              [TABLE]: Array.from({ length: 25 }, (_, i) => {
+                const n = batch * 25 + i;
+                return {
+                  PutRequest: {
+                    Item: {
+                      id: { S: `item-${String(n).padStart(4, '0')}` },
+                      n: { N: String(n) },
+                      big: { N: BIG },
+                      site: { S: n % 2 === 0 ? 'north' : 'south' },
+                    },
+                  },
+                };
+              }),
+            },
+          }),
+        );
+      }
+      client.destroy();
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+
+    // Added to the config: up enables the stream and snapshots while a client keeps writing.
+    const up = await startUp(state, ['--config', withTable, '--no-export-schedule']);
+    try {
+      expect(up.output()).toMatch(/table legacy had no stream: enabled one \(NEW_AND_OLD_IMAGES/);
+      const writer = localDocumentClient(up.endpoints.dynamodb);
+      let stop = false;
+      // Until the snapshot has landed the writer only changes existing items (puts and updates), so it reads exactly the
+      // 1,000; then it also deletes items and adds new ones.
+      const snapshotLanded = () => /snapshot landed/.test(up.output());
+      const writes = (async () => {
+        // Runs until the first sync is done and at least 60 writes came after the snapshot landed.
+        for (let i = 0, late = 0; !stop || late < 60; i++) {
+          if (snapshotLanded()) late++;
+          if (i > 20_000) throw new Error('the snapshot did not land');
+          const key = `item-${String((i * 37) % 1000).padStart(4, '0')}`;
+          if (i % 4 === 0)
+            await writer.send(
+              new PutCommand({ TableName: TABLE, Item: { id: key, n: i, site: 'west', big: BigInt(BIG) } }),
+            );
+          else if (i % 4 === 1 && snapshotLanded())
+            await writer.send(new PutCommand({ TableName: TABLE, Item: { id: `new-${i}`, n: i, site: 'east' } }));
+          else if (i % 4 === 1 || i % 4 === 2)
+            await writer.send(
+              new UpdateCommand({
+                TableName: TABLE,
+                Key: { id: key },
+                UpdateExpression: 'SET n = n + :one, touched = :t',
+                ExpressionAttributeValues: { ':one': 1, ':t': true },
+              }),
+            );
+          else if (snapshotLanded()) await writer.send(new DeleteCommand({ TableName: TABLE, Key: { id: key } }));
+        }
+      })();
+      const during = await runCli(['sync', '--dir', state, '--config', withTable, '--no-export']);
+      expect(during.code, during.stderr).toBe(0);
+      stop = true;
+      await writes;
+      writer.destroy();
+      const after = await runCli(['sync', '--dir', state, '--config', withTable, '--no-export']);
+      expect(after.code, after.stderr).toBe(0);
+      expect(snapshotLanded()).toBe(true);
+      expect(up.output()).toMatch(
+        /pipe legacy-pipe: no checkpoint and the table holds items .*: taking an initial snapshot/,
+      );
+      expect(up.output()).toMatch(/enabled point-in-time recovery on legacy/);
+
+      const scan = await scanTable(up.endpoints.dynamodb!);
+      const current = await currentState(state, withTable);
+      expect(current.size).toBe(scan.size);
+      expect(current).toEqual(scan);
+      // Each of the 1,000 items was read once by the snapshot.
+      const reads = (await gzLines<{ op: string }>(join(state, 'lake', 'changes', TABLE))).filter((r) => r.op === 'r');
+      expect(reads).toHaveLength(1000);
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  }, 60_000);
+});
