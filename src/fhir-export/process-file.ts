@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createInterface } from 'node:readline';
+import { isUtf8 } from 'node:buffer';
 import { datePartitions, hivePath, lakeLayout, sanitiseSegment } from '../lake/layout.js';
-import { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
 import type { BusEvent, EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { ExportWorkflowError } from './errors.js';
+import { LakeFileWriter } from './lake-file-writer.js';
+import { ResourceLineScanner } from './resource-line-scanner.js';
 import { parseDeleteUrl, tombstone } from './tombstone.js';
 import type { ProcessFileInput, ProcessFileResult } from './types.js';
 
@@ -62,8 +63,8 @@ export class EventPublishError extends ExportWorkflowError {
  */
 export async function processExportFile(input: ProcessFileInput, deps: ProcessFileDeps): Promise<ProcessFileResult> {
   const stem = fileStem(input);
-  const lake = fileWriter(deps.lake, stem, deps.maxBufferedBytes ?? 16 * 1024 * 1024);
-  const errors = fileWriter(deps.lake, stem, 4 * 1024 * 1024);
+  const lake = new LakeFileWriter(deps.lake, stem, deps.maxBufferedBytes ?? 16 * 1024 * 1024);
+  const errors = new LakeFileWriter(deps.lake, stem, 4 * 1024 * 1024);
   const errorPrefix = `${lakeLayout.errors(FHIR_EXPORT_ERROR_PIPELINE)}${hivePath(datePartitions(new Date(input.transactionTime)))}`;
   const events = new EventBatcher(deps.bus, deps.eventBatchSize ?? 100);
   const result: ProcessFileResult = {
@@ -81,20 +82,17 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
   // Every `_errors/fhir-export/` line names the file, line and run, so the failed resource can be found again.
   const landError = async (line: number, fields: Record<string, unknown>) => {
     result.errors += 1;
-    await errors.add(
-      errorPrefix,
-      JSON.stringify({
-        pipeline: FHIR_EXPORT_ERROR_PIPELINE,
-        bucket: input.bucket,
-        file: input.key,
-        line,
-        ...fields,
-        runId: input.runId,
-        jobId: input.jobId,
-        transactionTime: input.transactionTime,
-      }),
-      String(line),
-    );
+    const line_ = JSON.stringify({
+      pipeline: FHIR_EXPORT_ERROR_PIPELINE,
+      bucket: input.bucket,
+      file: input.key,
+      line,
+      ...fields,
+      runId: input.runId,
+      jobId: input.jobId,
+      transactionTime: input.transactionTime,
+    });
+    if (errors.addText(errorPrefix, line_)) await errors.drain();
   };
   const reject = (line: number, reason: string) => landError(line, { reason });
 
@@ -110,135 +108,212 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
     await landError(line, { reason: 'reported by the export (error file)', outcome });
   };
 
-  const stream = await deps.exportStore(input.bucket).getStream(input.key);
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let lineNumber = 0;
-  try {
-    for await (const raw of lines) {
-      lineNumber += 1;
-      const text = raw.trim();
-      if (text === '') continue;
-      if (input.kind === 'error') {
-        await landExportError(lineNumber, text);
-        continue;
+  const landResource = async (prefix: string, text: string) => {
+    if (lake.addText(prefix, text)) await lake.drain();
+  };
+
+  /** One line, decoded (the general path; the fast path below gives the same outcome without decoding). */
+  const processLine = async (lineNumber: number, raw: string) => {
+    const text = raw.trim();
+    if (text === '') return;
+    if (input.kind === 'error') {
+      await landExportError(lineNumber, text);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      await reject(lineNumber, 'not valid JSON');
+      return;
+    }
+    if (input.kind === 'output') {
+      const problem = checkResource(parsed, input.type);
+      if (problem) {
+        await reject(lineNumber, problem);
+        return;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        await reject(lineNumber, 'not valid JSON');
-        continue;
+      const resource = parsed as {
+        resourceType: string;
+        id: string;
+        meta?: { lastUpdated?: unknown; versionId?: unknown };
+      };
+      const lastUpdated =
+        typeof resource.meta?.lastUpdated === 'string' ? resource.meta.lastUpdated : input.transactionTime;
+      const at = new Date(lastUpdated);
+      if (Number.isNaN(at.getTime())) {
+        await reject(lineNumber, 'meta.lastUpdated is not a valid instant');
+        return;
       }
-      if (input.kind === 'output') {
-        const problem = checkResource(parsed, input.type);
-        if (problem) {
-          await reject(lineNumber, problem);
+      await landResource(prefixes.of(resource.resourceType, at), text);
+      result.resources += 1;
+      if (deps.bus)
+        await events.add({
+          resourceType: resource.resourceType,
+          id: resource.id,
+          ...(typeof resource.meta?.versionId === 'string' ? { versionId: resource.meta.versionId } : {}),
+          lastUpdated: at.toISOString(),
+          deleted: false,
+          runId: input.runId,
+          jobId: input.jobId,
+        });
+    } else {
+      const bundle = parsed as { resourceType?: unknown; entry?: unknown };
+      if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle' || !Array.isArray(bundle.entry)) {
+        await reject(lineNumber, 'deleted file line is not a Bundle with entries');
+        return;
+      }
+      for (const [index, entry] of (bundle.entry as unknown[]).entries()) {
+        const e = entry as
+          { request?: { method?: unknown; url?: unknown }; response?: { lastModified?: unknown } } | undefined;
+        const target =
+          e?.request?.method === 'DELETE' && typeof e.request.url === 'string'
+            ? parseDeleteUrl(e.request.url)
+            : undefined;
+        if (!target) {
+          await reject(lineNumber, `entry ${index} is not a DELETE of Type/id`);
           continue;
         }
-        const resource = parsed as {
-          resourceType: string;
-          id: string;
-          meta?: { lastUpdated?: unknown; versionId?: unknown };
-        };
-        const lastUpdated =
-          typeof resource.meta?.lastUpdated === 'string' ? resource.meta.lastUpdated : input.transactionTime;
-        const at = new Date(lastUpdated);
+        const deletedAt =
+          typeof e?.response?.lastModified === 'string' ? e.response.lastModified : input.transactionTime;
+        const at = new Date(deletedAt);
         if (Number.isNaN(at.getTime())) {
-          await reject(lineNumber, 'meta.lastUpdated is not a valid instant');
+          await reject(lineNumber, `entry ${index} response.lastModified is not a valid instant`);
           continue;
         }
-        await lake.add(prefixes.of(resource.resourceType, at), text, resource.id);
-        result.resources += 1;
-        if (deps.bus)
-          await events.add({
-            resourceType: resource.resourceType,
-            id: resource.id,
-            ...(typeof resource.meta?.versionId === 'string' ? { versionId: resource.meta.versionId } : {}),
-            lastUpdated: at.toISOString(),
-            deleted: false,
-            runId: input.runId,
-            jobId: input.jobId,
-          });
-      } else {
-        const bundle = parsed as { resourceType?: unknown; entry?: unknown };
-        if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle' || !Array.isArray(bundle.entry)) {
-          await reject(lineNumber, 'deleted file line is not a Bundle with entries');
-          continue;
-        }
-        for (const [index, entry] of (bundle.entry as unknown[]).entries()) {
-          const e = entry as
-            { request?: { method?: unknown; url?: unknown }; response?: { lastModified?: unknown } } | undefined;
-          const target =
-            e?.request?.method === 'DELETE' && typeof e.request.url === 'string'
-              ? parseDeleteUrl(e.request.url)
-              : undefined;
-          if (!target) {
-            await reject(lineNumber, `entry ${index} is not a DELETE of Type/id`);
-            continue;
-          }
-          const deletedAt =
-            typeof e?.response?.lastModified === 'string' ? e.response.lastModified : input.transactionTime;
-          const at = new Date(deletedAt);
-          if (Number.isNaN(at.getTime())) {
-            await reject(lineNumber, `entry ${index} response.lastModified is not a valid instant`);
-            continue;
-          }
-          const iso = at.toISOString();
-          await lake.add(
-            prefixes.of(target.resourceType, at),
-            JSON.stringify(tombstone(target.resourceType, target.id, iso)),
-            target.id,
-          );
-          result.deleted += 1;
-          deletedByType[target.resourceType] = (deletedByType[target.resourceType] ?? 0) + 1;
-          await events.add({
-            resourceType: target.resourceType,
-            id: target.id,
-            lastUpdated: iso,
-            deleted: true,
-            runId: input.runId,
-            jobId: input.jobId,
-          });
-        }
+        const iso = at.toISOString();
+        await landResource(
+          prefixes.of(target.resourceType, at),
+          JSON.stringify(tombstone(target.resourceType, target.id, iso)),
+        );
+        result.deleted += 1;
+        deletedByType[target.resourceType] = (deletedByType[target.resourceType] ?? 0) + 1;
+        await events.add({
+          resourceType: target.resourceType,
+          id: target.id,
+          lastUpdated: iso,
+          deleted: true,
+          runId: input.runId,
+          jobId: input.jobId,
+        });
       }
     }
+  };
+
+  // The fast path of resource lines: a line that is plainly a resource of the file's type (one JSON object starting
+  // with `{` and ending with `}`, escape-free resourceType/id/meta.lastUpdated, a valid instant) is validated and read
+  // in place by the scanner and copied to the lake as bytes. Every other line takes processLine, which decides.
+  const scanner = new ResourceLineScanner();
+  const typeBytes = Buffer.from(input.type, 'utf8');
+  const fast = input.kind === 'output' && RESOURCE_TYPE.test(input.type);
+  const typePrefixes = prefixes.ofType(input.type);
+
+  let lineNumber = 0;
+  /** Lines of `block`, which ends after a line feed (or at the end of the file). */
+  const processBlock = async (block: Buffer) => {
+    if (!fast || block.indexOf(CR) !== -1 || !isUtf8(block)) {
+      // readline's line breaks (\r\n, \n or a lone \r) and decoding (U+FFFD for invalid UTF-8).
+      const lines = block.toString('utf8').split(LINE_BREAK);
+      if (lines[lines.length - 1] === '') lines.pop();
+      for (const line of lines) await processLine((lineNumber += 1), line);
+      return;
+    }
+    let start = 0;
+    while (start < block.length) {
+      let end = block.indexOf(LF, start);
+      if (end === -1) end = block.length;
+      lineNumber += 1;
+      if (end > start) {
+        if (
+          block[start] === OPEN_BRACE &&
+          block[end - 1] === CLOSE_BRACE &&
+          scanner.scan(block, start, end) &&
+          scanner.idEnd > scanner.idStart &&
+          block.compare(typeBytes, 0, typeBytes.length, scanner.resourceTypeStart, scanner.resourceTypeEnd) === 0
+        ) {
+          const lastUpdated =
+            scanner.lastUpdatedStart >= 0
+              ? block.toString('utf8', scanner.lastUpdatedStart, scanner.lastUpdatedEnd)
+              : input.transactionTime;
+          const ms = new Date(lastUpdated).getTime();
+          if (!Number.isNaN(ms)) {
+            if (lake.add(typePrefixes.of(ms), block, start, end)) await lake.drain();
+            result.resources += 1;
+            if (deps.bus)
+              await events.add({
+                resourceType: input.type,
+                id: block.toString('utf8', scanner.idStart, scanner.idEnd),
+                ...(scanner.versionIdStart >= 0
+                  ? { versionId: block.toString('utf8', scanner.versionIdStart, scanner.versionIdEnd) }
+                  : {}),
+                lastUpdated: new Date(ms).toISOString(),
+                deleted: false,
+                runId: input.runId,
+                jobId: input.jobId,
+              });
+            start = end + 1;
+            continue;
+          }
+        }
+        await processLine(lineNumber, block.toString('utf8', start, end));
+      }
+      start = end + 1;
+    }
+  };
+
+  const stream = await deps.exportStore(input.bucket).getStream(input.key);
+  try {
+    // Blocks of whole lines, cut after a line feed: a line spread over several chunks is joined first.
+    let partial: Buffer[] = [];
+    for await (const data of stream as AsyncIterable<Buffer | string>) {
+      const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      const last = chunk.lastIndexOf(LF);
+      if (last === -1) {
+        partial.push(chunk);
+        continue;
+      }
+      let from = 0;
+      if (partial.length > 0) {
+        const first = chunk.indexOf(LF);
+        partial.push(chunk.subarray(0, first + 1));
+        await processBlock(Buffer.concat(partial));
+        partial = [];
+        from = first + 1;
+      }
+      if (last + 1 > from) await processBlock(chunk.subarray(from, last + 1));
+      if (last + 1 < chunk.length) partial.push(chunk.subarray(last + 1));
+    }
+    if (partial.length > 0) await processBlock(Buffer.concat(partial));
   } finally {
-    lines.close();
     stream.destroy();
   }
   await lake.close();
   await errors.close();
   await events.close();
-  result.files = lake.stats.files + errors.stats.files;
+  result.files = lake.files + errors.files;
   if (input.kind === 'deleted') result.deletedByType = deletedByType;
   return result;
 }
+
+const DAY_MS = 86_400_000;
+const RESOURCE_TYPE = /^[A-Z][A-Za-z]+$/;
+/** readline's line breaks. */
+const LINE_BREAK = /\r\n|\n|\r/;
+const LF = 0x0a;
+const CR = 0x0d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 
 /** Why a parsed line is not a resource of the file's type, or undefined when it is. */
 function checkResource(value: unknown, expectedType: string): string | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'line is not a JSON object';
   const resource = value as { resourceType?: unknown; id?: unknown };
-  if (typeof resource.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(resource.resourceType))
+  if (typeof resource.resourceType !== 'string' || !RESOURCE_TYPE.test(resource.resourceType))
     return 'missing or invalid resourceType';
   if (typeof resource.id !== 'string' || resource.id === '') return 'missing id';
   if (resource.resourceType !== expectedType)
     return `resourceType ${resource.resourceType} does not match file type ${sanitiseSegment(expectedType)}`;
   return undefined;
-}
-
-/**
- * A lake writer for one export file: at most `budget` uncompressed bytes buffered (the largest partition is written
- * first when over), files named `<stem>-<seq>.ndjson.gz` per partition, so a retry of the same file overwrites.
- */
-function fileWriter(store: ObjectStore, stem: string, budget: number): PartitionedNdjsonWriter {
-  return new PartitionedNdjsonWriter({
-    store,
-    maxBytes: budget,
-    maxTotalBytes: budget,
-    // The byte budget bounds memory; a file spanning years of days must not be cut into tiny files.
-    maxOpenPartitions: Number.MAX_SAFE_INTEGER,
-    fileName: ({ sequence }) => `${stem}-${String(sequence).padStart(4, '0')}.ndjson.gz`,
-  });
 }
 
 /**
@@ -303,6 +378,24 @@ class EventBatcher {
 
 /** Lake prefix per (type, UTC day), memoised: building Hive paths per line is measurable on large files. */
 class PartitionPrefixes {
+  /** The prefixes of one type by UTC day number (`floor(ms / day)`), for the fast path. */
+  public ofType(resourceType: string): { of: (ms: number) => string } {
+    const byDay = new Map<number, string>();
+    const fhir = lakeLayout.fhir(resourceType);
+    return {
+      of: (ms) => {
+        const day = Math.floor(ms / DAY_MS);
+        let prefix = byDay.get(day);
+        if (prefix === undefined) {
+          prefix = `${fhir}${hivePath(datePartitions(new Date(ms)))}`;
+          if (byDay.size > 10_000) byDay.clear();
+          byDay.set(day, prefix);
+        }
+        return prefix;
+      },
+    };
+  }
+
   private readonly cache = new Map<string, string>();
   public of(resourceType: string, at: Date): string {
     const key = `${resourceType}|${at.getUTCFullYear()}|${at.getUTCMonth()}|${at.getUTCDate()}`;

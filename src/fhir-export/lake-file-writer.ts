@@ -1,0 +1,254 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { ObjectStore } from '../ports/object-store.js';
+
+const gzipAsync = promisify(gzip);
+/** Offset of the OS byte in a gzip header, and the value `gzipDeterministic` writes there (RFC 1952 "unknown"). */
+const OS_BYTE = 9;
+const OS_UNKNOWN = 255;
+/**
+ * zlib's output chunk: one chunk holds the whole compressed file in the usual case, so a file costs one round trip
+ * between the main thread and the libuv pool instead of one per 16 KiB of output (the output bytes are the same).
+ */
+const GZIP_CHUNK = 256 * 1024;
+
+/** Lines of one partition prefix, as bytes: full blocks, then the block being filled. */
+interface PartitionBytes {
+  readonly prefix: string;
+  readonly blocks: Buffer[];
+  current: Buffer;
+  /** Bytes used in `current`. */
+  used: number;
+  /** Bytes of the lines, newlines included. */
+  bytes: number;
+}
+
+/** Size of the blocks lines are copied into (after a partition's first, smaller ones); they are reused. */
+const BLOCK = 64 * 1024;
+/** First block of a partition: small, so that many small partitions stay small. */
+const FIRST_BLOCK = 2048;
+/** Spare blocks kept for reuse. */
+const MAX_SPARE_BLOCKS = 64;
+const NEWLINE = new Uint8Array([0x0a]);
+
+/**
+ * The lake writer of one exported file: gzip NDJSON per partition prefix, named `<stem>-<seq>.ndjson.gz`, with at most
+ * `budget` bytes of lines buffered. Which lines go to which file is decided exactly as
+ * {@link import('../lake/partitioned-ndjson-writer.js').PartitionedNdjsonWriter} decides it with
+ * `maxBytes = maxTotalBytes = budget` and no limit on open partitions (a partition is written when a line would take
+ * it over the budget or when it reaches it; while the total is over the budget the largest partition is written, the
+ * first opened among equals), so the files are the same. What differs is how:
+ * - lines are bytes copied from the input into reused blocks (no strings, no per-line objects); the unused tail of a
+ *   partition is under one block, so memory follows the budget, whatever the number of partitions;
+ * - files are written in the background (gzip on the libuv pool, then `put`), at most `concurrency` at a time (the
+ *   pool's other threads stay free for reading the input), while lines keep coming; the caller awaits {@link LakeFileWriter.drain} when
+ *   {@link LakeFileWriter.add} says more than `maxInFlightBytes` of lines are waiting or being written.
+ *
+ * A failed write fails the file: the error is thrown by the next `drain` or by `close` (a retry of the file rewrites
+ * the same keys).
+ *
+ * @example
+ * const writer = new LakeFileWriter(lake, 'stem', 16 * 1024 * 1024);
+ * if (writer.add('fhir/Patient/year=2024/month=03/day=05/', line, 0, line.length)) await writer.drain();
+ * await writer.close();
+ */
+export class LakeFileWriter {
+  readonly #partitions = new Map<string, PartitionBytes>();
+  readonly #sequences = new Map<string, number>();
+  /** Files waiting for a compression slot. */
+  readonly #queue: Array<{ key: string; body: ArrayBuffer; length: number }> = [];
+  /** Files being compressed and put. */
+  readonly #inFlight = new Set<Promise<void>>();
+  #running = 0;
+  readonly #spareBlocks: Buffer[] = [];
+  /** Bodies of written files, reused for the next ones. */
+  readonly #spareBodies: ArrayBuffer[] = [];
+  #spareBodyBytes = 0;
+  #inFlightBytes = 0;
+  #bufferedBytes = 0;
+  #failed = false;
+  #error: unknown;
+  /** Files written so far. */
+  public files = 0;
+
+  public constructor(
+    private readonly store: ObjectStore,
+    private readonly stem: string,
+    private readonly budget: number,
+    private readonly maxInFlightBytes = Math.max(budget / 4, 1024 * 1024),
+    private readonly concurrency = 2,
+    private readonly compressionLevel = 6,
+  ) {}
+
+  /**
+   * Buffers `source[start, end)` (one line, without its newline) under `prefix`. True when the caller should await
+   * {@link LakeFileWriter.drain} before adding more (writes under way are over their limit, or one failed).
+   *
+   * @example
+   * if (writer.add(prefix, chunk, lineStart, lineEnd)) await writer.drain();
+   */
+  public add(prefix: string, source: Uint8Array, start: number, end: number): boolean {
+    const lineBytes = end - start + 1;
+    let partition = this.#partitions.get(prefix);
+    if (partition !== undefined && partition.bytes + lineBytes > this.budget) {
+      this.#write(partition);
+      partition = undefined;
+    }
+    if (partition === undefined) {
+      partition = { prefix, blocks: [], current: Buffer.allocUnsafe(FIRST_BLOCK), used: 0, bytes: 0 };
+      this.#partitions.set(prefix, partition);
+    }
+    this.#copy(partition, source, start, end);
+    this.#copy(partition, NEWLINE, 0, 1);
+    partition.bytes += lineBytes;
+    this.#bufferedBytes += lineBytes;
+    if (partition.bytes >= this.budget) this.#write(partition);
+    while (this.#bufferedBytes > this.budget && this.#partitions.size > 0) this.#write(this.#largest());
+    return this.#failed || this.#inFlightBytes > this.maxInFlightBytes;
+  }
+
+  /**
+   * {@link LakeFileWriter.add} of a line given as text.
+   *
+   * @example
+   * if (writer.addText(prefix, JSON.stringify(record))) await writer.drain();
+   */
+  public addText(prefix: string, line: string): boolean {
+    const bytes = Buffer.from(line, 'utf8');
+    return this.add(prefix, bytes, 0, bytes.length);
+  }
+
+  /**
+   * Waits until the writes under way are within their limit; throws the error of a failed write.
+   *
+   * @example
+   * await writer.drain();
+   */
+  public async drain(): Promise<void> {
+    while (!this.#failed && this.#inFlightBytes > this.maxInFlightBytes && this.#inFlight.size > 0)
+      await Promise.race(this.#inFlight);
+    if (this.#failed) throw this.#error;
+  }
+
+  /**
+   * Writes every buffered partition (in the order they were opened) and waits for all writes.
+   *
+   * @example
+   * await writer.close();
+   */
+  public async close(): Promise<void> {
+    for (const partition of [...this.#partitions.values()]) this.#write(partition);
+    while (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
+    if (this.#failed) throw this.#error;
+  }
+
+  /** Appends bytes to a partition's blocks, starting new blocks as they fill. */
+  #copy(partition: PartitionBytes, source: Uint8Array, start: number, end: number): void {
+    while (start < end) {
+      let room = partition.current.length - partition.used;
+      if (room === 0) {
+        partition.blocks.push(partition.current);
+        partition.current =
+          partition.current.length < BLOCK / 2
+            ? Buffer.allocUnsafe(partition.current.length * 2)
+            : (this.#spareBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK));
+        partition.used = 0;
+        room = partition.current.length;
+      }
+      const n = Math.min(room, end - start);
+      partition.current.set(
+        start === 0 && n === source.length ? source : source.subarray(start, start + n),
+        partition.used,
+      );
+      partition.used += n;
+      start += n;
+    }
+  }
+
+  #largest(): PartitionBytes {
+    let largest: PartitionBytes | undefined;
+    for (const partition of this.#partitions.values())
+      if (largest === undefined || partition.bytes > largest.bytes) largest = partition;
+    return largest!;
+  }
+
+  /** Detaches a partition (its next line opens a new one), joins its blocks into one body and queues its file. */
+  #write(partition: PartitionBytes): void {
+    this.#partitions.delete(partition.prefix);
+    const sequence = this.#sequences.get(partition.prefix) ?? 0;
+    this.#sequences.set(partition.prefix, sequence + 1);
+    this.#bufferedBytes -= partition.bytes;
+    const body = this.#body(partition.bytes);
+    const view = new Uint8Array(body, 0, partition.bytes);
+    let at = 0;
+    for (const block of partition.blocks) {
+      view.set(block, at);
+      at += block.length;
+      this.#spare(block);
+    }
+    view.set(partition.current.subarray(0, partition.used), at);
+    this.#spare(partition.current);
+    const key = `${partition.prefix}${this.stem}-${String(sequence).padStart(4, '0')}.ndjson.gz`;
+    this.#inFlightBytes += partition.bytes;
+    this.#queue.push({ key, body, length: partition.bytes });
+    this.#pump();
+  }
+
+  #spare(block: Buffer): void {
+    if (block.length === BLOCK && this.#spareBlocks.length < MAX_SPARE_BLOCKS) this.#spareBlocks.push(block);
+  }
+
+  /** An `ArrayBuffer` of at least `size` bytes: a spare one if one fits (bodies are reused, not left to the GC). */
+  #body(size: number): ArrayBuffer {
+    let best = -1;
+    for (let k = 0; k < this.#spareBodies.length; k += 1) {
+      const capacity = this.#spareBodies[k]!.byteLength;
+      if (capacity >= size && (best < 0 || capacity < this.#spareBodies[best]!.byteLength)) best = k;
+    }
+    // Sizes rounded up to whole blocks, so that the bodies of later files fit in the spare ones.
+    if (best < 0) return Buffer.allocUnsafeSlow(Math.ceil(size / BLOCK) * BLOCK).buffer as ArrayBuffer;
+    const [found] = this.#spareBodies.splice(best, 1);
+    this.#spareBodyBytes -= found!.byteLength;
+    return found!;
+  }
+
+  /** Starts queued files while fewer than `concurrency` are being compressed and put. */
+  #pump(): void {
+    while (this.#running < this.concurrency && this.#queue.length > 0) {
+      const { key, body, length } = this.#queue.shift()!;
+      this.#running += 1;
+      const done = this.#put(key, body, length)
+        .then(
+          () => {
+            this.files += 1;
+          },
+          (error: unknown) => {
+            if (!this.#failed) this.#error = error;
+            this.#failed = true;
+          },
+        )
+        .finally(() => {
+          this.#running -= 1;
+          this.#inFlightBytes -= length;
+          this.#inFlight.delete(done);
+          this.#pump();
+        });
+      this.#inFlight.add(done);
+    }
+  }
+
+  /** Gzips like `gzipDeterministic` (same zlib, level and OS byte: the same bytes) and puts the file. */
+  async #put(key: string, body: ArrayBuffer, length: number): Promise<void> {
+    const gz = await gzipAsync(new Uint8Array(body, 0, length), {
+      level: this.compressionLevel,
+      chunkSize: GZIP_CHUNK,
+    });
+    gz[OS_BYTE] = OS_UNKNOWN;
+    // Kept for the next files, up to what may be in flight.
+    if (this.#spareBodyBytes + body.byteLength <= this.maxInFlightBytes + BLOCK * 16) {
+      this.#spareBodies.push(body);
+      this.#spareBodyBytes += body.byteLength;
+    }
+    await this.store.put(key, gz, { contentType: 'application/gzip' });
+  }
+}
