@@ -174,4 +174,69 @@ describe('existing tables through the CLI: initial snapshot and stream-gap repai
       expect(await up.stop()).toBe(0);
     }
   }, 60_000);
+
+  it('a pipe stopped longer than the stream retention: sync reports the gap (exit 4), repairs it; current state equals a Scan', async () => {
+    const state = join(dir.path, 'gap');
+    const retention = { dynamodb: { streamRetentionSeconds: 2 } };
+    const piped = join(dir.path, 'piped.json');
+    const unpiped = join(dir.path, 'unpiped.json');
+    await writeFile(piped, JSON.stringify({ ...retention, tables: [tableConfig({ pipe: { flushSeconds: 1 } })] }));
+    // The same table without a pipe: DynamoDB serves writes while nothing reads the stream (the pipe is "down").
+    await writeFile(unpiped, JSON.stringify({ ...retention, tables: [tableConfig()] }));
+    const put = (client: ReturnType<typeof localDocumentClient>, id: string, n: number) =>
+      client.send(new PutCommand({ TableName: TABLE, Item: { id, n, big: BigInt(BIG) } }));
+
+    // Created by up with its stream, so no snapshot: the pipe streams and is drained.
+    const first = await startUp(state, ['--config', piped, '--no-export-schedule']);
+    try {
+      // up enabled point-in-time recovery as it started; stream times are whole seconds, so the first write waits for the
+      // next second (a checkpoint stamped in the very second PITR was enabled cannot be exported incrementally).
+      await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
+      const client = localDocumentClient(first.endpoints.dynamodb);
+      for (let i = 0; i < 20; i++) await put(client, `k${i}`, i);
+      client.destroy();
+    } finally {
+      // Stopping drains the pipe and commits its checkpoint.
+      expect(await first.stop()).toBe(0);
+    }
+    expect(first.output()).not.toMatch(/taking an initial snapshot/);
+
+    // The pipe is down: changes, a wait past the retention (they are trimmed), more changes.
+    const down = await startUp(state, ['--config', unpiped, '--no-export-schedule']);
+    try {
+      const client = localDocumentClient(down.endpoints.dynamodb);
+      for (let i = 0; i < 10; i++) await put(client, `k${i}`, 100 + i);
+      await client.send(new DeleteCommand({ TableName: TABLE, Key: { id: 'k15' } }));
+      await client.send(new PutCommand({ TableName: TABLE, Item: { id: 'gone-soon', n: 1 } }));
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await client.send(new DeleteCommand({ TableName: TABLE, Key: { id: 'gone-soon' } }));
+      for (let i = 10; i < 14; i++) await put(client, `k${i}`, 200 + i);
+      await put(client, 'late', 7);
+      client.destroy();
+    } finally {
+      expect(await down.stop()).toBe(0);
+    }
+
+    const repaired = await runCli(['sync', '--dir', state, '--config', piped, '--no-export']);
+    expect(repaired.code, repaired.stderr).toBe(4);
+    expect(repaired.stderr).toMatch(/pipe legacy-pipe: gap: shard \S+, checkpoint \d+ \(last record at \d{4}-/);
+    expect(repaired.stderr).toMatch(/repairing with an INCREMENTAL export of legacy from/);
+    expect(repaired.stderr).toMatch(/fell behind the stream's trim horizon .*repaired by incremental export/);
+    const gaps = (await gzLines<{ errorType: string }>(join(state, 'lake', '_errors', 'legacy-pipe'))).filter(
+      (entry) => entry.errorType === 'StreamTrimmed',
+    );
+    expect(gaps).toHaveLength(1);
+
+    const up = await startUp(state, ['--config', piped, '--no-export-schedule']);
+    try {
+      const again = await runCli(['sync', '--dir', state, '--config', piped, '--no-export']);
+      expect(again.code, again.stderr).toBe(0);
+      const scan = await scanTable(up.endpoints.dynamodb!);
+      expect(scan.has('gone-soon')).toBe(false);
+      expect(scan.size).toBe(20);
+      expect(await currentState(state, piped)).toEqual(scan);
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  }, 60_000);
 });
