@@ -4,9 +4,11 @@ import { gzip, gzipSync } from 'node:zlib';
 const gzipAsync = promisify(gzip);
 
 /** Offset of the OS byte in a gzip header (RFC 1952). */
-const OS_BYTE = 9;
+export const GZIP_OS_BYTE = 9;
 /** RFC 1952 "unknown" OS: the same bytes whatever platform compressed them. */
-const OS_UNKNOWN = 255;
+export const GZIP_OS_UNKNOWN = 255;
+const OS_BYTE = GZIP_OS_BYTE;
+const OS_UNKNOWN = GZIP_OS_UNKNOWN;
 
 /**
  * Gzips bytes deterministically: Node writes MTIME 0 and no file name; the OS byte is also fixed,

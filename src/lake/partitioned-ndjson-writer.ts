@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { gzipDeterministic } from './deterministic-gzip.js';
+import { once } from 'node:events';
+import { createGzip, gunzipSync, type Gzip } from 'node:zlib';
+import { GZIP_OS_BYTE, GZIP_OS_UNKNOWN, gzipDeterministic } from './deterministic-gzip.js';
 import { ndjsonFileName } from './file-name.js';
 import type {
   BufferedPartition,
@@ -30,12 +32,30 @@ interface PartitionBuffer {
   readonly ids: string[] | undefined;
   /** Number of this file among the files of its prefix (see `fileName`). */
   sequence: number;
+  /** Compresses the partition's filled chunks as they fill, once it is large (see {@link COMPRESS_AFTER_BYTES}). */
+  compressor: Compressor | undefined;
+}
+
+/** A gzip stream fed a partition's bytes ahead of its write; zlib's streaming output equals its one-shot output. */
+interface Compressor {
+  readonly stream: Gzip;
+  readonly out: Buffer[];
 }
 
 /** Smallest and largest chunk a partition's bytes are kept in: small partitions stay small, big ones few. */
 const MIN_CHUNK_BYTES = 16 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 const NEWLINE = 0x0a;
+/**
+ * A partition holding this many bytes starts compressing in the background (on libuv's pool, so on another core): what
+ * it holds is then mostly gzip (about a fifth of the size) and its write only has the tail left to compress. Smaller
+ * partitions are compressed at their write, in one go.
+ */
+const COMPRESS_AFTER_BYTES = 1024 * 1024;
+/** Most partitions compressing at once (each gzip stream holds about 300 KiB of zlib state). */
+const MAX_COMPRESSORS = 48;
+/** Bytes handed to compressors and not yet compressed; past this `add` waits, so memory stays bounded. */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 const NEWLINE_BYTES = 1;
 
@@ -74,6 +94,12 @@ export class PartitionedNdjsonWriter {
   #timedFlushRunning = false;
   /** Uncompressed bytes held across all buffers. */
   #bufferedBytes = 0;
+  /** Writes under way per prefix: a prefix being written does not compress ahead (see `#reattach`). */
+  readonly #writing = new Map<string, number>();
+  #compressors = 0;
+  /** Bytes written to compressors and not yet consumed by them. */
+  #queuedBytes = 0;
+  #drainWaiters: Array<() => void> = [];
 
   public constructor(options: PartitionedNdjsonWriterOptions) {
     if (!(options.maxBytes > 0)) throw new RangeError('maxBytes must be positive');
@@ -151,6 +177,7 @@ export class PartitionedNdjsonWriter {
         lastId: id,
         ids: this.#options.fileName ? undefined : [],
         sequence: 0,
+        compressor: undefined,
       };
       this.#buffers.set(prefix, buffer);
     }
@@ -162,8 +189,10 @@ export class PartitionedNdjsonWriter {
     this.#bufferedBytes += lineBytes;
     // A single line at or over the limit is written on its own rather than held.
     if (buffer.bytes >= this.#options.maxBytes) written.push(this.#write(buffer));
+    else if (buffer.chunks.length > 0) this.#compressAhead(buffer);
     while (this.#bufferedBytes > this.#options.maxTotalBytes && this.#buffers.size > 0)
       written.push(this.#write(this.#largest()));
+    if (this.#queuedBytes > MAX_QUEUED_BYTES) await this.#drained();
     return written.length === 0 ? [] : Promise.all(written);
   }
 
@@ -248,6 +277,8 @@ export class PartitionedNdjsonWriter {
     }
     this.#stats.bufferedRecords -= buffer.records;
     this.#bufferedBytes -= buffer.bytes;
+    const prefix = buffer.prefix;
+    this.#writing.set(prefix, (this.#writing.get(prefix) ?? 0) + 1);
     const promise = this.#put(buffer)
       .then(
         (file) => {
@@ -259,13 +290,92 @@ export class PartitionedNdjsonWriter {
           throw error;
         },
       )
-      .finally(() => this.#inFlight.delete(promise));
+      .finally(() => {
+        this.#inFlight.delete(promise);
+        const writing = (this.#writing.get(prefix) ?? 1) - 1;
+        if (writing === 0) this.#writing.delete(prefix);
+        else this.#writing.set(prefix, writing);
+      });
     this.#inFlight.add(promise);
     return promise;
   }
 
+  /**
+   * Hands a large partition's filled chunks to its gzip stream (started here if needed). Not while the prefix has a
+   * write under way or failed: a failed write's lines are merged with the newer ones as plain bytes, and `take` must
+   * return them synchronously.
+   */
+  #compressAhead(buffer: PartitionBuffer): void {
+    if (buffer.compressor === undefined) {
+      if (
+        buffer.bytes < COMPRESS_AFTER_BYTES ||
+        this.#compressors >= MAX_COMPRESSORS ||
+        this.#writing.has(buffer.prefix) ||
+        this.#failures.has(buffer.prefix)
+      )
+        return;
+      const stream = createGzip({ level: this.#options.compressionLevel });
+      const out: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => out.push(chunk));
+      // Errors surface at the write (`once(stream, 'end')` rejects); this keeps one from being unhandled before then.
+      stream.on('error', () => undefined);
+      buffer.compressor = { stream, out };
+      this.#compressors += 1;
+    }
+    this.#feed(buffer.compressor, buffer.chunks);
+    buffer.chunks = [];
+  }
+
+  #feed(compressor: Compressor, chunks: readonly Buffer[]): void {
+    for (const chunk of chunks) {
+      this.#queuedBytes += chunk.length;
+      compressor.stream.write(chunk, () => {
+        this.#queuedBytes -= chunk.length;
+        if (this.#queuedBytes <= MAX_QUEUED_BYTES / 2 && this.#drainWaiters.length > 0) {
+          const waiters = this.#drainWaiters;
+          this.#drainWaiters = [];
+          for (const wake of waiters) wake();
+        }
+      });
+    }
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** The gzip file of a buffer: the rest of its bytes through its compressor, or all of them in one go. */
+  async #gzip(buffer: PartitionBuffer): Promise<Buffer> {
+    const compressor = buffer.compressor;
+    if (compressor === undefined) {
+      // One contiguous body (kept as the buffer's only chunk, so a failed write can put it back without copying).
+      return gzipDeterministic(bodyOf(buffer), this.#options.compressionLevel);
+    }
+    buffer.compressor = undefined;
+    this.#compressors -= 1;
+    this.#feed(compressor, bodyChunks(buffer));
+    buffer.chunks = [];
+    const ended = once(compressor.stream, 'end');
+    compressor.stream.end();
+    try {
+      await ended;
+    } catch (error) {
+      // zlib failed (out of memory): the bytes it was given cannot be recovered, so they are not put back.
+      buffer.records = 0;
+      buffer.bytes = 0;
+      buffer.ids?.splice(0);
+      throw error;
+    }
+    const gz = Buffer.concat(compressor.out);
+    gz[GZIP_OS_BYTE] = GZIP_OS_UNKNOWN;
+    // Should the put fail, the lines go back into the buffer as plain bytes.
+    buffer.chunks = [];
+    return gz;
+  }
+
   /** Puts the lines of a failed write back, ahead of any lines of the same partition added since. */
   #reattach(failed: PartitionBuffer, error: unknown): void {
+    if (failed.records === 0) return; // nothing left to put back (see `#gzip`)
     const newer = this.#buffers.get(failed.prefix);
     const merged: PartitionBuffer = newer
       ? {
@@ -279,6 +389,7 @@ export class PartitionedNdjsonWriter {
           lastId: newer.lastId,
           ids: failed.ids && newer.ids ? [...failed.ids, ...newer.ids] : undefined,
           sequence: 0,
+          compressor: undefined,
         }
       : failed;
     this.#buffers.set(failed.prefix, merged);
@@ -288,9 +399,8 @@ export class PartitionedNdjsonWriter {
   }
 
   async #put(buffer: PartitionBuffer): Promise<WrittenFile> {
-    // One contiguous body (kept as the buffer's only chunk, so a failed write can put it back without copying).
-    const body = bodyOf(buffer);
-    const gz = await gzipDeterministic(body, this.#options.compressionLevel);
+    const compressedAhead = buffer.compressor !== undefined;
+    const gz = await this.#gzip(buffer);
     const parts: FileNameParts = {
       prefix: buffer.prefix,
       sequence: buffer.sequence,
@@ -301,7 +411,13 @@ export class PartitionedNdjsonWriter {
       ? ndjsonFileName(buffer.firstId, buffer.lastId, idsHash(buffer.ids))
       : this.#options.fileName!(parts);
     const key = buffer.prefix + name;
-    await this.#options.store.put(key, gz, { contentType: 'application/gzip' });
+    try {
+      await this.#options.store.put(key, gz, { contentType: 'application/gzip' });
+    } catch (error) {
+      // Compressed ahead, the plain bytes are gone: get them back from the file, for the retry or for `take`.
+      if (compressedAhead) buffer.chunks = [gunzipSync(gz)];
+      throw error;
+    }
     this.#stats.files++;
     this.#stats.records += buffer.records;
     this.#stats.bytes += gz.byteLength;
