@@ -31,10 +31,10 @@ import { AT_SEQUENCE_PREFIX, TRIM_HORIZON_POSITION } from './dynamodb-stream-sou
 import type { GapReport, PipeBackfill, StreamGap } from './types.js';
 
 /**
- * A stream created at most this long after its table was created with it (one CreateTable request) and so saw every
- * item. A stream enabled later by UpdateTable is seconds or days late.
+ * A stream created at most this long after its table was created with it (one CreateTable request: milliseconds apart)
+ * and so saw every item. A stream enabled later by UpdateTable on a table that already holds items is later than this.
  */
-const STREAM_WITH_TABLE_MS = 1000;
+const STREAM_WITH_TABLE_MS = 250;
 /** DynamoDB Streams keeps records 24 hours. */
 const DAY_MS = 86_400_000;
 /** Most milliseconds between two progress lines of a long landing. */
@@ -80,7 +80,7 @@ export function initialSnapshotDecision(state: SnapshotState): SnapshotDecision 
 }
 
 /**
- * Whether a table's stream holds every change ever made to it: created with the table (within a second), and
+ * Whether a table's stream holds every change ever made to it: created with the table (within 250 ms), and
  * younger than the stream retention, so nothing can have been trimmed.
  *
  * @example

@@ -42,11 +42,11 @@ describe('initialSnapshotDecision', () => {
 describe('streamHasWholeHistory', () => {
   const day = 86_400_000;
   it('is true only for a stream created with its table and younger than the retention', () => {
-    expect(streamHasWholeHistory({ tableCreatedMs: 0, streamCreatedMs: 300, nowMs: 10_000, retentionMs: day })).toBe(
+    expect(streamHasWholeHistory({ tableCreatedMs: 0, streamCreatedMs: 40, nowMs: 10_000, retentionMs: day })).toBe(
       true,
     );
     // Enabled later (UpdateTable on an existing table): items written before are not in it.
-    expect(streamHasWholeHistory({ tableCreatedMs: 0, streamCreatedMs: 4000, nowMs: 10_000, retentionMs: day })).toBe(
+    expect(streamHasWholeHistory({ tableCreatedMs: 0, streamCreatedMs: 400, nowMs: 10_000, retentionMs: day })).toBe(
       false,
     );
     // Older than the retention: its first records may be trimmed.
