@@ -18,6 +18,7 @@ import { registerUp } from './commands/up.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSeed } from './commands/seed.js';
+import { registerBackfill } from './commands/backfill.js';
 import { EXIT } from './options.js';
 import { StateDirBusyError } from '../local/state-dir-lock.js';
 
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
     registerDemo,
     registerUp,
     registerSync,
+    registerBackfill,
     registerQuery,
     registerRuns,
     registerSeed,

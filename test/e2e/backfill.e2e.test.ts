@@ -239,4 +239,36 @@ describe('existing tables through the CLI: initial snapshot and stream-gap repai
       expect(await up.stop()).toBe(0);
     }
   }, 60_000);
+
+  it('tributary backfill --table takes a snapshot on demand and refreshes the current state; an unknown table exits 2', async () => {
+    const state = join(dir.path, 'on-demand');
+    const config = join(dir.path, 'on-demand.json');
+    await writeFile(config, JSON.stringify({ tables: [tableConfig({ pipe: { flushSeconds: 1 } })] }));
+    const up = await startUp(state, ['--config', config, '--no-export-schedule']);
+    try {
+      const client = localDocumentClient(up.endpoints.dynamodb);
+      for (const id of ['a', 'b', 'c']) await client.send(new PutCommand({ TableName: TABLE, Item: { id, n: 1 } }));
+      client.destroy();
+      // With `up` running, backfill uses its DynamoDB.
+      const attached = await runCli(['backfill', '--table', TABLE, '--dir', state, '--config', config]);
+      expect(attached.code, attached.stderr).toBe(0);
+      expect(attached.stderr).toMatch(/backfill: snapshot \S+: 3 items landed as r records in changes\/legacy\//);
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+    // Without it, backfill embeds the services itself (under the state-directory lock).
+    const embedded = await runCli(['backfill', '--table', TABLE, '--dir', state, '--config', config]);
+    expect(embedded.code, embedded.stderr).toBe(0);
+    expect(embedded.stderr).toMatch(/current legacy: \d+ change files folded in/);
+    const reads = (await gzLines<{ op: string; keys: { id: string } }>(join(state, 'lake', 'changes', TABLE))).filter(
+      (r) => r.op === 'r',
+    );
+    expect(reads.map((r) => r.keys.id).sort()).toEqual(['a', 'a', 'b', 'b', 'c', 'c']);
+    const current = await currentState(state, config);
+    expect([...current.keys()].sort()).toEqual(['a', 'b', 'c']);
+
+    const unknown = await runCli(['backfill', '--table', 'nope', '--dir', state, '--config', config]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--table nope: not a configured table (configured: legacy)');
+  }, 60_000);
 });
