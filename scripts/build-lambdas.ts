@@ -93,6 +93,19 @@ export const SAMPLE_ENV: Record<HandlerName, Record<string, string>> = {
   'process-file': { AWS_REGION: 'us-east-1', LAKE_BUCKET: 'tributary-lake' },
   'run-ledger': { AWS_REGION: 'us-east-1', LEDGER_TABLE: 'tributary-ledger' },
   'update-views': { AWS_REGION: 'us-east-1', LAKE_BUCKET: 'tributary-lake', LEDGER_TABLE: 'tributary-ledger' },
+  backfill: {
+    AWS_REGION: 'us-east-1',
+    BACKFILL_TABLES:
+      '[{"name":"visits","tableName":"visits","tableArn":"arn:aws:dynamodb:us-east-1:123456789012:table/visits","keyAttributes":["id"]}]',
+    EXPORT_BUCKET: 'tributary-export',
+    EXPORT_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
+    LAKE_BUCKET: 'tributary-lake',
+  },
+  'backfill-trigger': {
+    AWS_REGION: 'us-east-1',
+    BACKFILL_DLQS: '[{"queueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/visits-dlq","table":"visits"}]',
+    BACKFILL_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:tributary-backfill',
+  },
 };
 
 /** One bundle's size and what dominates it. */

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { BackfillWorkflow } from './backfill-workflow.js';
 import { LakeViewsWriter } from './lake-views-writer.js';
 import { DEFAULT_VIEW_FILES, loadViewFiles } from '../../src/views/lake/load-views.js';
 import { ChangeStreamToLake } from './change-stream-to-lake.js';
@@ -94,6 +95,8 @@ export class TributaryStack extends Stack {
   public readonly viewsWriter: LakeViewsWriter;
   public readonly catalog: LakeCatalog;
   public readonly alarms: OperationalAlarms;
+  /** The backfill/repair workflow of the lake tables (undefined when no table has `pipe.target: lake`). */
+  public readonly backfill?: BackfillWorkflow;
 
   public constructor(scope: Construct, id: string, props: TributaryStackProps) {
     super(scope, id, props);
@@ -214,6 +217,26 @@ export class TributaryStack extends Stack {
         this.alarms.addMetrics(`Changes-${table.name}`, changes.alarmMetrics);
         lakeTables.push({ name: table.name, partitionBy: pipe.partitionBy });
       }
+    }
+
+    const backfillTables = config.tables
+      .filter((table) => this.changePipes[table.name] !== undefined)
+      .map((table) => {
+        const changes = this.changePipes[table.name]!;
+        return { config: table, table: changes.table, deadLetterQueue: changes.deadLetterQueue };
+      });
+    if (backfillTables.length > 0) {
+      // DynamoDB exports go to the export bucket's expiring `exports/` staging prefix: the lake is the product.
+      this.backfill = new BackfillWorkflow(this, 'Backfill', {
+        handlerCode,
+        encryptionKey: key,
+        tables: backfillTables,
+        lakeBucket: this.lakeBucket,
+        exportBucket: this.exportPipeline.exportBucket,
+        eventBus: this.eventBus,
+        removalPolicy,
+      });
+      this.alarms.addMetrics('Backfill', this.backfill.alarmMetrics);
     }
 
     this.catalog = new LakeCatalog(this, 'Catalog', {

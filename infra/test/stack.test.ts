@@ -75,14 +75,14 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
     template.resourceCountIs('AWS::DynamoDB::Table', 3); // visits, patients, ledger
     template.resourceCountIs('AWS::Pipes::Pipe', 2);
     template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2); // export, backfill
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.resourceCountIs('AWS::HealthLake::FHIRDatastore', 1);
     template.resourceCountIs('AWS::Glue::Database', 1);
     template.resourceCountIs('AWS::Glue::Crawler', 0);
     template.resourceCountIs('AWS::Athena::WorkGroup', 1);
     // 6 + update-views (the views writer).
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    template.resourceCountIs('AWS::Lambda::Function', 9); // with backfill and backfill-trigger
     template.resourceCountIs('AWS::Events::EventBus', 1);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org' });
   });
@@ -195,7 +195,7 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
       'opt-in: reserved units fail deploys on low-quota accounts; set aws.reservedConcurrency',
     );
     const functions = result.stack.node.findAll().filter((node) => node instanceof lambda.Function);
-    expect(functions.length).toBe(7);
+    expect(functions.length).toBe(9); // with backfill and backfill-trigger
     for (const fn of functions) {
       const acknowledged = fn.node.metadata
         .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)

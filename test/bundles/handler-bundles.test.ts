@@ -534,6 +534,58 @@ describe('handler bundles, each alone in an empty directory', () => {
     const other = await invoke('update-views', event('fhir/Patient/x.ndjson.gz'), env);
     expect(other.result).toMatchObject({ skipped: 'not a change file' });
   });
+
+  it('backfill: a land task streams an export data file into the lake through the bundled S3 client', async () => {
+    const exportDir = 'exports/dynamodb/visits/AWSDynamoDB/01700000000000-abcd1234';
+    s3Objects.set(
+      `/tributary-export/${exportDir}/manifest-summary.json`,
+      Buffer.from(
+        JSON.stringify({
+          exportArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/visits/export/01700000000000-abcd1234',
+          exportType: 'FULL_EXPORT',
+          exportTime: '2024-01-01T00:00:00.000Z',
+          outputFormat: 'DYNAMODB_JSON',
+          manifestFilesS3Key: `${exportDir}/manifest-files.json`,
+          itemCount: 2,
+        }),
+      ),
+    );
+    s3Objects.set(
+      `/tributary-export/${exportDir}/data/a.json.gz`,
+      gzipSync(
+        ['1', '2'].map((id) => JSON.stringify({ Item: { id: { S: id }, siteId: { S: 'north' } } })).join('\n') + '\n',
+      ),
+    );
+    const before = awsCalls.length;
+    const out = await invoke('backfill', {
+      action: 'land',
+      table: 'visits',
+      bucket: 'tributary-export',
+      summaryKey: `${exportDir}/manifest-summary.json`,
+      dataFileKey: `${exportDir}/data/a.json.gz`,
+    });
+    expect(out.error).toBeUndefined();
+    expect(out.result).toMatchObject({ records: 2, failed: 0 });
+    const puts = awsCalls
+      .slice(before)
+      .filter((call) => call.target.startsWith('S3.PUT /tributary-lake/changes/visits/'));
+    expect(puts.length).toBeGreaterThan(0);
+  });
+
+  it('backfill-trigger: scans each pipe DLQ through the bundled SQS client (an empty queue starts nothing)', async () => {
+    const before = awsCalls.length;
+    // The SQS client sends to the queue URL's host: point it at the recording endpoint.
+    const out = await invoke(
+      'backfill-trigger',
+      {},
+      { BACKFILL_DLQS: JSON.stringify([{ queueUrl: `${awsEndpoint}/123456789012/visits-dlq`, table: 'visits' }]) },
+    );
+    expect(out.error).toBeUndefined();
+    expect(out.result).toEqual([{ table: 'visits', seen: 0, trimmed: 0 }]);
+    const targets = awsCalls.slice(before).map((call) => call.target);
+    expect(targets).toContain('AmazonSQS.ReceiveMessage');
+    expect(targets).not.toContain('AWSStepFunctions.StartExecution');
+  });
 });
 
 /** One DynamoDB JSON-protocol request to dynalite. */

@@ -13,6 +13,8 @@ export const HANDLER_NAMES = [
   'process-file',
   'run-ledger',
   'update-views',
+  'backfill',
+  'backfill-trigger',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
