@@ -27,6 +27,8 @@ interface PartitionBytes {
 const BLOCK = 64 * 1024;
 /** First block of a partition: small, so that many small partitions stay small. */
 const FIRST_BLOCK = 2048;
+/** Puts under way at most (each holds only its compressed file). */
+const MAX_PUTS = 16;
 /** Spare blocks kept for reuse. */
 const MAX_SPARE_BLOCKS = 64;
 const NEWLINE = new Uint8Array([0x0a]);
@@ -60,6 +62,8 @@ export class LakeFileWriter {
   /** Files being compressed and put. */
   readonly #inFlight = new Set<Promise<void>>();
   #running = 0;
+  /** Files compressed or being compressed whose `put` has not finished. */
+  #puts = 0;
   readonly #spareBlocks: Buffer[] = [];
   /** Bodies of written files, reused for the next ones. */
   readonly #spareBodies: ArrayBuffer[] = [];
@@ -104,7 +108,7 @@ export class LakeFileWriter {
     this.#bufferedBytes += lineBytes;
     if (partition.bytes >= this.budget) this.#write(partition);
     while (this.#bufferedBytes > this.budget && this.#partitions.size > 0) this.#write(this.#largest());
-    return this.#failed || this.#inFlightBytes > this.maxInFlightBytes;
+    return this.#failed || this.#busy();
   }
 
   /**
@@ -125,8 +129,7 @@ export class LakeFileWriter {
    * await writer.drain();
    */
   public async drain(): Promise<void> {
-    while (!this.#failed && this.#inFlightBytes > this.maxInFlightBytes && this.#inFlight.size > 0)
-      await Promise.race(this.#inFlight);
+    while (!this.#failed && this.#busy() && this.#inFlight.size > 0) await Promise.race(this.#inFlight);
     if (this.#failed) throw this.#error;
   }
 
@@ -212,12 +215,22 @@ export class LakeFileWriter {
     return found!;
   }
 
-  /** Starts queued files while fewer than `concurrency` are being compressed and put. */
+  /**
+   * Starts queued files while fewer than `concurrency` are being compressed. A file's compression slot is freed as soon
+   * as it is compressed; its `put` goes on beside the next compressions (at most {@link MAX_PUTS} at a time).
+   */
   #pump(): void {
     while (this.#running < this.concurrency && this.#queue.length > 0) {
       const { key, body, length } = this.#queue.shift()!;
       this.#running += 1;
-      const done = this.#put(key, body, length)
+      this.#puts += 1;
+      const compressed = this.#gzip(body, length).finally(() => {
+        this.#running -= 1;
+        this.#inFlightBytes -= length;
+        this.#pump();
+      });
+      const done = compressed
+        .then((gz) => this.store.put(key, gz, { contentType: 'application/gzip' }))
         .then(
           () => {
             this.files += 1;
@@ -228,17 +241,20 @@ export class LakeFileWriter {
           },
         )
         .finally(() => {
-          this.#running -= 1;
-          this.#inFlightBytes -= length;
+          this.#puts -= 1;
           this.#inFlight.delete(done);
-          this.#pump();
         });
       this.#inFlight.add(done);
     }
   }
 
-  /** Gzips like `gzipDeterministic` (same zlib, level and OS byte: the same bytes) and puts the file. */
-  async #put(key: string, body: ArrayBuffer, length: number): Promise<void> {
+  /** Writes under way are over their limits: lines waiting or being compressed, or puts. */
+  #busy(): boolean {
+    return this.#inFlightBytes > this.maxInFlightBytes || this.#puts > MAX_PUTS;
+  }
+
+  /** Gzips like `gzipDeterministic` (same zlib, level and OS byte: the same bytes), then keeps the body for reuse. */
+  async #gzip(body: ArrayBuffer, length: number): Promise<Buffer> {
     const gz = await gzipAsync(new Uint8Array(body, 0, length), {
       level: this.compressionLevel,
       chunkSize: GZIP_CHUNK,
@@ -249,6 +265,6 @@ export class LakeFileWriter {
       this.#spareBodies.push(body);
       this.#spareBodyBytes += body.byteLength;
     }
-    await this.store.put(key, gz, { contentType: 'application/gzip' });
+    return gz;
   }
 }

@@ -5,7 +5,7 @@ import type { BusEvent, EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { ExportWorkflowError } from './errors.js';
 import { LakeFileWriter } from './lake-file-writer.js';
-import { ResourceLineScanner } from './resource-line-scanner.js';
+import { canonicalUtcDate, ResourceLineScanner } from './resource-line-scanner.js';
 import { parseDeleteUrl, tombstone } from './tombstone.js';
 import type { ProcessFileInput, ProcessFileResult } from './types.js';
 
@@ -231,13 +231,24 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
           scanner.idEnd > scanner.idStart &&
           block.compare(typeBytes, 0, typeBytes.length, scanner.resourceTypeStart, scanner.resourceTypeEnd) === 0
         ) {
+          // The usual instant is read from its digits; any other form is parsed by Date, as the old path does.
+          const date =
+            scanner.lastUpdatedStart >= 0 && !deps.bus
+              ? canonicalUtcDate(block, scanner.lastUpdatedStart, scanner.lastUpdatedEnd)
+              : -1;
           const lastUpdated =
-            scanner.lastUpdatedStart >= 0
-              ? block.toString('utf8', scanner.lastUpdatedStart, scanner.lastUpdatedEnd)
-              : input.transactionTime;
-          const ms = new Date(lastUpdated).getTime();
+            date >= 0
+              ? ''
+              : scanner.lastUpdatedStart >= 0
+                ? block.toString('utf8', scanner.lastUpdatedStart, scanner.lastUpdatedEnd)
+                : input.transactionTime;
+          const ms = date >= 0 ? 0 : new Date(lastUpdated).getTime();
           if (!Number.isNaN(ms)) {
-            if (lake.add(typePrefixes.of(ms), block, start, end)) await lake.drain();
+            const prefix =
+              date >= 0
+                ? typePrefixes.ofDate(date, block, scanner.lastUpdatedStart, scanner.lastUpdatedEnd)
+                : typePrefixes.of(ms);
+            if (lake.add(prefix, block, start, end)) await lake.drain();
             result.resources += 1;
             if (deps.bus)
               await events.add({
@@ -378,25 +389,44 @@ class EventBatcher {
 
 /** Lake prefix per (type, UTC day), memoised: building Hive paths per line is measurable on large files. */
 class PartitionPrefixes {
+  private readonly cache = new Map<string, string>();
+
   /** The prefixes of one type by UTC day number (`floor(ms / day)`), for the fast path. */
-  public ofType(resourceType: string): { of: (ms: number) => string } {
+  public ofType(resourceType: string): {
+    of: (ms: number) => string;
+    ofDate: (date: number, text: Uint8Array, start: number, end: number) => string;
+  } {
     const byDay = new Map<number, string>();
+    const byDate = new Map<number, string>();
     const fhir = lakeLayout.fhir(resourceType);
+    const of = (ms: number) => {
+      const day = Math.floor(ms / DAY_MS);
+      let prefix = byDay.get(day);
+      if (prefix === undefined) {
+        prefix = `${fhir}${hivePath(datePartitions(new Date(ms)))}`;
+        if (byDay.size > 10_000) byDay.clear();
+        byDay.set(day, prefix);
+      }
+      return prefix;
+    };
     return {
-      of: (ms) => {
-        const day = Math.floor(ms / DAY_MS);
-        let prefix = byDay.get(day);
+      of,
+      /** By a {@link canonicalUtcDate} of the instant at `text[start, end)`. */
+      ofDate: (date, text, start, end) => {
+        let prefix = byDate.get(date);
         if (prefix === undefined) {
-          prefix = `${fhir}${hivePath(datePartitions(new Date(ms)))}`;
-          if (byDay.size > 10_000) byDay.clear();
-          byDay.set(day, prefix);
+          prefix = of(
+            new Date(Buffer.from(text.buffer, text.byteOffset + start, end - start).toString('latin1')).getTime(),
+          );
+          if (byDate.size > 10_000) byDate.clear();
+          byDate.set(date, prefix);
         }
         return prefix;
       },
     };
   }
 
-  private readonly cache = new Map<string, string>();
+  /** The prefix of a type and instant. */
   public of(resourceType: string, at: Date): string {
     const key = `${resourceType}|${at.getUTCFullYear()}|${at.getUTCMonth()}|${at.getUTCDate()}`;
     let prefix = this.cache.get(key);

@@ -317,3 +317,38 @@ function equals(buf: Uint8Array, start: number, end: number, key: Uint8Array): b
   for (let k = 0; k < key.length; k += 1) if (buf[start + k] !== key[k]) return false;
   return true;
 }
+
+/** `d` when `buf[i]` is an ASCII digit, else -1000 (so that a sum with any non-digit is negative). */
+function digit(buf: Uint8Array, i: number): number {
+  const d = buf[i]! - ZERO;
+  return d >= 0 && d <= 9 ? d : -1000;
+}
+
+/**
+ * The UTC date of an instant written exactly `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (how servers write
+ * `meta.lastUpdated`) at `buf[start, end)`, as `year * 512 + month * 32 + day`; -1 for any other form, and for days
+ * past the 28th (where `Date` would roll over into the next month), which callers then parse with `Date`. For the forms
+ * it accepts, `new Date(text)` is valid and falls on that UTC date.
+ *
+ * @example
+ * canonicalUtcDate(Buffer.from('2024-03-05T10:00:00.000Z'), 0, 24) // 2024 * 512 + 3 * 32 + 5
+ */
+export function canonicalUtcDate(buf: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 24) {
+    if (buf[start + 19] !== DOT || buf[start + 23] !== 0x5a) return -1;
+    if (digit(buf, start + 20) + digit(buf, start + 21) + digit(buf, start + 22) < 0) return -1;
+  } else if (length !== 20 || buf[start + 19] !== 0x5a) return -1;
+  if (buf[start + 4] !== MINUS || buf[start + 7] !== MINUS || buf[start + 10] !== 0x54) return -1;
+  if (buf[start + 13] !== COLON || buf[start + 16] !== COLON) return -1;
+  const year =
+    digit(buf, start) * 1000 + digit(buf, start + 1) * 100 + digit(buf, start + 2) * 10 + digit(buf, start + 3);
+  const month = digit(buf, start + 5) * 10 + digit(buf, start + 6);
+  const day = digit(buf, start + 8) * 10 + digit(buf, start + 9);
+  const hour = digit(buf, start + 11) * 10 + digit(buf, start + 12);
+  const minute = digit(buf, start + 14) * 10 + digit(buf, start + 15);
+  const second = digit(buf, start + 17) * 10 + digit(buf, start + 18);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 28) return -1;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return -1;
+  return year * 512 + month * 32 + day;
+}
