@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { LakeDataset } from './types.js';
 
@@ -16,10 +16,24 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/**
+ * The entries of a folder (with `recursive`, of its whole tree); none when it cannot be read. Synchronous on purpose:
+ * one call lists a tree of thousands of partition folders several times faster than the promise API.
+ *
+ * @example
+ * listEntries('.tributary/lake/changes', false).map((e) => e.name) // ['visits']
+ */
+export function listEntries(dir: string, recursive: boolean): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true, recursive });
+  } catch {
+    return [];
+  }
+}
+
 async function subdirectories(dir: string): Promise<string[]> {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries
+    return readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
       .map((e) => e.name)
       .sort();
@@ -36,8 +50,7 @@ async function subdirectories(dir: string): Promise<string[]> {
  * await lakeFiles('.tributary/lake/fhir/Patient') // ['/…/year=2024/…/a.ndjson.gz']
  */
 export async function lakeFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries
+  return listEntries(dir, true)
     .filter((e) => e.isFile() && e.name.endsWith('.ndjson.gz'))
     .map((e) => join(e.parentPath, e.name))
     .sort();

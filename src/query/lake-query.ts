@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { QueryError } from './errors.js';
 import { exactValue } from './exact-value.js';
-import { createLakeViews } from './lake-views.js';
+import { createLakeViews, type LakeViewOptions } from './lake-views.js';
 import type { LakeView, LakeWarning, QueryResult, Row } from './types.js';
 
 export { QueryError } from './errors.js';
@@ -25,11 +25,18 @@ export class LakeQuery {
     public readonly warnings: LakeWarning[],
   ) {}
 
-  public static async open(lake: string): Promise<LakeQuery> {
+  /**
+   * Opens DuckDB over the lake. With `sql`, only the views it names are created (the others are listed; see
+   * {@link LakeViewOptions}); detected schemas are cached in the lake (see `SchemaCache`).
+   *
+   * @example
+   * const query = await LakeQuery.open('.tributary/lake', { sql: 'select count(*) from fhir_patient' });
+   */
+  public static async open(lake: string, options: LakeViewOptions = {}): Promise<LakeQuery> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {
-      const { views, warnings } = await createLakeViews(connection, lake);
+      const { views, warnings } = await createLakeViews(connection, lake, options);
       return new LakeQuery(instance, connection, views, warnings);
     } catch (error) {
       // The caller gets no handle to close: release DuckDB here.

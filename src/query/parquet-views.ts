@@ -1,9 +1,8 @@
-import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { currentOrderSql } from '../lake/change-order.js';
 import { safeReason } from './errors.js';
-import { viewIdentifier } from './lake-datasets.js';
+import { listEntries, viewIdentifier } from './lake-datasets.js';
 import { quotePath } from './sql-text.js';
 import type { LakeView, LakeWarning } from './types.js';
 
@@ -18,16 +17,15 @@ export interface ParquetDataset {
 }
 
 async function parquetFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries
+  // Synchronous: one call instead of a round trip per folder (much faster on lakes of many partitions).
+  return listEntries(dir, true)
     .filter((e) => e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
 
 async function folders(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries
+  return listEntries(dir, false)
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
@@ -93,6 +91,7 @@ export function parquetViewSql(dataset: ParquetDataset, options: { legacyCurrent
 export async function createParquetViews(
   connection: DuckDBConnection,
   lake: string,
+  options: { needed?: (names: readonly string[]) => boolean } = {},
 ): Promise<{ views: LakeView[]; warnings: LakeWarning[] }> {
   const views: LakeView[] = [];
   const warnings: LakeWarning[] = [];
@@ -101,6 +100,11 @@ export async function createParquetViews(
       dataset.kind === 'view'
         ? `materialised view ${dataset.label} (ViewDefinition rows of current resources)`
         : `current state of table ${dataset.label}: the latest image per key, deletes applied`;
+    // Not needed by the SQL about to run: listed, not created (binding reads every file's footer).
+    if (options.needed && !options.needed([dataset.name])) {
+      views.push({ name: dataset.name, description, sql: parquetViewSql(dataset) });
+      continue;
+    }
     let created = false;
     for (const legacyCurrent of dataset.kind === 'view' ? [false] : [false, true]) {
       const sql = parquetViewSql(dataset, { legacyCurrent });

@@ -25,7 +25,8 @@ export function registerQuery(program: Command): void {
         // Heavy modules load only when the command runs, so `--help` stays fast.
         const { LakeQuery } = await import('../../query/lake-query.js');
         const { formatResult } = await import('../../query/format.js');
-        const query = await LakeQuery.open(resolveLakeDir(options.dir, config));
+        // Only the views the SQL names are created; `--views` (or no SQL) creates and checks them all.
+        const query = await LakeQuery.open(resolveLakeDir(options.dir, config), options.views || !sql ? {} : { sql });
         // What was left out, by name and reason only; the rest of the lake is still queryable.
         for (const warning of query.warnings)
           process.stderr.write(`tributary: warning: ${warning.subject}: ${warning.reason}\n`);
