@@ -41,8 +41,10 @@ export function describePipe(row: SyncOutcome['pipes'][number]): string {
   const rejected = row.rejected ? `, ${row.rejected} rejected` : '';
   const gaps = (row.gaps ?? []).map(
     (gap) =>
-      `; stream gap in shard ${gap.shardId} (checkpoint time ${gap.checkpointTime ?? 'unknown'}) repaired by ` +
-      `${gap.repair === 'incremental' ? 'an INCREMENTAL' : 'a FULL'} export ${gap.exportId} (${gap.records} records)`,
+      `; stream gap in shard ${gap.shardId} (checkpoint time ${gap.checkpointTime ?? 'unknown'}) ` +
+      (gap.repair === 'none'
+        ? 'reported, not repairable (not a lake pipe); resumed at the trim horizon'
+        : `repaired by ${gap.repair === 'incremental' ? 'an INCREMENTAL' : 'a FULL'} export ${gap.exportId} (${gap.records} records)`),
   );
   return `pipe ${row.name}: ${row.read} records read, ${row.filteredOut} filtered out, ${row.delivered} delivered${rejected}${gaps.join('')}`;
 }

@@ -9,7 +9,7 @@ import type { CheckpointStore } from '../pipes/checkpoint-store.js';
 import { DynamoDbStreamSource } from '../pipes/dynamodb-stream-source.js';
 import { patientEnrichmentStep } from '../pipes/patient-enrichment-step.js';
 import { PipeRunner } from '../pipes/pipe-runner.js';
-import { TableBackfill } from '../pipes/table-backfill.js';
+import { GapReportOnly, TableBackfill } from '../pipes/table-backfill.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { LocalEventBus } from '../event-bus/local-bus.js';
 import type { LocalDynamoDbClients } from './aws-clients.js';
@@ -32,7 +32,8 @@ export interface LocalPipeWiring {
   writeThrough?: FhirWriteThrough;
   /**
    * Where snapshots and repairs of lake pipes export to (`ExportTableToPointInTime`) and how to read a bucket back.
-   * Without it, lake pipes neither snapshot nor repair (a trimmed shard then fails the pipe).
+   * Without it, lake pipes neither snapshot nor repair: a trimmed shard is then reported and resumed at its trim
+   * horizon, as for bus pipes.
    */
   exports?: { bucket: string; store: (bucket: string) => ObjectStore };
   /** The embedded DynamoDB's stream retention, ms (default 24 h). */
@@ -97,7 +98,13 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
             ...(wiring.streamRetentionMs !== undefined ? { retentionMs: wiring.streamRetentionMs } : {}),
             log,
           })
-        : undefined;
+        : new GapReportOnly({
+            pipe: name,
+            table,
+            checkpoints: wiring.checkpoints,
+            errors: new ErrorSink({ store: wiring.lake, pipeline: name }),
+            log,
+          });
     runners.push(
       new PipeRunner(
         {

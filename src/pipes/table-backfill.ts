@@ -129,6 +129,89 @@ export function repairPlan(input: {
   return { kind: 'incremental', fromMs, toMs };
 }
 
+/**
+ * Reports stream gaps: per shard, a log line (pipe, shard, checkpoint and the time of its last record) and a
+ * `StreamTrimmed` entry in the pipe's error location (ids and times, never item values), flushed. Returns each shard's
+ * checkpoint time (epoch ms) when known.
+ *
+ * @example
+ * const times = await recordGaps({ pipe, table, checkpoints, errors, log }, gaps, 'repaired by an export', Date.now());
+ */
+export async function recordGaps(
+  options: Pick<TableBackfillOptions, 'pipe' | 'table' | 'checkpoints' | 'errors' | 'log'>,
+  gaps: readonly StreamGap[],
+  outcome: string,
+  nowMs: number,
+): Promise<Array<number | undefined>> {
+  const { checkpoints, pipe, table, errors, log } = options;
+  const committed = new Map(checkpoints.positions(pipe).map((position) => [position.shard, position]));
+  const times = gaps.map((gap) => committed.get(gap.shardId)?.sourceTimeMs);
+  const detectedAt = new Date(nowMs).toISOString();
+  for (const [index, gap] of gaps.entries()) {
+    const time = times[index];
+    const checkpointTime = time === undefined ? 'unknown' : new Date(time).toISOString();
+    await errors.add({
+      reason:
+        `shard ${gap.shardId}: the checkpoint ${gap.position ?? '(none)'} (last record at ${checkpointTime}) is ` +
+        `behind the stream's trim horizon: records after it were trimmed before the pipe read them; ${outcome}`,
+      errorType: 'StreamTrimmed',
+      eventId: `stream-gap-${gap.shardId}-${gap.position ?? 'none'}`,
+      record: {
+        pipe,
+        table: table.name,
+        shardId: gap.shardId,
+        position: gap.position ?? null,
+        checkpointTime,
+        detectedAt,
+      },
+    });
+    log(
+      `pipe ${pipe}: gap: shard ${gap.shardId}, checkpoint ${gap.position ?? '(none)'} (last record at ` +
+        `${checkpointTime}) is behind the stream's trim horizon; recorded in ${errors.location}`,
+    );
+  }
+  await errors.flush();
+  return times;
+}
+
+/**
+ * Stream gaps of a pipe whose target is not the lake (the bus): what was trimmed cannot be landed as change records, so
+ * each gap is reported ({@link recordGaps}: a log line, a `StreamTrimmed` entry, and `sync` exits 4) and the shard
+ * resumes at its trim horizon, rather than the pipe failing on every read.
+ *
+ * @example
+ * const backfill = new GapReportOnly({ pipe: 'patients-pipe', table, checkpoints, errors, log });
+ */
+export class GapReportOnly implements PipeBackfill {
+  public constructor(
+    private readonly options: Pick<TableBackfillOptions, 'pipe' | 'table' | 'checkpoints' | 'errors' | 'log' | 'now'>,
+  ) {}
+
+  public prepare(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  public async repair(gaps: StreamGap[]): Promise<GapReport[]> {
+    const { checkpoints, pipe, log } = this.options;
+    const nowMs = (this.options.now ?? Date.now)();
+    const times = await recordGaps(
+      this.options,
+      gaps,
+      'not repairable for a bus target: resumed at the trim horizon',
+      nowMs,
+    );
+    for (const gap of gaps) checkpoints.commit(pipe, gap.shardId, TRIM_HORIZON_POSITION, nowMs);
+    log(`pipe ${pipe}: its target is not the lake, so the gap cannot be repaired: resuming at the trim horizon`);
+    return gaps.map((gap, index) => ({
+      shardId: gap.shardId,
+      position: gap.position,
+      ...(times[index] !== undefined ? { checkpointTime: new Date(times[index]).toISOString() } : {}),
+      repair: 'none' as const,
+      records: 0,
+    }));
+  }
+}
+
 /** Options of {@link TableBackfill}. */
 export interface TableBackfillOptions {
   /** The pipe's name (checkpoints, log lines). */
@@ -204,34 +287,8 @@ export class TableBackfill implements PipeBackfill {
 
   public async repair(gaps: StreamGap[], renew: () => void): Promise<GapReport[]> {
     const { checkpoints, pipe, dynamodb, table, log } = this.options;
-    const committed = new Map(checkpoints.positions(pipe).map((position) => [position.shard, position]));
-    const times = gaps.map((gap) => committed.get(gap.shardId)?.sourceTimeMs);
-    const detectedAt = new Date(this.now()).toISOString();
     // The gap is recorded before anything else, so it is never silent even if the repair fails.
-    for (const [index, gap] of gaps.entries()) {
-      const time = times[index];
-      const checkpointTime = time === undefined ? 'unknown' : new Date(time).toISOString();
-      await this.options.errors.add({
-        reason:
-          `shard ${gap.shardId}: the checkpoint ${gap.position ?? '(none)'} (last record at ${checkpointTime}) is ` +
-          `behind the stream's trim horizon: records after it were trimmed before the pipe read them; repaired by an export`,
-        errorType: 'StreamTrimmed',
-        eventId: `stream-gap-${gap.shardId}-${gap.position ?? 'none'}`,
-        record: {
-          pipe,
-          table: table.name,
-          shardId: gap.shardId,
-          position: gap.position ?? null,
-          checkpointTime,
-          detectedAt,
-        },
-      });
-      log(
-        `pipe ${pipe}: gap: shard ${gap.shardId}, checkpoint ${gap.position ?? '(none)'} (last record at ` +
-          `${checkpointTime}) is behind the stream's trim horizon; recorded in ${this.options.errors.location}`,
-      );
-    }
-    await this.options.errors.flush();
+    const times = await recordGaps(this.options, gaps, 'repaired by an export', this.now());
 
     const facts = await describeTableFacts(dynamodb, table.name);
     const pitr = await describePitr(dynamodb, table.name);

@@ -41,9 +41,13 @@ export interface GapReport {
   position: string | undefined;
   /** Stream time of the last record behind that position (ISO), when known. */
   checkpointTime?: string;
-  /** `incremental`: an INCREMENTAL export from the checkpoint time; `full`: a FULL snapshot (the window could not be exported). */
-  repair: 'incremental' | 'full';
-  exportId: string;
+  /**
+   * `incremental`: an INCREMENTAL export from the checkpoint time; `full`: a FULL snapshot (the window could not be
+   * exported); `none`: reported only (a bus pipe: trimmed records cannot be landed), resumed at the trim horizon.
+   */
+  repair: 'incremental' | 'full' | 'none';
+  /** The export that repaired it (absent for `none`). */
+  exportId?: string;
   /** Change records landed. */
   records: number;
   /** Why a FULL snapshot was used instead of an INCREMENTAL export. */

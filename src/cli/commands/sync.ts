@@ -80,8 +80,12 @@ export function registerSync(program: Command): void {
         for (const { pipe, gap } of gaps)
           process.stderr.write(
             `tributary sync: pipe ${pipe}: shard ${gap.shardId} fell behind the stream's trim horizon ` +
-              `(checkpoint time ${gap.checkpointTime ?? 'unknown'}); repaired by ${gap.repair} export ${gap.exportId}` +
-              `${gap.fallbackReason ? ` (${gap.fallbackReason})` : ''}; see _errors/${pipe}/\n`,
+              `(checkpoint time ${gap.checkpointTime ?? 'unknown'}); ` +
+              (gap.repair === 'none'
+                ? 'records were lost to it (not a lake pipe: nothing to repair with)'
+                : `repaired by ${gap.repair} export ${gap.exportId}` +
+                  `${gap.fallbackReason ? ` (${gap.fallbackReason})` : ''}`) +
+              `; see _errors/${pipe}/\n`,
           );
         if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.completedWithErrors;
       }
