@@ -51,11 +51,11 @@ const NEWLINE = 0x0a;
  * it holds is then mostly gzip (about a fifth of the size) and its write only has the tail left to compress. Smaller
  * partitions are compressed at their write, in one go.
  */
-const COMPRESS_AFTER_BYTES = 1024 * 1024;
+const COMPRESS_AFTER_BYTES = 256 * 1024;
 /** Most partitions compressing at once (each gzip stream holds about 300 KiB of zlib state). */
 const MAX_COMPRESSORS = 48;
 /** Bytes handed to compressors and not yet compressed; past this `add` waits, so memory stays bounded. */
-const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 const NEWLINE_BYTES = 1;
 
@@ -65,10 +65,12 @@ const NEWLINE_BYTES = 1;
  * over `maxBytes`, when too many partitions are open or too many bytes are buffered in total (the
  * largest goes first), on `flush()`, and
  * optionally on a timer. File names derive from the record ids, and gzip output is byte-stable, so
- * re-running a batch overwrites the same keys.
+ * re-running a batch overwrites the same keys. Lines are held as UTF-8 bytes; a partition past 256 KiB is compressed
+ * as it fills (on libuv's pool, beside the caller's work), so memory holds mostly gzip and the write only finishes the
+ * stream. The limits above still count uncompressed bytes, so which lines share a file does not change.
  *
- * A failed write rejects the call that caused it, but loses nothing: its lines go back into the buffer of their
- * partition (ahead of lines added since) and the next write or flush retries them, so a caller may retry without
+ * A failed write rejects the call that caused it, but loses nothing (unless zlib itself fails, e.g. out of memory, on
+ * a partition compressed ahead): its lines go back into the buffer of their partition (ahead of lines added since) and the next write or flush retries them, so a caller may retry without
  * replaying (and without doubling) what it added. `add` buffers its line even when the write it triggers fails.
  * {@link PartitionedNdjsonWriter.failedPartitions} lists partitions whose last write failed; a caller that gives up on
  * one can {@link PartitionedNdjsonWriter.take} its lines (e.g. to an error location).

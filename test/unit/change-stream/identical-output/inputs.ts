@@ -99,7 +99,12 @@ function image(random: () => number, i: number, created: number): Record<string,
   return out;
 }
 
-/** Well-formed stream records of every op and view type, then records that fail in every way we know. */
+/**
+ * Well-formed stream records of every op and view type, then records that fail in every way we know.
+ *
+ * @example
+ * changeRecordsForBatch(streamRecordInputs(), TABLES[1]!);
+ */
 export function streamRecordInputs(): unknown[] {
   const random = prng(12);
   const records: unknown[] = [];
