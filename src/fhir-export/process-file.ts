@@ -211,7 +211,7 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
   let lineNumber = 0;
   /** Lines of `block`, which ends after a line feed (or at the end of the file). */
   const processBlock = async (block: Buffer) => {
-    if (!fast || block.indexOf(CR) !== -1 || !isUtf8(block)) {
+    if (!fast || hasLoneCr(block) || !isUtf8(block)) {
       // readline's line breaks (\r\n, \n or a lone \r) and decoding (U+FFFD for invalid UTF-8).
       const lines = block.toString('utf8').split(LINE_BREAK);
       if (lines[lines.length - 1] === '') lines.pop();
@@ -220,8 +220,10 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
     }
     let start = 0;
     while (start < block.length) {
-      let end = block.indexOf(LF, start);
-      if (end === -1) end = block.length;
+      let next = block.indexOf(LF, start);
+      if (next === -1) next = block.length;
+      // A CRLF line ends before its CR (readline's line break is \r\n).
+      const end = next > start && block[next - 1] === CR ? next - 1 : next;
       lineNumber += 1;
       if (end > start) {
         if (
@@ -262,13 +264,13 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
                 runId: input.runId,
                 jobId: input.jobId,
               });
-            start = end + 1;
+            start = next + 1;
             continue;
           }
         }
         await processLine(lineNumber, block.toString('utf8', start, end));
       }
-      start = end + 1;
+      start = next + 1;
     }
   };
 
@@ -307,6 +309,12 @@ export async function processExportFile(input: ProcessFileInput, deps: ProcessFi
 }
 
 const DAY_MS = 86_400_000;
+/** Whether `block` has a CR that is not followed by a LF (a line break of its own for readline). */
+function hasLoneCr(block: Buffer): boolean {
+  for (let at = block.indexOf(CR); at !== -1; at = block.indexOf(CR, at + 1)) if (block[at + 1] !== LF) return true;
+  return false;
+}
+
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]+$/;
 /** readline's line breaks. */
 const LINE_BREAK = /\r\n|\n|\r/;
