@@ -181,8 +181,8 @@ function planKey(
       element.pattern !== undefined ||
       element.fixed !== undefined ||
       typeCode === 'Resource' ||
-      // A direct element whose name the additional-property check would read as a choice.
-      (!choice && choicePrefixOf(key, schema.elements) !== undefined),
+      // A key the additional-property check would read as another element's choice (or a direct one as a choice).
+      choicePrefixOf(key, schema.elements) !== (choice ? elementKey : undefined),
   };
   const binding = bindingElementOf(schema, key);
   if (typeCode in fhirTypeToJsType) {
