@@ -191,13 +191,22 @@ export class LocalStack {
           preparedTables.push(`dynamodb: table ${table} had no stream: enabled one (${viewType}, UpdateTable)`),
       });
       // Snapshots and stream-gap repairs export from point-in-time recovery, which must be on before a gap starts.
+      let pitrEnabledMs: number | undefined;
       for (const table of options.config.tables) {
         if (table.pipe?.target !== 'lake') continue;
         const pitr = await ensurePitr(clients.dynamodb, table.name);
-        if (pitr.enabledNow)
-          preparedTables.push(
-            `dynamodb: enabled point-in-time recovery on ${table.name} (snapshots and stream-gap repairs export from it)`,
-          );
+        if (!pitr.enabledNow) continue;
+        pitrEnabledMs = Math.max(pitrEnabledMs ?? 0, pitr.earliestMs ?? Date.now());
+        preparedTables.push(
+          `dynamodb: enabled point-in-time recovery on ${table.name} (snapshots and stream-gap repairs export from it)`,
+        );
+      }
+      // Stream record times are whole seconds: a write stamped with the second PITR was enabled in would be stamped
+      // before its earliest restorable time, out of reach of an incremental export. Clients find the endpoint only once
+      // the stack is open, so opening after that second ends keeps every write's stamp inside PITR's window.
+      if (pitrEnabledMs !== undefined) {
+        const nextSecond = Math.floor(pitrEnabledMs / 1000) * 1000 + 1000;
+        if (Date.now() < nextSecond) await new Promise((resolve) => setTimeout(resolve, nextSecond - Date.now() + 5));
       }
       stack = new LocalStack(
         paths,
