@@ -71,7 +71,11 @@ function pathRoots(type: string, expression: string): string[] | undefined {
 
 /** True when `resource` has one of `roots`, choice elements included (`value` matches `valueCodeableConcept`). */
 function hasAnyRoot(resource: FhirResource, roots: string[]): boolean {
-  return Object.keys(resource).some((key) => roots.some((root) => key === root || key.startsWith(root)));
+  for (const key in resource) {
+    if (!Object.hasOwn(resource, key)) continue;
+    for (const root of roots) if (key.startsWith(root)) return true;
+  }
+  return false;
 }
 
 /** One term of a compiled expression: `Type.a.b` or `(Type.a.b as T)`. */
@@ -125,6 +129,27 @@ function isEmpty(value: unknown): boolean {
 
 const capitalize = (word: string): string => (word ? word.charAt(0).toUpperCase() + word.substring(1) : '');
 
+interface Candidate {
+  key: string;
+  extensionKey: string;
+  code: string;
+}
+const candidateCache = new WeakMap<InternalSchemaElement, Candidate[]>();
+
+/** The JSON keys an element may take, in the engine's order (`value[x]` → `valueQuantity`, `valueString`, …). */
+function candidatesOf(element: InternalSchemaElement): Candidate[] {
+  let candidates = candidateCache.get(element);
+  if (!candidates) {
+    const last = element.path.substring(element.path.lastIndexOf('.') + 1);
+    candidates = element.type.map(({ code }) => {
+      const key = last.replace('[x]', capitalize(code));
+      return { key, extensionKey: `_${key}`, code };
+    });
+    candidateCache.set(element, candidates);
+  }
+  return candidates;
+}
+
 /** Sentinel: the compiled walk met something it does not replicate; use the FHIRPath engine. */
 const UNSUPPORTED = Symbol('unsupported');
 
@@ -141,14 +166,12 @@ function navigate(input: TypedValue[], name: string): TypedValue[] | typeof UNSU
     const element = elementOf(type, name);
     if (!element || element.type.length === 0) return UNSUPPORTED;
     const record = value as Record<string, unknown>;
-    const last = element.path.substring(element.path.lastIndexOf('.') + 1);
     let found: unknown;
     let foundType = 'undefined';
-    for (const candidate of element.type) {
-      const key = last.replace('[x]', capitalize(candidate.code));
-      if (record[`_${key}`] !== undefined) return UNSUPPORTED; // primitive extensions merge into the value
-      if (record[key] !== undefined) {
-        found = record[key];
+    for (const candidate of candidatesOf(element)) {
+      if (record[candidate.extensionKey] !== undefined) return UNSUPPORTED; // primitive extensions merge into the value
+      if (record[candidate.key] !== undefined) {
+        found = record[candidate.key];
         foundType = candidate.code;
         break;
       }
