@@ -12,6 +12,7 @@ import { PartitionedNdjsonWriter } from '../../../src/lake/partitioned-ndjson-wr
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
 import { CheckpointStore } from '../../../src/pipes/checkpoint-store.js';
 import { TableBackfill } from '../../../src/pipes/table-backfill.js';
+import { DynamoDbStreamSource } from '../../../src/pipes/dynamodb-stream-source.js';
 import type { ObjectStore } from '../../../src/ports/object-store.js';
 import { createTable, startHarness, type Harness } from '../../integration/dynamodb/harness.js';
 
@@ -108,6 +109,48 @@ describe('initial snapshot: crash-safe and idempotent (embedded DynamoDB, real S
     await backfill(real).prepare(renew);
     expect(lines).toEqual([]);
     expect((await h.ddb.send(new ListExportsCommand({}))).ExportSummaries).toHaveLength(1);
+    checkpoints.close();
+  });
+
+  it('an empty shard is recorded as its start, so the first write after the snapshot is streamed', async () => {
+    const tableName = await createTable(h.ddb, undefined);
+    await h.ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'old' }, n: { N: '1' } } }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.ddb.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    );
+    const lake = new DirectoryObjectStore(join(h.dir, 'lake-empty'));
+    const checkpoints = new CheckpointStore(join(h.dir, 'pipes-empty.sqlite'));
+    const lines: string[] = [];
+    await new TableBackfill({
+      pipe: 'p',
+      table: { name: tableName },
+      snapshot: 'initial',
+      dynamodb: h.ddb,
+      streams: h.streams,
+      checkpoints,
+      exports: {
+        destination: { bucket: BUCKET, prefix: tableName },
+        store: (bucket) => new DirectoryObjectStore(join(h.dir, 's3', bucket)),
+      },
+      writer: () => new PartitionedNdjsonWriter({ store: lake, maxBytes: 1024 * 1024 }),
+      errors: new ErrorSink({ store: lake, pipeline: 'p' }),
+      log: (line) => lines.push(line),
+    }).prepare(() => undefined);
+    // Point-in-time recovery was off: the snapshot turned it on and said so.
+    expect(lines.some((line) => /enabled point-in-time recovery on/.test(line))).toBe(true);
+    const [position] = checkpoints.positions('p');
+    expect(position?.seq).toMatch(/^at:\d{21}$/);
+
+    await h.ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'new' }, n: { N: '2' } } }));
+    const source = new DynamoDbStreamSource({ table: tableName, dynamodb: h.ddb, streams: h.streams });
+    const read: string[] = [];
+    for await (const batch of source.read(checkpoints.reader('p'), 10))
+      for (const r of batch.records) read.push((r.dynamodb!.Keys as { pk: { S: string } }).pk.S);
+    expect(read).toEqual(['new']);
     checkpoints.close();
   });
 });
