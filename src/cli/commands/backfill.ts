@@ -118,13 +118,21 @@ async function startOnAws(options: BackfillOptions, progress: Progress): Promise
     throw new UsageError('--aws needs --state-machine <arn> (the BackfillStateMachineArn stack output)');
   if (options.to && !options.from) throw new UsageError('--to needs --from');
   const { startAwsBackfill } = await import('../../backfill/start-aws-backfill.js');
-  const started = await startAwsBackfill({
-    stateMachineArn: options.stateMachine,
-    table: options.table,
-    mode: options.from ? 'INCREMENTAL' : 'FULL',
-    from: options.from,
-    to: options.to,
-  });
+  const { BackfillInputError } = await import('../../backfill/workflow-input.js');
+  let started;
+  try {
+    started = await startAwsBackfill({
+      stateMachineArn: options.stateMachine,
+      table: options.table,
+      mode: options.from ? 'INCREMENTAL' : 'FULL',
+      from: options.from,
+      to: options.to,
+    });
+  } catch (error) {
+    // An invalid --from/--to is the user's to fix (exit 2), named by field.
+    if (error instanceof BackfillInputError) throw new UsageError(error.message);
+    throw error;
+  }
   progress.note(`started ${started.input.mode} backfill of ${options.table}: execution ${started.executionArn}`);
   process.stdout.write(`${started.executionArn}\n`);
 }
