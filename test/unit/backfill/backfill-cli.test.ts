@@ -1,4 +1,5 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -26,12 +27,10 @@ describe('tributary backfill: usage and --aws', () => {
   });
 
   it('--aws starts the deployed state machine: FULL by default, INCREMENTAL with --from; a bad time exits 2', async () => {
-    const send = vi
-      .spyOn(SFNClient.prototype, 'send')
-      .mockImplementation(async () => ({
-        executionArn: 'arn:aws:states:eu-west-1:1:execution:Backfill:x',
-        startDate: new Date(),
-      }));
+    const send = vi.spyOn(SFNClient.prototype, 'send').mockImplementation(async () => ({
+      executionArn: 'arn:aws:states:eu-west-1:1:execution:Backfill:x',
+      startDate: new Date(),
+    }));
     expect(await cli.run(...args('--table', 'visits', '--aws', '--state-machine', STATE_MACHINE))).toBe(EXIT.ok);
     expect(cli.stdout).toContain('arn:aws:states:eu-west-1:1:execution:Backfill:x');
     const first = send.mock.calls[0]![0] as StartExecutionCommand;
