@@ -90,14 +90,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The whole-second `ExportTime` of a snapshot ({@link snapshotExportTime}), waiting for the next second when
- * point-in-time recovery was enabled within the current one.
+ * point-in-time recovery was enabled within the current one, or when the time would be before `notBeforeMs` (e.g. when
+ * the stream positions were recorded: a point-in-time read before that would miss writes the stream will not replay).
  *
  * @example
- * const exportTime = await awaitSnapshotTime(pitr.earliestMs);
+ * const exportTime = await awaitSnapshotTime(pitr.earliestMs, Date.now, positionsRecordedAtMs);
  */
-export async function awaitSnapshotTime(earliestMs: number | undefined, now: () => number = Date.now): Promise<Date> {
+export async function awaitSnapshotTime(
+  earliestMs: number | undefined,
+  now: () => number = Date.now,
+  notBeforeMs = 0,
+): Promise<Date> {
   for (;;) {
-    const time = snapshotExportTime(now(), earliestMs ?? 0);
+    const time = snapshotExportTime(now(), Math.max(earliestMs ?? 0, notBeforeMs));
     if (time) return time;
     await sleep(Math.max(5, 1000 - (now() % 1000) + 5));
   }

@@ -348,7 +348,9 @@ export class TableBackfill implements PipeBackfill {
     const { pipe, checkpoints, dynamodb } = this.options;
     // Before the export reads: every write after these positions is streamed, so none made meanwhile is lost.
     const positions = await this.recordPositions(facts);
-    const exportTime = await this.snapshotTime();
+    // On AWS the export reads the table as of its time: at or after the positions, or writes between would be in
+    // neither the snapshot nor the stream. (The embedded export reads as of the call, later still.)
+    const exportTime = await this.snapshotTime(this.now());
     const exportArn = await startFullExport(dynamodb, facts.tableArn, exportTime, this.options.exports.destination);
     this.options.log(
       `pipe ${pipe}: snapshot ${exportIdOf(exportArn)} at ${exportTime.toISOString()} started; ` +
@@ -367,12 +369,12 @@ export class TableBackfill implements PipeBackfill {
   }
 
   /** Point-in-time recovery on (said when this call enabled it), then the snapshot's whole-second time. */
-  private async snapshotTime(): Promise<Date> {
+  private async snapshotTime(notBeforeMs = 0): Promise<Date> {
     const { dynamodb, table, pipe } = this.options;
     const pitr = await ensurePitr(dynamodb, table.name);
     if (pitr.enabledNow)
       this.options.log(`pipe ${pipe}: enabled point-in-time recovery on ${table.name} (exports need it)`);
-    return awaitSnapshotTime(pitr.earliestMs, this.now);
+    return awaitSnapshotTime(pitr.earliestMs, this.now, notBeforeMs);
   }
 
   /** Waits for the export, lands it, then commits the pending positions and forgets it. Returns the records landed. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { awaitSnapshotTime } from '../../../src/backfill/table-exports.js';
 import { iteratorFor, isTrimmed } from '../../../src/pipes/dynamodb-stream-source.js';
 import {
   initialSnapshotDecision,
@@ -110,5 +111,17 @@ describe('stream positions', () => {
     expect(isTrimmed(new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} }))).toBe(true);
     expect(isTrimmed(Object.assign(new Error('x'), { name: 'TrimmedDataAccessException' }))).toBe(true);
     expect(isTrimmed(new Error('ExpiredIteratorException'))).toBe(false);
+  });
+});
+
+describe('awaitSnapshotTime', () => {
+  it('is the current whole second, or the next one when PITR or the recorded positions are later in this second', async () => {
+    let clock = 1_000_400;
+    const now = () => clock;
+    expect((await awaitSnapshotTime(900_000, now)).getTime()).toBe(1_000_000);
+    // Positions recorded at 1_000_300: a read as of 1_000_000 would miss writes between; wait for 1_001_000.
+    const waited = awaitSnapshotTime(900_000, now, 1_000_300);
+    clock = 1_001_010;
+    expect((await waited).getTime()).toBe(1_001_000);
   });
 });
