@@ -5,7 +5,8 @@
  * whole, by rename). Then QUERY_SAMPLES more writes, each waited for through the real query path: DuckDB views opened
  * the way `tributary query` opens them (`LakeQuery.open`), polled until the row is there.
  *
- * Variant `up` (n = writes). Goal (issue 12): p99 under 2 s with flushSeconds 1.
+ * Variant `up` (n = writes). Goal (issue 12): p99 under 2 s with flushSeconds 1. BENCH_TRIBUTARY_BIN runs another
+ * checkout's `bin/tributary.js` (to compare before and after a change).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -42,7 +43,15 @@ writeFileSync(
 
 const up = spawn(
   process.execPath,
-  [join(repo, 'bin', 'tributary.js'), 'up', '--dir', state, '--config', configFile, '--no-export-schedule'],
+  [
+    process.env.BENCH_TRIBUTARY_BIN ?? join(repo, 'bin', 'tributary.js'),
+    'up',
+    '--dir',
+    state,
+    '--config',
+    configFile,
+    '--no-export-schedule',
+  ],
   { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
 );
 let upLog = '';

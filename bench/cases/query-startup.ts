@@ -23,7 +23,8 @@ import { caseArgs, measure, summarise } from '../measure.js';
 
 const { variant, n, dir } = caseArgs();
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(repo, 'bin', 'tributary.js');
+/** BENCH_TRIBUTARY_BIN: another checkout's CLI, to compare before and after a change on the same lakes. */
+const cli = process.env.BENCH_TRIBUTARY_BIN ?? join(repo, 'bin', 'tributary.js');
 const root = resolve(dir, 'query-startup');
 const demoDir = join(root, 'demo');
 /** Copies in the large lake: fixed, so every variant reads the same lake whatever its own n. */
