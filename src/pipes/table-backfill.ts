@@ -25,6 +25,7 @@ import type { ExportLanding } from '../backfill/types.js';
 import { exportIdOf } from '../change-stream/export-record.js';
 import type { ErrorSink } from '../lake/error-sink.js';
 import type { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
+import { crashPoint } from '../local/fault-hooks.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { CheckpointStore, CommittedPosition, PendingBackfill } from './checkpoint-store.js';
 import { AT_SEQUENCE_PREFIX, TRIM_HORIZON_POSITION } from './dynamodb-stream-source.js';
@@ -381,6 +382,7 @@ export class TableBackfill implements PipeBackfill {
   private async land(pending: PendingBackfill, facts: TableFacts, renew: () => void): Promise<number> {
     const { pipe, dynamodb, checkpoints } = this.options;
     const description: ExportDescription = await awaitExport(dynamodb, pending.exportArn, renew);
+    crashPoint('backfill.before-land');
     let lastLine = this.now();
     const landed = await landCompletedExport(description, {
       exportStore: this.options.exports.store,
@@ -399,6 +401,8 @@ export class TableBackfill implements PipeBackfill {
         );
       },
     });
+    // Landed but not committed: a restart lands the same export again, over the same files.
+    crashPoint('backfill.after-land');
     checkpoints.finishBackfill(pipe);
     return landed.records;
   }

@@ -5,7 +5,7 @@ import { isLosslessNumber, parse } from 'lossless-json';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gzLines, localDocumentClient, queryJson, runCli, startUp, tempDir } from './cli-harness.js';
+import { filesUnder, gzLines, localDocumentClient, queryJson, runCli, startUp, tempDir } from './cli-harness.js';
 
 const TABLE = 'legacy';
 const BIG = '12345678901234567890123456789012345678';
@@ -267,5 +267,62 @@ describe('existing tables through the CLI: initial snapshot and stream-gap repai
     const unknown = await runCli(['backfill', '--table', 'nope', '--dir', state, '--config', config]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--table nope: not a configured table (configured: legacy)');
+  }, 60_000);
+
+  it('kill -9 after the snapshot landed but before its positions were committed: the next sync lands the same export once', async () => {
+    const state = join(dir.path, 'killed');
+    const bare = join(dir.path, 'killed-bare.json');
+    const withTable = join(dir.path, 'killed-table.json');
+    await writeFile(bare, JSON.stringify({ tables: [] }));
+    await writeFile(withTable, JSON.stringify({ tables: [tableConfig({ pipe: {} })] }));
+    const first = await startUp(state, ['--config', bare, '--no-export-schedule']);
+    try {
+      const client = localDocumentClient(first.endpoints.dynamodb);
+      await client.send(
+        new CreateTableCommand({
+          TableName: TABLE,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      for (let i = 0; i < 50; i++) await client.send(new PutCommand({ TableName: TABLE, Item: { id: `i${i}`, n: i } }));
+      client.destroy();
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+
+    process.env.TRIBUTARY_FAULTS = 'backfill.after-land';
+    let killed;
+    try {
+      killed = await runCli(['sync', '--dir', state, '--config', withTable, '--no-export']);
+    } finally {
+      delete process.env.TRIBUTARY_FAULTS;
+    }
+    expect(killed.code, killed.stderr).toBeNull();
+    expect(killed.stderr).toContain('fault hook backfill.after-land');
+    const landedBefore = (await filesUnder(join(state, 'lake', 'changes', TABLE))).sort();
+
+    const resumed = await runCli(['sync', '--dir', state, '--config', withTable, '--no-export']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/pipe legacy-pipe: snapshot \S+ was interrupted before it landed: landing it again/);
+    expect(resumed.stderr).not.toMatch(/taking an initial snapshot/);
+    // The same export, over the same files: one export, 50 reads, no file added.
+    const exportIds = new Set(
+      (await filesUnder(join(state, 's3', 'tributary-backfill', TABLE, 'AWSDynamoDB'))).map(
+        (file) => file.split('/AWSDynamoDB/')[1]!.split('/')[0],
+      ),
+    );
+    expect(exportIds.size).toBe(1);
+    expect((await filesUnder(join(state, 'lake', 'changes', TABLE))).sort()).toEqual(landedBefore);
+    const reads = (await gzLines<{ op: string }>(join(state, 'lake', 'changes', TABLE))).filter((r) => r.op === 'r');
+    expect(reads).toHaveLength(50);
+    const current = await currentState(state, withTable);
+    expect(current.size).toBe(50);
+
+    // Committed now: a further sync takes no snapshot.
+    const again = await runCli(['sync', '--dir', state, '--config', withTable, '--no-export']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/snapshot/);
   }, 60_000);
 });
