@@ -5,6 +5,12 @@ import { generatePopulation } from '../../../src/synthetic/population.js';
 import { syntheaLikeBundle } from '../../integration/fhir-store/synthea-bundle.js';
 
 export type Json = Record<string, unknown>;
+/**
+ * A deep copy through JSON, as a server would see the resource.
+ *
+ * @example
+ * const copy = clone(resource);
+ */
 export const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /**
