@@ -146,7 +146,7 @@ export class PipeRunner {
   /** Reads everything available now, delivers it, flushes the target and commits. */
   public async drain(): Promise<PipeStats> {
     await this.withLease(async () => {
-      await this.pipe.backfill?.prepare(() => this.renewLease());
+      await this.prepareBackfill();
       // A repaired shard resumes at its trim horizon: read it in the same drain.
       for (let pass = 0; pass < 2; pass++) {
         try {
@@ -185,8 +185,7 @@ export class PipeRunner {
       // A flush that keeps failing is retried first; until it succeeds nothing more is read.
       if (this.flushFailing) await this.flush();
       // Nothing of this runner is in flight here unless a flush is pending: a snapshot may commit positions.
-      if (this.pending.size === 0 && this.readUpTo.size === 0)
-        await this.pipe.backfill?.prepare(() => this.renewLease());
+      if (this.pending.size === 0 && this.readUpTo.size === 0) await this.prepareBackfill();
       try {
         await this.readAvailable();
         const windowMs = (this.pipe.batchWindowSeconds ?? 0) * 1000;
@@ -242,6 +241,14 @@ export class PipeRunner {
     this.stats.gaps = (this.stats.gaps ?? 0) + gaps.length;
     this.gapReports.push(...reports);
     return true;
+  }
+
+  /** The backfill's work before a read (see {@link PipeBackfill.prepare}); a repair it finished is reported. */
+  private async prepareBackfill(): Promise<void> {
+    const reports = await this.pipe.backfill?.prepare(() => this.renewLease());
+    if (!reports || reports.length === 0) return;
+    this.stats.gaps = (this.stats.gaps ?? 0) + reports.length;
+    this.gapReports.push(...reports);
   }
 
   /** Renews the lease during long work (a snapshot); throws {@link PipeBusyError} when another consumer has it. */

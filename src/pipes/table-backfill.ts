@@ -188,8 +188,8 @@ export class GapReportOnly implements PipeBackfill {
     private readonly options: Pick<TableBackfillOptions, 'pipe' | 'table' | 'checkpoints' | 'errors' | 'log' | 'now'>,
   ) {}
 
-  public prepare(): Promise<void> {
-    return Promise.resolve();
+  public prepare(): Promise<GapReport[]> {
+    return Promise.resolve([]);
   }
 
   public async repair(gaps: StreamGap[]): Promise<GapReport[]> {
@@ -257,14 +257,14 @@ export class TableBackfill implements PipeBackfill {
     this.now = options.now ?? Date.now;
   }
 
-  public async prepare(renew: () => void): Promise<void> {
-    if (this.prepared) return;
+  public async prepare(renew: () => void): Promise<GapReport[]> {
+    if (this.prepared) return [];
     const { checkpoints, pipe } = this.options;
     const pending = checkpoints.pendingBackfill(pipe);
     const hasCheckpoint = checkpoints.positions(pipe).length > 0;
     if (!pending && (hasCheckpoint || this.options.snapshot === 'never')) {
       this.prepared = true;
-      return;
+      return [];
     }
     const facts = await describeTableFacts(this.options.dynamodb, this.options.table.name);
     const decision = initialSnapshotDecision({
@@ -278,12 +278,24 @@ export class TableBackfill implements PipeBackfill {
       this.options.log(
         `pipe ${pipe}: ${pending!.kind} ${exportIdOf(pending!.exportArn)} was interrupted before it landed: landing it again`,
       );
-      await this.land(pending!, facts, renew);
-    } else if (decision.action === 'snapshot') {
+      const landed = await this.land(pending!, facts, renew);
+      this.prepared = true;
+      // A repair a crash interrupted is still a gap to report (its StreamTrimmed entry was written before it started).
+      if (pending!.kind !== 'repair') return [];
+      return pending!.positions.map((position) => ({
+        shardId: position.shard,
+        position: undefined,
+        repair: landed.full ? ('full' as const) : ('incremental' as const),
+        exportId: exportIdOf(pending!.exportArn),
+        records: landed.records,
+      }));
+    }
+    if (decision.action === 'snapshot') {
       this.options.log(`pipe ${pipe}: no checkpoint and ${decision.reason}: taking an initial snapshot`);
       await this.initialSnapshot(facts, renew);
     }
     this.prepared = true;
+    return [];
   }
 
   public async repair(gaps: StreamGap[], renew: () => void): Promise<GapReport[]> {
@@ -331,7 +343,7 @@ export class TableBackfill implements PipeBackfill {
       positions: gaps.map((gap) => ({ shard: gap.shardId, seq: TRIM_HORIZON_POSITION, sourceTimeMs: resumeTimeMs })),
     };
     checkpoints.savePendingBackfill(pipe, pending);
-    const records = await this.land(pending, facts, renew);
+    const { records } = await this.land(pending, facts, renew);
     log(`pipe ${pipe}: gap repaired: ${records} change records landed; resuming at the trim horizon`);
     return gaps.map((gap, index) => ({
       shardId: gap.shardId,
@@ -363,7 +375,7 @@ export class TableBackfill implements PipeBackfill {
       positions: positions.map((position) => ({ ...position, sourceTimeMs: exportTime.getTime() })),
     };
     checkpoints.savePendingBackfill(pipe, pending);
-    const records = await this.land(pending, facts, renew);
+    const { records } = await this.land(pending, facts, renew);
     this.options.log(
       `pipe ${pipe}: snapshot landed: ${records} items as r records; streaming from the recorded positions`,
     );
@@ -379,7 +391,11 @@ export class TableBackfill implements PipeBackfill {
   }
 
   /** Waits for the export, lands it, then commits the pending positions and forgets it. Returns the records landed. */
-  private async land(pending: PendingBackfill, facts: TableFacts, renew: () => void): Promise<number> {
+  private async land(
+    pending: PendingBackfill,
+    facts: TableFacts,
+    renew: () => void,
+  ): Promise<{ records: number; full: boolean }> {
     const { pipe, dynamodb, checkpoints } = this.options;
     const description: ExportDescription = await awaitExport(dynamodb, pending.exportArn, renew);
     crashPoint('backfill.before-land');
@@ -404,7 +420,7 @@ export class TableBackfill implements PipeBackfill {
     // Landed but not committed: a restart lands the same export again, over the same files.
     crashPoint('backfill.after-land');
     checkpoints.finishBackfill(pipe);
-    return landed.records;
+    return { records: landed.records, full: description.ExportType !== 'INCREMENTAL_EXPORT' };
   }
 
   private async tableHasItems(): Promise<boolean> {

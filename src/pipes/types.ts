@@ -59,8 +59,11 @@ export interface GapReport {
  * pipe resumes from. `renew` keeps the pipe's lease during long work and throws when another consumer took it.
  */
 export interface PipeBackfill {
-  /** Before the pipe reads: finishes a snapshot or repair a crash interrupted, or takes the initial snapshot. */
-  prepare(renew: () => void): Promise<void>;
+  /**
+   * Before the pipe reads: finishes a snapshot or repair a crash interrupted, or takes the initial snapshot. Returns the
+   * gaps of an interrupted repair it finished (to report like fresh ones).
+   */
+  prepare(renew: () => void): Promise<GapReport[] | void>;
   /** Reports and repairs shards found behind the stream's trim horizon; they resume at the trim horizon. */
   repair(gaps: StreamGap[], renew: () => void): Promise<GapReport[]>;
 }

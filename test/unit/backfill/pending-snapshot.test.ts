@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ExportTableToPointInTimeCommand,
   ListExportsCommand,
   PutItemCommand,
   UpdateContinuousBackupsCommand,
@@ -151,6 +152,66 @@ describe('initial snapshot: crash-safe and idempotent (embedded DynamoDB, real S
     for await (const batch of source.read(checkpoints.reader('p'), 10))
       for (const r of batch.records) read.push((r.dynamodb!.Keys as { pk: { S: string } }).pk.S);
     expect(read).toEqual(['new']);
+    checkpoints.close();
+  });
+
+  it('a repair a crash interrupted is landed on restart and reported as a gap (so sync still exits 4)', async () => {
+    const tableName = await createTable(h.ddb, 'NEW_AND_OLD_IMAGES');
+    await h.ddb.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: tableName,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    );
+    const from = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    await new Promise((resolve) => setTimeout(resolve, from - Date.now() + 20));
+    await h.ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'x' }, n: { N: '1' } } }));
+    const to = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    await new Promise((resolve) => setTimeout(resolve, to - Date.now() + 20));
+    const started = await h.ddb.send(
+      new ExportTableToPointInTimeCommand({
+        TableArn: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`,
+        S3Bucket: BUCKET,
+        S3Prefix: tableName,
+        ExportType: 'INCREMENTAL_EXPORT',
+        IncrementalExportSpecification: { ExportFromTime: new Date(from), ExportToTime: new Date(to) },
+      }),
+    );
+    const exportArn = started.ExportDescription!.ExportArn!;
+    const checkpoints = new CheckpointStore(join(h.dir, 'pipes-repair.sqlite'));
+    checkpoints.commit('p', 'shard-1', '100000000000000000001', from);
+    checkpoints.savePendingBackfill('p', {
+      kind: 'repair',
+      exportArn,
+      positions: [{ shard: 'shard-1', seq: 'trim-horizon', sourceTimeMs: to }],
+    });
+    const lake = new DirectoryObjectStore(join(h.dir, 'lake-repair'));
+    const reports = await new TableBackfill({
+      pipe: 'p',
+      table: { name: tableName },
+      snapshot: 'initial',
+      dynamodb: h.ddb,
+      streams: h.streams,
+      checkpoints,
+      exports: {
+        destination: { bucket: BUCKET, prefix: tableName },
+        store: (bucket) => new DirectoryObjectStore(join(h.dir, 's3', bucket)),
+      },
+      writer: () => new PartitionedNdjsonWriter({ store: lake, maxBytes: 1024 * 1024 }),
+      errors: new ErrorSink({ store: lake, pipeline: 'p' }),
+      log: () => undefined,
+    }).prepare(() => undefined);
+    expect(reports).toEqual([
+      {
+        shardId: 'shard-1',
+        position: undefined,
+        repair: 'incremental',
+        exportId: exportArn.split('/').pop(),
+        records: 1,
+      },
+    ]);
+    expect(checkpoints.positions('p')).toEqual([{ shard: 'shard-1', seq: 'trim-horizon', sourceTimeMs: to }]);
+    expect(checkpoints.pendingBackfill('p')).toBeUndefined();
     checkpoints.close();
   });
 });
