@@ -32,7 +32,8 @@ const FIRST_BLOCK = 2048;
 const MAX_PUTS = 16;
 /** Spare blocks kept for reuse. */
 const MAX_SPARE_BLOCKS = 64;
-const NEWLINE = new Uint8Array([0x0a]);
+const NEWLINE = 0x0a;
+const copyBytes = Buffer.prototype.copy;
 
 /**
  * The lake writer of one exported file: gzip NDJSON per partition prefix, named `<stem>-<seq>.ndjson.gz`, with at most
@@ -104,7 +105,8 @@ export class LakeFileWriter {
       this.#partitions.set(prefix, partition);
     }
     this.#copy(partition, source, start, end);
-    this.#copy(partition, NEWLINE, 0, 1);
+    if (partition.used === partition.current.length) this.#nextBlock(partition);
+    partition.current[partition.used++] = NEWLINE;
     partition.bytes += lineBytes;
     this.#bufferedBytes += lineBytes;
     if (partition.bytes >= this.budget) this.#write(partition);
@@ -149,24 +151,22 @@ export class LakeFileWriter {
   /** Appends bytes to a partition's blocks, starting new blocks as they fill. */
   #copy(partition: PartitionBytes, source: Uint8Array, start: number, end: number): void {
     while (start < end) {
-      let room = partition.current.length - partition.used;
-      if (room === 0) {
-        partition.blocks.push(partition.current);
-        partition.current =
-          partition.current.length < BLOCK / 2
-            ? Buffer.allocUnsafe(partition.current.length * 2)
-            : (this.#spareBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK));
-        partition.used = 0;
-        room = partition.current.length;
-      }
-      const n = Math.min(room, end - start);
-      partition.current.set(
-        start === 0 && n === source.length ? source : source.subarray(start, start + n),
-        partition.used,
-      );
+      if (partition.used === partition.current.length) this.#nextBlock(partition);
+      const n = Math.min(partition.current.length - partition.used, end - start);
+      copyBytes.call(source, partition.current, partition.used, start, start + n);
       partition.used += n;
       start += n;
     }
+  }
+
+  /** Starts a partition's next block: doubling up to {@link BLOCK}, then blocks of that size (reused). */
+  #nextBlock(partition: PartitionBytes): void {
+    partition.blocks.push(partition.current);
+    partition.current =
+      partition.current.length < BLOCK / 2
+        ? Buffer.allocUnsafe(partition.current.length * 2)
+        : (this.#spareBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK));
+    partition.used = 0;
   }
 
   #largest(): PartitionBytes {
