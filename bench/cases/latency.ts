@@ -24,6 +24,8 @@ const TABLE = 'latency';
 const PACE_MS = Number(process.env.BENCH_LATENCY_PACE_MS ?? '75');
 const WATCH_MS = 10;
 const QUERY_SAMPLES = Number(process.env.BENCH_LATENCY_QUERY_SAMPLES ?? '10');
+// As bin/tributary.js does: the SDK warns on Node < 22 about releases from 2027 on.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
