@@ -29,11 +29,21 @@ interface PartitionBuffer {
    * Every id, for the default file name (a hash of them all); kept as a list rather than a running hash so that the
    * lines of a failed write can be put back and named again.
    */
-  readonly ids: string[] | undefined;
+  ids: IdList | undefined;
   /** Number of this file among the files of its prefix (see `fileName`). */
   sequence: number;
   /** Compresses the partition's filled chunks as they fill, once it is large (see {@link COMPRESS_AFTER_BYTES}). */
   compressor: Compressor | undefined;
+}
+
+/**
+ * A partition's ids as UTF-8 bytes, one per line (`id\n…`): the bytes the name's hash reads, without a string per id
+ * on the heap.
+ */
+interface IdList {
+  chunks: Buffer[];
+  current: Buffer;
+  used: number;
 }
 
 /** A gzip stream fed a partition's bytes ahead of its write; zlib's streaming output equals its one-shot output. */
@@ -46,6 +56,9 @@ interface Compressor {
 const MIN_CHUNK_BYTES = 16 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 const NEWLINE = 0x0a;
+/** Chunk sizes of a partition's id list (ids are short: a 5 MiB partition of change records has ~250 KiB of ids). */
+const MIN_ID_CHUNK_BYTES = 512;
+const MAX_ID_CHUNK_BYTES = 64 * 1024;
 /**
  * A partition holding this many bytes starts compressing in the background (on libuv's pool, so on another core): what
  * it holds is then mostly gzip (about a fifth of the size) and its write only has the tail left to compress. Smaller
@@ -177,7 +190,9 @@ export class PartitionedNdjsonWriter {
         bytes: 0,
         firstId: id,
         lastId: id,
-        ids: this.#options.fileName ? undefined : [],
+        ids: this.#options.fileName
+          ? undefined
+          : { chunks: [], current: Buffer.allocUnsafe(MIN_ID_CHUNK_BYTES), used: 0 },
         sequence: 0,
         compressor: undefined,
       };
@@ -186,7 +201,7 @@ export class PartitionedNdjsonWriter {
     append(buffer, line, lineBytes, this.#options.maxBytes);
     buffer.bytes += lineBytes;
     buffer.lastId = id;
-    buffer.ids?.push(id);
+    if (buffer.ids !== undefined) appendId(buffer.ids, id);
     this.#stats.bufferedRecords++;
     this.#bufferedBytes += lineBytes;
     // A single line at or over the limit is written on its own rather than held.
@@ -250,7 +265,7 @@ export class PartitionedNdjsonWriter {
     this.#buffers.delete(prefix);
     this.#stats.bufferedRecords -= buffer.records;
     this.#bufferedBytes -= buffer.bytes;
-    return { prefix, lines: linesOf(buffer), ...(buffer.ids ? { ids: [...buffer.ids] } : {}) };
+    return { prefix, lines: linesOf(buffer), ...(buffer.ids ? { ids: idsOf(buffer.ids) } : {}) };
   }
 
   async #flushAll(): Promise<WrittenFile[]> {
@@ -365,7 +380,7 @@ export class PartitionedNdjsonWriter {
       // zlib failed (out of memory): the bytes it was given cannot be recovered, so they are not put back.
       buffer.records = 0;
       buffer.bytes = 0;
-      buffer.ids?.splice(0);
+      if (buffer.ids !== undefined) buffer.ids = { chunks: [], current: buffer.ids.current, used: 0 };
       throw error;
     }
     const gz = Buffer.concat(compressor.out);
@@ -389,7 +404,14 @@ export class PartitionedNdjsonWriter {
           bytes: failed.bytes + newer.bytes,
           firstId: failed.firstId,
           lastId: newer.lastId,
-          ids: failed.ids && newer.ids ? [...failed.ids, ...newer.ids] : undefined,
+          ids:
+            failed.ids && newer.ids
+              ? {
+                  chunks: [...idChunks(failed.ids), ...idChunks(newer.ids)],
+                  current: Buffer.allocUnsafe(MIN_ID_CHUNK_BYTES),
+                  used: 0,
+                }
+              : undefined,
           sequence: 0,
           compressor: undefined,
         }
@@ -444,9 +466,9 @@ export class PartitionedNdjsonWriter {
 }
 
 /** Hash of every id of a file, one per line, so the default name covers the whole content. */
-function idsHash(ids: readonly string[]): string {
+function idsHash(ids: IdList): string {
   const hash = createHash('sha256');
-  for (const id of ids) hash.update(id).update('\n');
+  for (const chunk of idChunks(ids)) hash.update(chunk);
   return hash.digest('hex');
 }
 
@@ -492,5 +514,36 @@ function bodyOf(buffer: PartitionBuffer): Buffer {
 /** The buffered lines as strings (lines hold no newline: they are NDJSON lines). */
 function linesOf(buffer: PartitionBuffer): string[] {
   const text = bodyOf(buffer).toString('utf8');
+  return text === '' ? [] : text.slice(0, -1).split('\n');
+}
+
+/** Appends one id and a newline to an id list. */
+function appendId(ids: IdList, id: string): void {
+  const bytes = Buffer.byteLength(id, 'utf8') + 1;
+  if (ids.current.length - ids.used < bytes) {
+    if (ids.used > 0) ids.chunks.push(ids.current.subarray(0, ids.used));
+    ids.current = Buffer.allocUnsafe(
+      Math.max(bytes, MIN_ID_CHUNK_BYTES, Math.min(MAX_ID_CHUNK_BYTES, ids.current.length * 2)),
+    );
+    ids.used = 0;
+  }
+  const written = ids.current.write(id, ids.used, 'utf8');
+  ids.current[ids.used + written] = NEWLINE;
+  ids.used += written + 1;
+}
+
+/** The id list's bytes as chunks, the chunk being filled included (and closed off). */
+function idChunks(ids: IdList): Buffer[] {
+  if (ids.used > 0) {
+    ids.chunks.push(ids.current.subarray(0, ids.used));
+    ids.current = ids.current.subarray(ids.used);
+    ids.used = 0;
+  }
+  return ids.chunks;
+}
+
+/** The ids as strings. */
+function idsOf(ids: IdList): string[] {
+  const text = Buffer.concat(idChunks(ids)).toString('utf8');
   return text === '' ? [] : text.slice(0, -1).split('\n');
 }
