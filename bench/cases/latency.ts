@@ -8,7 +8,7 @@
  * Variant `up` (n = writes). Goal (issue 12): p99 under 2 s with flushSeconds 1. BENCH_TRIBUTARY_BIN runs another
  * checkout's `bin/tributary.js` (to compare before and after a change).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ const { variant, n, dir } = caseArgs();
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const root = resolve(dir, 'latency');
 const TABLE = 'latency';
+const bin = process.env.BENCH_TRIBUTARY_BIN ?? join(repo, 'bin', 'tributary.js');
 const PACE_MS = Number(process.env.BENCH_LATENCY_PACE_MS ?? '75');
 const WATCH_MS = 10;
 const QUERY_SAMPLES = Number(process.env.BENCH_LATENCY_QUERY_SAMPLES ?? '10');
@@ -43,19 +44,10 @@ writeFileSync(
   }),
 );
 
-const up = spawn(
-  process.execPath,
-  [
-    process.env.BENCH_TRIBUTARY_BIN ?? join(repo, 'bin', 'tributary.js'),
-    'up',
-    '--dir',
-    state,
-    '--config',
-    configFile,
-    '--no-export-schedule',
-  ],
-  { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-);
+const up = spawn(process.execPath, [bin, 'up', '--dir', state, '--config', configFile, '--no-export-schedule'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 let upLog = '';
 up.stdout.on('data', (chunk: Buffer) => (upLog += chunk.toString()));
 up.stderr.on('data', (chunk: Buffer) => (upLog += chunk.toString()));
@@ -155,12 +147,12 @@ try {
       for (let i = 0; i < QUERY_SAMPLES; i++) {
         const id = `q${i}`;
         const at = await put(id);
+        const sql = `SELECT count(*) AS n FROM changes_${TABLE} WHERE json_extract_string(keys, '$.id') = '${id}'`;
         for (;;) {
-          const query = await LakeQuery.open(lake);
+          // As `tributary query "<sql>"` opens it: only the views the SQL names are created.
+          const query = await LakeQuery.open(lake, { sql });
           try {
-            const { rows } = await query.run(
-              `SELECT count(*) AS n FROM changes_${TABLE} WHERE json_extract_string(keys, '$.id') = '${id}'`,
-            );
+            const { rows } = await query.run(sql);
             if (Number(rows[0]?.n) > 0) break;
           } finally {
             await query.close();
@@ -174,6 +166,16 @@ try {
     },
   );
   client.destroy();
+  // Once through the CLI itself, as a user would look: every write is there (once, whatever the retries).
+  const cli = spawnSync(
+    process.execPath,
+    [bin, 'query', '--dir', state, '--format', 'json', `SELECT count(DISTINCT eventId) AS n FROM changes_${TABLE}`],
+    { encoding: 'utf8', cwd: root },
+  );
+  const counted = cli.status === 0 ? (JSON.parse(cli.stdout) as Array<{ n: number }>)[0]?.n : undefined;
+  if (counted !== n + QUERY_SAMPLES + 1)
+    throw new Error(`tributary query counted ${counted ?? cli.stderr}, expected ${n + QUERY_SAMPLES + 1} writes`);
+  process.stderr.write(`bench: tributary query counts all ${counted} writes in changes_${TABLE}\n`);
 } finally {
   up.kill('SIGINT');
   await Promise.race([exited, sleep(20_000)]);
