@@ -60,7 +60,9 @@ export async function createLakeViews(
   const warnings: LakeWarning[] = [];
   const needed = viewsNamedIn(options.sql);
   const cache = SchemaCache.load(lake);
-  for (const dataset of await discoverDatasets(lake)) {
+  const datasets = await discoverDatasets(lake);
+  cache.retain(new Set(datasets.filter((d) => d.files.length > 0).map((d) => relative(lake, d.dir))));
+  for (const dataset of datasets) {
     try {
       const { source, columns } = await readableSchema(connection, lake, dataset, warnings, cache);
       const planned = viewsFor(dataset, source, viewSchema(dataset.kind, columns));

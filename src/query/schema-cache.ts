@@ -122,6 +122,15 @@ export class SchemaCache {
     this.changed = true;
   }
 
+  /** Drops the entries of datasets that are gone (a table or type folder removed), so the file does not only grow. */
+  public retain(datasets: ReadonlySet<string>): void {
+    for (const key of Object.keys(this.datasets))
+      if (!datasets.has(key)) {
+        delete this.datasets[key];
+        this.changed = true;
+      }
+  }
+
   /** Writes the cache if an entry changed (atomically: temporary file, then rename); never throws. */
   public save(): void {
     if (!this.changed || !existsSync(this.lake)) return;

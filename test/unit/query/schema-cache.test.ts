@@ -87,6 +87,15 @@ describe('schema cache of the query views', () => {
     expect((await columnsOf(lake.dir, 'fhir_patient')).columns).not.toContain('gender');
   });
 
+  it('forgets datasets whose folder is gone', async () => {
+    lake.put(`changes/visits/${day('01')}/a.ndjson.gz`, [change('a', { n: 1 })]);
+    lake.put(`fhir/Patient/${day('01')}/p.ndjson.gz`, [{ resourceType: 'Patient', id: 'p1' }]);
+    await columnsOf(lake.dir, 'fhir_patient');
+    rmSync(join(lake.dir, 'changes'), { recursive: true });
+    await columnsOf(lake.dir, 'fhir_patient');
+    expect(Object.keys(cached(lake.dir).datasets)).toEqual(['fhir/Patient']);
+  });
+
   it('the warning of an unreadable file comes back from the cache, and the file stays left out', async () => {
     lake.put(`fhir/Patient/${day('01')}/good.ndjson.gz`, [{ resourceType: 'Patient', id: 'p1' }]);
     lake.putBytes(`fhir/Patient/${day('02')}/bad.ndjson.gz`, truncatedGzip([{ resourceType: 'Patient', id: 'p2' }]));
