@@ -46,11 +46,17 @@ export const plan: PlanRow[] = [
   // Change stream: filter → unmarshall → partition → gzip NDJSON, vs JSON.parse+stringify alone (the floor).
   // Two sizes show that memory does not grow with input.
   { file: 'change-stream.ts', variant: 'baseline', n: 1_000_000 },
+  // DuckDB single-threaded building the same envelope (one gzip NDJSON file): the change path's bar.
+  { file: 'change-stream.ts', variant: 'duckdb', n: 1_000_000 },
   { file: 'change-stream.ts', variant: 'pipeline', n: 250_000, anchorOf: 'baseline' },
-  { file: 'change-stream.ts', variant: 'pipeline', n: 1_000_000, anchorOf: 'baseline' },
+  { file: 'change-stream.ts', variant: 'pipeline', n: 1_000_000, anchorOf: 'duckdb' },
+  // Peak RSS must stay flat from 250k to 4M records.
+  { file: 'change-stream.ts', variant: 'pipeline', n: 4_000_000, anchorOf: 'baseline' },
   // FHIR store: ingest through transaction bundles, then export.
   { file: 'fhir-store.ts', variant: 'baseline', n: 2_000 },
   { file: 'fhir-store.ts', variant: 'ingest', n: 2_000, anchorOf: 'baseline' },
+  // The store alone (bundles processed in-process, no HTTP): what the store costs over the floor.
+  { file: 'fhir-store.ts', variant: 'store', n: 2_000, anchorOf: 'baseline' },
   { file: 'fhir-store.ts', variant: 'export', n: 2_000, anchorOf: 'baseline' },
   // process-file over a large NDJSON file, vs DuckDB COPY … PARTITION_BY on the same file.
   { file: 'process-file.ts', variant: 'generate', n: 512 },

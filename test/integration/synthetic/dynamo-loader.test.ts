@@ -1,43 +1,31 @@
-import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSeedTables, generateDomainRecords, seedDynamo } from '../../../src/synthetic/index.js';
+import { startHarness, type Harness } from '../dynamodb/harness.js';
 
-// dynalite ships no type declarations.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, unknown>) => Server;
-
-describe('seedDynamo against dynalite', () => {
-  let server: Server;
+describe('seedDynamo against the embedded DynamoDB', () => {
+  let harness: Harness;
   let client: DynamoDBClient;
   let documents: DynamoDBDocumentClient;
 
   beforeAll(async () => {
-    server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    harness = await startHarness();
+    client = harness.ddb;
     documents = DynamoDBDocumentClient.from(client);
   });
 
   afterAll(async () => {
-    client?.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await harness?.dispose();
   });
 
-  // dynalite ignores StreamSpecification; the unit test checks that we send it.
-  it('creates the seed tables once and waits until they are ACTIVE', async () => {
+  it('creates the seed tables once, with their streams, and waits until they are ACTIVE', async () => {
     expect((await ensureSeedTables(documents)).sort()).toEqual(['patients', 'visits']);
     expect(await ensureSeedTables(client)).toEqual([]);
     const { Table } = await client.send(new DescribeTableCommand({ TableName: 'visits' }));
     expect(Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.StreamSpecification?.StreamEnabled).toBe(true);
   });
 
   it('writes the domain records in batches of 25, idempotently, with progress', async () => {

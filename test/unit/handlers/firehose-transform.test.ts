@@ -63,7 +63,9 @@ describe('firehose-transform handler', () => {
       minute: '29',
     });
     const line = Buffer.from(result.records[0]?.data ?? '', 'base64').toString('utf8');
-    expect(line).toMatch(/^\{"op":"c","table":"Visits",.*"ts":"2023-11-15T19:29:11\.926Z"\}\n$/);
+    expect(line).toMatch(
+      /^\{"op":"c","table":"Visits",.*"ts":"2023-11-15T19:29:11\.926Z","source":\{"kind":"stream",.*\}\}\n$/,
+    );
     expect(result.records[2]?.data).toBe('not-base64-json');
 
     const logged = output.join('');
