@@ -224,19 +224,8 @@ export class BackfillWorkflow extends Construct {
         resources: [arnOf('execution', `${stateMachineName}:*`), arnOf('execution', `${stateMachineName}/*:*`)],
       }),
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:GenerateDataKey',
-          'kms:DescribeKey',
-        ],
-        resources: [key.keyArn],
-      }),
-    );
+    // The export and the Map's ResultWriter write SSE-KMS objects; the ItemReader and the logs read them.
+    grantKeyUse(key, role, 'encrypt');
     new CfnOutput(stack, BACKFILL_STATE_MACHINE_OUTPUT, {
       value: this.stateMachine.stateMachineArn,
       description: 'Tributary backfill/repair state machine (tributary backfill --aws starts it)',

@@ -6,6 +6,7 @@ import {
   UpdateContinuousBackupsCommand,
   type DynamoDBClient,
   type ExportDescription,
+  type ExportTableToPointInTimeCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ObjectStore } from '../ports/object-store.js';
 import { exportIdOf } from '../change-stream/export-record.js';
@@ -114,17 +115,12 @@ export interface ExportDestination {
   prefix: string;
 }
 
-/**
- * Starts a FULL export of the table as of `exportTime` (a whole second) and returns its ARN.
- *
- * @example
- * const arn = await startFullExport(dynamodb, facts.tableArn, exportTime, { bucket: 'tributary-backfill', prefix: 'visits' });
- */
-export async function startFullExport(
+/** Starts an export of `tableArn` to `destination` in DYNAMODB_JSON and returns its ARN. */
+async function startExport(
   dynamodb: DynamoDBClient,
   tableArn: string,
-  exportTime: Date,
   destination: ExportDestination,
+  kind: Pick<ExportTableToPointInTimeCommandInput, 'ExportType' | 'ExportTime' | 'IncrementalExportSpecification'>,
 ): Promise<string> {
   const { ExportDescription } = await dynamodb.send(
     new ExportTableToPointInTimeCommand({
@@ -132,12 +128,26 @@ export async function startFullExport(
       S3Bucket: destination.bucket,
       S3Prefix: destination.prefix,
       ExportFormat: 'DYNAMODB_JSON',
-      ExportType: 'FULL_EXPORT',
-      ExportTime: exportTime,
+      ...kind,
     }),
   );
   if (!ExportDescription?.ExportArn) throw new Error('ExportTableToPointInTime returned no export ARN');
   return ExportDescription.ExportArn;
+}
+
+/**
+ * Starts a FULL export of the table as of `exportTime` (a whole second: see `snapshotExportTime`) and returns its ARN.
+ *
+ * @example
+ * const arn = await startFullExport(dynamodb, facts.tableArn, exportTime, { bucket: 'tributary-backfill', prefix: 'visits' });
+ */
+export function startFullExport(
+  dynamodb: DynamoDBClient,
+  tableArn: string,
+  exportTime: Date,
+  destination: ExportDestination,
+): Promise<string> {
+  return startExport(dynamodb, tableArn, destination, { ExportType: 'FULL_EXPORT', ExportTime: exportTime });
 }
 
 /**
@@ -146,25 +156,17 @@ export async function startFullExport(
  * @example
  * const arn = await startIncrementalExport(dynamodb, facts.tableArn, from, to, { bucket: 'tributary-backfill', prefix: 'visits' });
  */
-export async function startIncrementalExport(
+export function startIncrementalExport(
   dynamodb: DynamoDBClient,
   tableArn: string,
   from: Date,
   to: Date,
   destination: ExportDestination,
 ): Promise<string> {
-  const { ExportDescription } = await dynamodb.send(
-    new ExportTableToPointInTimeCommand({
-      TableArn: tableArn,
-      S3Bucket: destination.bucket,
-      S3Prefix: destination.prefix,
-      ExportFormat: 'DYNAMODB_JSON',
-      ExportType: 'INCREMENTAL_EXPORT',
-      IncrementalExportSpecification: { ExportFromTime: from, ExportToTime: to, ExportViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
-  );
-  if (!ExportDescription?.ExportArn) throw new Error('ExportTableToPointInTime returned no export ARN');
-  return ExportDescription.ExportArn;
+  return startExport(dynamodb, tableArn, destination, {
+    ExportType: 'INCREMENTAL_EXPORT',
+    IncrementalExportSpecification: { ExportFromTime: from, ExportToTime: to, ExportViewType: 'NEW_AND_OLD_IMAGES' },
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Partition } from '../lake/layout.js';
 import { timeParts } from '../lake/layout.js';
 import { eventTimeMs } from './event-time.js';
+import { keyText } from './lossless-json-line.js';
 import { DEFAULT_PARTITION_BY, TIME_PARTS, type TimePart } from './partitions.js';
 import { exactNumber } from './unmarshall.js';
 import type { ChangeRecordOptions, StreamRecord } from './types.js';
@@ -32,20 +33,6 @@ const MAX_SAFE_RAW_LENGTH = 22;
 
 /** Marks "not handled here": the caller falls back to the reference path. */
 const BAIL = undefined;
-
-/** `"key":` text per attribute name; names repeat across records. Bounded like lossless-json-line.ts's cache. */
-const keyTexts = new Map<string, string>();
-const MAX_CACHED_KEYS = 4096;
-
-function keyText(key: string): string {
-  let text = keyTexts.get(key);
-  if (text === undefined) {
-    text = `${JSON.stringify(key)}:`;
-    if (keyTexts.size >= MAX_CACHED_KEYS) keyTexts.clear();
-    keyTexts.set(key, text);
-  }
-  return text;
-}
 
 type Raw = Record<string, unknown>;
 

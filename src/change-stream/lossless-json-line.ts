@@ -5,7 +5,13 @@ const keyTexts = new Map<string, string>();
 /** Bound on cached keys, so odd data (e.g. ids used as keys) cannot grow memory without limit. */
 const MAX_CACHED_KEYS = 4096;
 
-function keyText(key: string): string {
+/**
+ * The `"key":` text of an object key, cached (bounded): keys repeat across records.
+ *
+ * @example
+ * keyText('siteId') // '"siteId":'
+ */
+export function keyText(key: string): string {
   let text = keyTexts.get(key);
   if (text === undefined) {
     text = `${JSON.stringify(key)}:`;
