@@ -4,3 +4,4 @@ export * from './land-export.js';
 export * from './land-export-file.js';
 export type * from './types.js';
 export * from './export-time.js';
+export * from './vanished-keys.js';

@@ -11,7 +11,8 @@ import {
 import type { ObjectStore } from '../ports/object-store.js';
 import { exportIdOf } from '../change-stream/export-record.js';
 import { snapshotExportTime } from './export-time.js';
-import { landExport } from './land-export.js';
+import { exportContextOf, landExport } from './land-export.js';
+import { landVanishedKeys, type VanishedKeys } from './vanished-keys.js';
 import type { ExportLanding, ExportManifestSummary, LandedExport } from './types.js';
 
 /** What a snapshot or repair needs to know about a table (from `DescribeTable`). */
@@ -222,8 +223,15 @@ export async function landCompletedExport(
     writer: ExportLanding['writer'];
     errors: ExportLanding['errors'];
     onProgress?: (progress: LandingProgress) => void;
+    /**
+     * The lake the records land in: after a FULL export, keys it still holds that the snapshot did not read get a
+     * delete record ({@link landVanishedKeys}; a local lake only).
+     *
+     * @default - no delete records
+     */
+    lake?: ObjectStore | undefined;
   },
-): Promise<LandedExport & { summary: ExportManifestSummary; exportId: string }> {
+): Promise<LandedExport & { summary: ExportManifestSummary; exportId: string; vanished?: VanishedKeys | undefined }> {
   const exportId = exportIdOf(description.ExportArn!);
   const landed = await landExport({
     exportStore: options.exportStore(description.S3Bucket!),
@@ -234,7 +242,16 @@ export async function landCompletedExport(
     errors: options.errors,
     onProgress: (progress) => options.onProgress?.({ exportId, ...progress }),
   });
-  return { ...landed, exportId };
+  if (options.lake === undefined || landed.summary.exportType !== 'FULL_EXPORT') return { ...landed, exportId };
+  const vanished = await landVanishedKeys({
+    lake: options.lake,
+    table: options.table,
+    exportId,
+    exportTime: exportContextOf(landed.summary, options.keyAttributes).exportTime,
+    writer: options.writer,
+    errors: options.errors,
+  });
+  return { ...landed, exportId, vanished };
 }
 
 /** What {@link takeSnapshot} did: ids and counts only. */
@@ -246,6 +263,8 @@ export interface SnapshotResult {
   failed: number;
   /** Point-in-time recovery was off and this call enabled it. */
   enabledPitr: boolean;
+  /** Keys the lake held that the snapshot did not: landed as deletes. */
+  vanished: number;
 }
 
 /**
@@ -263,6 +282,8 @@ export async function takeSnapshot(options: {
   writer: ExportLanding['writer'];
   errors: ExportLanding['errors'];
   onProgress?: (progress: LandingProgress) => void;
+  /** The lake, for delete records of keys the snapshot no longer holds (see {@link landCompletedExport}). */
+  lake?: ObjectStore | undefined;
   /** Called once the export has started (its id and time). */
   onStarted?: (started: { exportId: string; exportTime: Date; enabledPitr: boolean }) => void;
 }): Promise<SnapshotResult> {
@@ -279,9 +300,11 @@ export async function takeSnapshot(options: {
     table,
     writer: options.writer,
     errors: options.errors,
+    lake: options.lake,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return {
+    vanished: landed.vanished?.deleted ?? 0,
     exportId: landed.exportId,
     exportTime,
     dataFiles: landed.dataFiles,

@@ -93,6 +93,7 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
               store: wiring.exports.store,
             },
             writer: lakeWriter,
+            lake: wiring.lake,
             // Its own sink on the pipe's error location: export lines it rejects and the record of each stream gap.
             errors: new ErrorSink({ store: wiring.lake, pipeline: name }),
             ...(wiring.streamRetentionMs !== undefined ? { retentionMs: wiring.streamRetentionMs } : {}),

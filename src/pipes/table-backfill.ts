@@ -228,6 +228,13 @@ export interface TableBackfillOptions {
   exports: { destination: ExportDestination; store: (bucket: string) => ObjectStore };
   /** A fresh lake writer for one landing (the pipe's buffering settings). */
   writer: () => PartitionedNdjsonWriter;
+  /**
+   * The lake: after a FULL snapshot or repair, keys it still holds that the snapshot did not read get delete records
+   * (a local lake only; see `landVanishedKeys`).
+   *
+   * @default - no delete records
+   */
+  lake?: ObjectStore | undefined;
   /** The pipe's error location: lines an export cannot land, and the record of each stream gap. */
   errors: ErrorSink;
   /** Stream retention, ms (24 h on AWS; the embedded DynamoDB's setting locally). */
@@ -406,6 +413,7 @@ export class TableBackfill implements PipeBackfill {
       table: this.options.table,
       writer: this.options.writer(),
       errors: this.options.errors,
+      lake: this.options.lake,
       onProgress: (progress: LandingProgress) => {
         renew();
         if (progress.dataFiles < progress.totalDataFiles && this.now() - lastLine < PROGRESS_EVERY_MS) return;
@@ -417,6 +425,11 @@ export class TableBackfill implements PipeBackfill {
         );
       },
     });
+    if (landed.vanished !== undefined && landed.vanished.deleted > 0)
+      this.options.log(
+        `pipe ${pipe}: ${pending.kind} ${landed.exportId}: ${landed.vanished.deleted} key(s) the lake held are no longer ` +
+          `in the table: landed as deletes`,
+      );
     // Landed but not committed: a restart lands the same export again, over the same files.
     crashPoint('backfill.after-land');
     checkpoints.finishBackfill(pipe);

@@ -90,6 +90,7 @@ export function registerBackfill(program: Command): void {
             maxTotalBytes: Math.max(64 * MiB, Math.round(flushMiB * MiB)),
           }),
           errors,
+          lake: stack.lake,
           onStarted: ({ exportId, exportTime, enabledPitr }) => {
             if (enabledPitr) progress.note(`enabled point-in-time recovery on ${table.name} (exports need it)`);
             progress.note(`snapshot ${exportId} of ${table.name} at ${exportTime.toISOString()} started`);
@@ -103,6 +104,10 @@ export function registerBackfill(program: Command): void {
           `snapshot ${result.exportId}: ${result.records} items landed as r records in changes/${table.name}/` +
             (result.failed > 0 ? `, ${result.failed} rejected (see ${errors.location})` : ''),
         );
+        if (result.vanished > 0)
+          progress.note(
+            `snapshot ${result.exportId}: ${result.vanished} key(s) the lake held are no longer in the table: landed as deletes`,
+          );
         const update = await materialiseCurrentState({ store: stack.lake, table: table.name });
         progress.note(`current ${table.name}: ${update.files} change files folded in (${update.keys} keys)`);
         process.exitCode = result.failed > 0 ? EXIT.completedWithErrors : EXIT.ok;
