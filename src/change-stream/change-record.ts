@@ -38,7 +38,9 @@ function approximateCreationTime(streamRecord: StreamRecord, fallback: Date): Da
 export function toTimedChangeRecord(input: unknown, options: ChangeRecordOptions): TimedChangeRecord {
   if (!isObject(input)) throw new InvalidStreamRecordError('a stream record must be a JSON object');
   const streamRecord = input as StreamRecord;
-  const op = typeof streamRecord.eventName === 'string' ? OPS[streamRecord.eventName] : undefined;
+  const name = streamRecord.eventName;
+  // Own keys only: `constructor` or `__proto__` are not operations.
+  const op = typeof name === 'string' && Object.hasOwn(OPS, name) ? OPS[name] : undefined;
   if (op === undefined) throw new InvalidStreamRecordError('eventName must be INSERT, MODIFY or REMOVE');
   if (typeof streamRecord.eventID !== 'string' || streamRecord.eventID === '') {
     throw new InvalidStreamRecordError('eventID is missing');

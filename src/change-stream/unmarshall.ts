@@ -93,7 +93,11 @@ export function unmarshallItem(image: AttributeMap): PlainItem {
   for (const name in image) {
     if (!Object.hasOwn(image, name)) continue;
     try {
-      out[name] = unmarshallValue(image[name] as AttributeValue);
+      const value = unmarshallValue(image[name] as AttributeValue);
+      // An attribute named `__proto__` would set the prototype instead of a key (and vanish from the line).
+      if (name === '__proto__')
+        Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+      else out[name] = value;
     } catch (error) {
       throw error instanceof InvalidAttributeValueError ? error.within(name) : error;
     }

@@ -209,8 +209,17 @@ export class PartitionedNdjsonWriter {
     else if (buffer.chunks.length > 0) this.#compressAhead(buffer);
     while (this.#bufferedBytes > this.#options.maxTotalBytes && this.#buffers.size > 0)
       written.push(this.#write(this.#largest()));
-    if (this.#queuedBytes > MAX_QUEUED_BYTES) await this.#drained();
-    return written.length === 0 ? [] : Promise.all(written);
+    if (written.length === 0) {
+      if (this.#queuedBytes > MAX_QUEUED_BYTES) await this.#drained();
+      return [];
+    }
+    const all = Promise.all(written);
+    if (this.#queuedBytes > MAX_QUEUED_BYTES) {
+      // A write may fail while this waits: handled here, so it rejects this call instead of the process.
+      all.catch(() => undefined);
+      await this.#drained();
+    }
+    return all;
   }
 
   /**
@@ -326,6 +335,8 @@ export class PartitionedNdjsonWriter {
     if (buffer.compressor === undefined) {
       if (
         buffer.bytes < COMPRESS_AFTER_BYTES ||
+        // Stored blocks (level 0) follow the input's chunking, so streaming would not give one-shot gzip's bytes.
+        this.#options.compressionLevel === 0 ||
         this.#compressors >= MAX_COMPRESSORS ||
         this.#writing.has(buffer.prefix) ||
         this.#failures.has(buffer.prefix)

@@ -27,6 +27,8 @@ export interface LakeViewOptions {
   sql?: string;
 }
 
+const CATALOG_SQL = /\b(show|describe|summarize|pragma|information_schema|duckdb_[a-z_]+|sqlite_master|pg_catalog)\b/i;
+
 /**
  * Whether a dataset's views are needed by some SQL: `undefined` SQL needs them all.
  *
@@ -34,7 +36,8 @@ export interface LakeViewOptions {
  * viewsNamedIn('select * from FHIR_patient')(['fhir_patient_history', 'fhir_patient']) // true
  */
 export function viewsNamedIn(sql: string | undefined): (names: readonly string[]) => boolean {
-  if (sql === undefined) return () => true;
+  // Catalog queries (`SHOW TABLES`, information_schema, duckdb_views(), …) name no view but list them all.
+  if (sql === undefined || CATALOG_SQL.test(sql)) return () => true;
   const words = new Set(sql.toLowerCase().match(/[a-z0-9_]+/g) ?? []);
   return (names) => names.some((name) => words.has(name.toLowerCase()));
 }

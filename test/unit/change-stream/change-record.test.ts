@@ -29,6 +29,21 @@ describe('toChangeRecord', () => {
     );
   });
 
+  it('an eventName that is only an Object.prototype key is not an operation', () => {
+    for (const eventName of ['constructor', 'toString', '__proto__'])
+      expect(() => toChangeRecord(streamRecord({ eventName }), { table: 'Visits' }), eventName).toThrow(
+        InvalidStreamRecordError,
+      );
+  });
+
+  it('keeps an attribute named __proto__ as a key of the image', () => {
+    const record = toChangeRecord(
+      streamRecord({ dynamodb: { NewImage: JSON.parse('{"id":{"S":"123"},"__proto__":{"M":{"x":{"S":"y"}}}}') } }),
+      { table: 'Visits' },
+    );
+    expect(toNdjsonLine(record)).toContain('"after":{"id":"123","__proto__":{"x":"y"}}');
+  });
+
   it("source.time is the stream's time when ts comes from an item attribute", () => {
     const record = toChangeRecord(streamRecord(), {
       table: 'Visits',

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PartitionedNdjsonWriter, gzipDeterministicSync, ndjsonFileName } from '../../../src/lake/index.js';
 import { MemoryObjectStore } from './memory-store.js';
@@ -83,5 +85,17 @@ describe('PartitionedNdjsonWriter with large partitions (compressed ahead of the
     const [key, body] = expectedFile(A, entries);
     expect([...store.objects.keys()]).toEqual([key]);
     expect(Buffer.from(store.objects.get(key)!).equals(body)).toBe(true);
+  });
+});
+
+describe('PartitionedNdjsonWriter: a write failing while add waits for the compression queue', () => {
+  it('rejects that add, not the process (no unhandled rejection), and keeps the failed lines', () => {
+    // Its own process: Node's default ends it (exit 1) on an unhandled rejection, which the test runner would not.
+    const script = fileURLToPath(new URL('./fixtures/write-fails-while-queue-drains.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    expect(child.stderr).not.toMatch(/put failed/);
+    expect(child.status).toBe(0);
+    expect(child.stdout).toContain('add rejected: put failed for bad/');
+    expect(child.stdout).toContain('failed partitions: bad/');
   });
 });

@@ -158,5 +158,8 @@ describe('schema cache rules', () => {
     expect(viewsNamedIn('SELECT * FROM "Changes_Visits"')(['changes_visits'])).toBe(true);
     expect(viewsNamedIn('select * from changes_visits_2')(['changes_visits'])).toBe(false);
     expect(viewsNamedIn('select 1')(['fhir_patient', 'fhir_patient_history'])).toBe(false);
+    // Catalog queries name no view but list them: every view is created.
+    for (const sql of ['SHOW TABLES', 'select table_name from information_schema.tables', 'FROM duckdb_views()'])
+      expect(viewsNamedIn(sql)(['changes_visits']), sql).toBe(true);
   });
 });

@@ -3,9 +3,15 @@
  * envelope with `op: 'r'` and the `source` block), before the direct line writer. Run it in a checkout of that commit:
  *
  *   git worktree add /tmp/cs-old c62475b && ln -s "$PWD/node_modules" /tmp/cs-old/node_modules
+ *   (cd /tmp/cs-old && git apply fixes.patch)  # two reference-path fixes made since: see below
  *   cp -r test/unit/change-stream/identical-output /tmp/cs-old/test/unit/change-stream/
  *   (cd /tmp/cs-old && npx tsx test/unit/change-stream/identical-output/generate-expected.ts)
  *   cp /tmp/cs-old/test/unit/change-stream/identical-output/expected.json.gz test/unit/change-stream/identical-output/
+ *
+ * The fixes applied on top of c62475b (both in the reference path, both bugs in it): an `eventName` such as
+ * `constructor` or `__proto__` is not an operation (it landed a line without `op`), and an attribute named
+ * `__proto__` is kept (it was dropped). `git diff c62475b -- src/change-stream/change-record.ts
+ * src/change-stream/unmarshall.ts` holds them among later changes.
  *
  * Only APIs that existed at that commit are used, so the same script also describes what the test recomputes.
  */
