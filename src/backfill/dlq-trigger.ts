@@ -178,18 +178,28 @@ export async function scanDeadLetterQueue(options: ScanOptions): Promise<DeadLet
         ),
       );
     } catch (error) {
-      // Not started: the failures go back to the queue with the others, for the next scan.
-      others.push(...trimmed.map((t) => t.message));
-      throw error;
+      // The same messages already started this execution (a scan that died before deleting them, or a delete that
+      // failed): Step Functions refuses a used name once that execution has closed. The repair ran: delete them.
+      if ((error as Error).name !== 'ExecutionAlreadyExists') {
+        // Not started: the failures go back to the queue with the others, for the next scan.
+        others.push(...trimmed.map((t) => t.message));
+        throw error;
+      }
     }
+    const undeleted: string[] = [];
     for (let i = 0; i < trimmed.length; i += 10) {
-      await sqs.send(
+      const batch = trimmed.slice(i, i + 10);
+      const { Failed = [] } = await sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queue.queueUrl,
-          Entries: trimmed.slice(i, i + 10).map((t, j) => ({ Id: String(j), ReceiptHandle: t.message.ReceiptHandle! })),
+          Entries: batch.map((t, j) => ({ Id: String(j), ReceiptHandle: t.message.ReceiptHandle! })),
         }),
       );
+      for (const failed of Failed) undeleted.push(batch[Number(failed.Id)]?.message.MessageId ?? String(failed.Id));
     }
+    // Left in the queue, they name the same execution next time, which then counts as started (above).
+    if (undeleted.length > 0)
+      throw new Error(`started ${executionName}, but ${undeleted.length} message(s) could not be deleted from the DLQ`);
     return { ...scan, executionName };
   } finally {
     for (let i = 0; i < others.length; i += 10) {

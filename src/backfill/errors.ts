@@ -5,3 +5,11 @@ export class ExportManifestError extends Error {
     super(reason);
   }
 }
+
+/** An export that will never complete (FAILED, or gone): a pending snapshot or repair on it must start over. */
+export class ExportUnusableError extends Error {
+  public override readonly name = 'ExportUnusableError';
+  public constructor(public readonly reason: string) {
+    super(reason);
+  }
+}

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ObjectStore } from '../ports/object-store.js';
 import { exportIdOf } from '../change-stream/export-record.js';
+import { ExportUnusableError } from './errors.js';
 import { snapshotExportTime } from './export-time.js';
 import { exportContextOf, landExport } from './land-export.js';
 import { landVanishedKeys, type VanishedKeys } from './vanished-keys.js';
@@ -185,11 +186,19 @@ export async function awaitExport(
 ): Promise<ExportDescription> {
   let delay = 1000;
   for (;;) {
-    const { ExportDescription } = await dynamodb.send(new DescribeExportCommand({ ExportArn: exportArn }));
+    let described;
+    try {
+      described = await dynamodb.send(new DescribeExportCommand({ ExportArn: exportArn }));
+    } catch (error) {
+      if ((error as Error).name === 'ExportNotFoundException')
+        throw new ExportUnusableError(`export ${exportIdOf(exportArn)} no longer exists`);
+      throw error;
+    }
+    const { ExportDescription } = described;
     const status = ExportDescription?.ExportStatus;
     if (status === 'COMPLETED' && ExportDescription?.ExportManifest) return ExportDescription;
     if (status === 'FAILED')
-      throw new Error(
+      throw new ExportUnusableError(
         `export ${exportIdOf(exportArn)} failed: ${ExportDescription?.FailureCode ?? 'no failure code'}` +
           (ExportDescription?.FailureMessage ? ` (${ExportDescription.FailureMessage})` : ''),
       );
@@ -243,6 +252,13 @@ export async function landCompletedExport(
     onProgress: (progress) => options.onProgress?.({ exportId, ...progress }),
   });
   if (options.lake === undefined || landed.summary.exportType !== 'FULL_EXPORT') return { ...landed, exportId };
+  // A rejected line is an item the table has but the lake did not get: it must not look deleted.
+  if (landed.failed > 0)
+    return {
+      ...landed,
+      exportId,
+      vanished: { deleted: 0, failed: 0, skipped: `${landed.failed} export line(s) rejected` },
+    };
   const vanished = await landVanishedKeys({
     lake: options.lake,
     table: options.table,

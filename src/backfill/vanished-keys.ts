@@ -23,6 +23,8 @@ export interface VanishedKeys {
   deleted: number;
   /** Of those, records the error location took instead (e.g. a partition attribute missing from the last image). */
   failed: number;
+  /** Why no key was checked (e.g. some snapshot lines were rejected, so absence proves nothing). */
+  skipped?: string;
 }
 
 /**

@@ -158,6 +158,17 @@ export class CheckpointStore {
   }
 
   /**
+   * Forgets a pending snapshot or repair without committing its positions: its export will never complete, so the
+   * next poll decides again (a snapshot is taken again; a repair's gap is found again).
+   *
+   * @example
+   * store.abandonBackfill('visits-pipe');
+   */
+  public abandonBackfill(pipe: string): void {
+    this.db.prepare('DELETE FROM backfills WHERE pipe = ?').run(pipe);
+  }
+
+  /**
    * Takes the pipe's consumer lease for `owner` if it is free, expired or already theirs, or held by a process on this
    * host that is gone (`kill -9` leaves its lease behind: waiting for it to expire would stall the pipe for no reason),
    * so that `up` and `sync` on one state directory never read the same stream at once.

@@ -21,6 +21,7 @@ import {
   type PitrState,
   type TableFacts,
 } from '../backfill/table-exports.js';
+import { ExportUnusableError } from '../backfill/errors.js';
 import type { ExportLanding } from '../backfill/types.js';
 import { exportIdOf } from '../change-stream/export-record.js';
 import type { ErrorSink } from '../lake/error-sink.js';
@@ -338,16 +339,26 @@ export class TableBackfill implements PipeBackfill {
     if (plan.kind === 'full') {
       log(
         `pipe ${pipe}: the gap cannot be exported incrementally (${plan.reason}): repairing with a FULL snapshot ` +
-          `instead; keys deleted during the gap stay in current_${table.name} until changed again`,
+          `instead (keys the lake holds that it no longer has are landed as deletes)`,
       );
       const exportTime = await this.snapshotTime();
       exportArn = await startFullExport(dynamodb, facts.tableArn, exportTime, this.options.exports.destination);
       resumeTimeMs = exportTime.getTime();
     }
+    // Resume at the first record still there, as a sequence number: should it be trimmed too before the pipe reads it,
+    // that is a new gap (repaired from this repair's end), never a silent skip as a plain TRIM_HORIZON would be.
+    const horizons = await this.horizonPositions(
+      facts,
+      gaps.map((gap) => gap.shardId),
+    );
     const pending: PendingBackfill = {
       kind: 'repair',
       exportArn: exportArn!,
-      positions: gaps.map((gap) => ({ shard: gap.shardId, seq: TRIM_HORIZON_POSITION, sourceTimeMs: resumeTimeMs })),
+      positions: gaps.map((gap) => ({
+        shard: gap.shardId,
+        seq: horizons.get(gap.shardId) ?? TRIM_HORIZON_POSITION,
+        sourceTimeMs: resumeTimeMs,
+      })),
     };
     checkpoints.savePendingBackfill(pipe, pending);
     const { records } = await this.land(pending, facts, renew);
@@ -404,7 +415,16 @@ export class TableBackfill implements PipeBackfill {
     renew: () => void,
   ): Promise<{ records: number; full: boolean }> {
     const { pipe, dynamodb, checkpoints } = this.options;
-    const description: ExportDescription = await awaitExport(dynamodb, pending.exportArn, renew);
+    let description: ExportDescription;
+    try {
+      description = await awaitExport(dynamodb, pending.exportArn, renew);
+    } catch (error) {
+      if (!(error instanceof ExportUnusableError)) throw error;
+      // Retrying it would fail forever: forget it, and the next poll starts over.
+      checkpoints.abandonBackfill(pipe);
+      this.options.log(`pipe ${pipe}: ${pending.kind}: ${error.reason}: dropped; the next poll starts it again`);
+      throw error;
+    }
     crashPoint('backfill.before-land');
     let lastLine = this.now();
     const landed = await landCompletedExport(description, {
@@ -425,6 +445,10 @@ export class TableBackfill implements PipeBackfill {
         );
       },
     });
+    if (landed.vanished?.skipped !== undefined)
+      this.options.log(
+        `pipe ${pipe}: ${pending.kind} ${landed.exportId}: keys gone from the table not checked (${landed.vanished.skipped})`,
+      );
     if (landed.vanished !== undefined && landed.vanished.deleted > 0)
       this.options.log(
         `pipe ${pipe}: ${pending.kind} ${landed.exportId}: ${landed.vanished.deleted} key(s) the lake held are no longer ` +
@@ -434,6 +458,42 @@ export class TableBackfill implements PipeBackfill {
     crashPoint('backfill.after-land');
     checkpoints.finishBackfill(pipe);
     return { records: landed.records, full: description.ExportType !== 'INCREMENTAL_EXPORT' };
+  }
+
+  /**
+   * Per shard, the position of its oldest untrimmed record (`at:<seq>`), or its start when it holds none (the
+   * embedded DynamoDB's DescribeStream starts a shard after its trim horizon).
+   */
+  private async horizonPositions(facts: TableFacts, shardIds: readonly string[]): Promise<Map<string, string>> {
+    const { streams } = this.options;
+    const wanted = new Set(shardIds);
+    const positions = new Map<string, string>();
+    if (facts.streamArn === undefined) return positions;
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const { StreamDescription } = await streams.send(
+        new DescribeStreamCommand({ StreamArn: facts.streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+      );
+      for (const shard of StreamDescription?.Shards ?? []) {
+        if (!wanted.has(shard.ShardId!)) continue;
+        const { ShardIterator } = await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: facts.streamArn,
+            ShardId: shard.ShardId!,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        );
+        const page = ShardIterator
+          ? await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }))
+          : { Records: [] };
+        const first = page.Records?.[0]?.dynamodb?.SequenceNumber;
+        const start = shard.SequenceNumberRange?.StartingSequenceNumber;
+        if (first !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${first}`);
+        else if (start !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${start}`);
+      }
+      exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+    } while (exclusiveStartShardId);
+    return positions;
   }
 
   private async tableHasItems(): Promise<boolean> {

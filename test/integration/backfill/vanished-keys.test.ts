@@ -134,4 +134,47 @@ describe('FULL snapshot: keys the lake holds that the table no longer has get de
       await query.close();
     }
   });
+
+  it('checks no key when some snapshot lines were rejected: an item the lake did not get must not look deleted', async () => {
+    const tableName = await createTable(h.ddb, 'NEW_AND_OLD_IMAGES');
+    await h.ddb.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: tableName,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    );
+    // k lost its partition attribute: its snapshot line is rejected.
+    await h.ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'k' }, v: { N: '1' } } }));
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+    const exportSecond = Math.floor(Date.now() / 1000);
+    const started = await h.ddb.send(
+      new ExportTableToPointInTimeCommand({
+        TableArn: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`,
+        S3Bucket: BUCKET,
+        ExportTime: new Date(exportSecond * 1000),
+      }),
+    );
+    const description = (
+      await h.ddb.send(new DescribeExportCommand({ ExportArn: started.ExportDescription!.ExportArn }))
+    ).ExportDescription!;
+    const lake = new DirectoryObjectStore(join(h.dir, 'lake-rejected'));
+    const table = { name: 'sited', pipe: { partitionBy: ['site'] } };
+    const errors = new ErrorSink({ store: lake, pipeline: 'sited-pipe' });
+    const old = streamRecord('k', exportSecond - 3600, 1);
+    old.dynamodb.NewImage = { ...old.dynamodb.NewImage, site: { S: 'north' } } as typeof old.dynamodb.NewImage;
+    const streamWriter = new PartitionedNdjsonWriter({ store: lake, maxBytes: 1024 * 1024 });
+    await landProcessedChanges({ result: changeRecordsForBatch([old], table), table, writer: streamWriter, errors });
+    await streamWriter.flush();
+
+    const landed = await landCompletedExport(description, {
+      exportStore: (bucket) => new DirectoryObjectStore(join(h.dir, 's3', bucket)),
+      keyAttributes: ['pk'],
+      table,
+      writer: new PartitionedNdjsonWriter({ store: lake, maxBytes: 1024 * 1024 }),
+      errors,
+      lake,
+    });
+    expect(landed.failed).toBe(1);
+    expect(landed.vanished).toEqual({ deleted: 0, failed: 0, skipped: '1 export line(s) rejected' });
+  });
 });

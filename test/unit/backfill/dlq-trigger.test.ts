@@ -153,6 +153,20 @@ describe('scanDeadLetterQueue: peeks, repairs trimmed-data failures, loses nothi
     expect(messages.map((m) => m.hidden)).toEqual([false, false]);
   });
 
+  it('a repair these messages already started (ExecutionAlreadyExists) counts as started: they are deleted', async () => {
+    const { sqs, messages } = fakeQueue([pipeMessage('RecordAgeExceeded'), pipeMessage('RetryAttemptsExhausted')]);
+    const scan = await scanDeadLetterQueue({
+      sqs,
+      queue,
+      startRepair: async () => {
+        throw Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' });
+      },
+    });
+    expect(scan.executionName).toMatch(/^repair-visits-/);
+    expect(messages.map((m) => m.Body.includes('RetryAttemptsExhausted'))).toEqual([true]);
+    expect(messages[0]!.hidden).toBe(false);
+  });
+
   it('an empty queue starts nothing', async () => {
     const { sqs } = fakeQueue([]);
     const scan = await scanDeadLetterQueue({ sqs, queue, startRepair: () => Promise.reject(new Error('no')) });

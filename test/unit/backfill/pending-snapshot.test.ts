@@ -214,4 +214,38 @@ describe('initial snapshot: crash-safe and idempotent (embedded DynamoDB, real S
     expect(checkpoints.pendingBackfill('p')).toBeUndefined();
     checkpoints.close();
   });
+
+  it('a pending export that can never complete (gone or FAILED) is dropped, and the next poll starts over', async () => {
+    const tableName = await createTable(h.ddb, 'NEW_AND_OLD_IMAGES');
+    await h.ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'p' } } }));
+    const lake = new DirectoryObjectStore(join(h.dir, 'lake-gone'));
+    const checkpoints = new CheckpointStore(join(h.dir, 'pipes-gone.sqlite'));
+    const tableArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`;
+    // As left by a crash after the export started, when the DynamoDB state (and so the export) was reset since.
+    checkpoints.savePendingBackfill('gone-pipe', {
+      kind: 'snapshot',
+      exportArn: `${tableArn}/export/00000000000000-deadbeef`,
+      positions: [],
+    });
+    const lines: string[] = [];
+    const backfill = new TableBackfill({
+      pipe: 'gone-pipe',
+      table: { name: tableName },
+      snapshot: 'initial',
+      dynamodb: h.ddb,
+      streams: h.streams,
+      checkpoints,
+      exports: {
+        destination: { bucket: BUCKET, prefix: 'gone' },
+        store: (bucket) => new DirectoryObjectStore(join(h.dir, 's3', bucket)),
+      },
+      writer: () => new PartitionedNdjsonWriter({ store: lake, maxBytes: 1024 * 1024 }),
+      errors: new ErrorSink({ store: lake, pipeline: 'gone-pipe' }),
+      log: (line) => lines.push(line),
+    });
+    await expect(backfill.prepare(() => undefined)).rejects.toThrow(/no longer exists/);
+    expect(checkpoints.pendingBackfill('gone-pipe')).toBeUndefined();
+    expect(lines.join('\n')).toMatch(/no longer exists: dropped; the next poll starts it again/);
+    checkpoints.close();
+  });
 });
