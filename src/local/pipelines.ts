@@ -102,6 +102,8 @@ export function buildLocalPipes(wiring: LocalPipeWiring): PipeRunner[] {
         : new GapReportOnly({
             pipe: name,
             table,
+            dynamodb: wiring.clients.dynamodb,
+            streams: wiring.clients.streams,
             checkpoints: wiring.checkpoints,
             errors: new ErrorSink({ store: wiring.lake, pipeline: name }),
             log,

@@ -177,6 +177,50 @@ export async function recordGaps(
 }
 
 /**
+ * Per shard, the position of its oldest record still in the stream (`at:<seq>`), or the shard's start when it holds
+ * none (the embedded DynamoDB's DescribeStream starts a shard after its trim horizon). A pipe resumes there after a gap:
+ * should that record be trimmed too before the pipe reads it, that is a new gap, where a plain `TRIM_HORIZON` would
+ * skip silently.
+ *
+ * @example
+ * const positions = await oldestRecordPositions(streams, facts.streamArn, ['shardId-000001']); // Map { 'shardId-000001' => 'at:…' }
+ */
+export async function oldestRecordPositions(
+  streams: DynamoDBStreamsClient,
+  streamArn: string | undefined,
+  shardIds: readonly string[],
+): Promise<Map<string, string>> {
+  const wanted = new Set(shardIds);
+  const positions = new Map<string, string>();
+  if (streamArn === undefined) return positions;
+  let exclusiveStartShardId: string | undefined;
+  do {
+    const { StreamDescription } = await streams.send(
+      new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+    );
+    for (const shard of StreamDescription?.Shards ?? []) {
+      if (!wanted.has(shard.ShardId!)) continue;
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shard.ShardId!,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      );
+      const page = ShardIterator
+        ? await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }))
+        : { Records: [] };
+      const first = page.Records?.[0]?.dynamodb?.SequenceNumber;
+      const start = shard.SequenceNumberRange?.StartingSequenceNumber;
+      if (first !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${first}`);
+      else if (start !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${start}`);
+    }
+    exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+  } while (exclusiveStartShardId);
+  return positions;
+}
+
+/**
  * Stream gaps of a pipe whose target is not the lake (the bus): what was trimmed cannot be landed as change records, so
  * each gap is reported ({@link recordGaps}: a log line, a `StreamTrimmed` entry, and `sync` exits 4) and the shard
  * resumes at its trim horizon, rather than the pipe failing on every read.
@@ -186,7 +230,8 @@ export async function recordGaps(
  */
 export class GapReportOnly implements PipeBackfill {
   public constructor(
-    private readonly options: Pick<TableBackfillOptions, 'pipe' | 'table' | 'checkpoints' | 'errors' | 'log' | 'now'>,
+    private readonly options: Pick<TableBackfillOptions, 'pipe' | 'table' | 'checkpoints' | 'errors' | 'log' | 'now'> &
+      Partial<Pick<TableBackfillOptions, 'dynamodb' | 'streams'>>,
   ) {}
 
   public prepare(): Promise<GapReport[]> {
@@ -202,7 +247,17 @@ export class GapReportOnly implements PipeBackfill {
       'not repairable for a bus target: resumed at the trim horizon',
       nowMs,
     );
-    for (const gap of gaps) checkpoints.commit(pipe, gap.shardId, TRIM_HORIZON_POSITION, nowMs);
+    const { dynamodb, streams } = this.options;
+    const oldest =
+      dynamodb && streams
+        ? await oldestRecordPositions(
+            streams,
+            (await describeTableFacts(dynamodb, this.options.table.name)).streamArn,
+            gaps.map((gap) => gap.shardId),
+          )
+        : new Map<string, string>();
+    for (const gap of gaps)
+      checkpoints.commit(pipe, gap.shardId, oldest.get(gap.shardId) ?? TRIM_HORIZON_POSITION, nowMs);
     log(`pipe ${pipe}: its target is not the lake, so the gap cannot be repaired: resuming at the trim horizon`);
     return gaps.map((gap, index) => ({
       shardId: gap.shardId,
@@ -347,8 +402,9 @@ export class TableBackfill implements PipeBackfill {
     }
     // Resume at the first record still there, as a sequence number: should it be trimmed too before the pipe reads it,
     // that is a new gap (repaired from this repair's end), never a silent skip as a plain TRIM_HORIZON would be.
-    const horizons = await this.horizonPositions(
-      facts,
+    const horizons = await oldestRecordPositions(
+      this.options.streams,
+      facts.streamArn,
       gaps.map((gap) => gap.shardId),
     );
     const pending: PendingBackfill = {
@@ -458,42 +514,6 @@ export class TableBackfill implements PipeBackfill {
     crashPoint('backfill.after-land');
     checkpoints.finishBackfill(pipe);
     return { records: landed.records, full: description.ExportType !== 'INCREMENTAL_EXPORT' };
-  }
-
-  /**
-   * Per shard, the position of its oldest untrimmed record (`at:<seq>`), or its start when it holds none (the
-   * embedded DynamoDB's DescribeStream starts a shard after its trim horizon).
-   */
-  private async horizonPositions(facts: TableFacts, shardIds: readonly string[]): Promise<Map<string, string>> {
-    const { streams } = this.options;
-    const wanted = new Set(shardIds);
-    const positions = new Map<string, string>();
-    if (facts.streamArn === undefined) return positions;
-    let exclusiveStartShardId: string | undefined;
-    do {
-      const { StreamDescription } = await streams.send(
-        new DescribeStreamCommand({ StreamArn: facts.streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
-      );
-      for (const shard of StreamDescription?.Shards ?? []) {
-        if (!wanted.has(shard.ShardId!)) continue;
-        const { ShardIterator } = await streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: facts.streamArn,
-            ShardId: shard.ShardId!,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        );
-        const page = ShardIterator
-          ? await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }))
-          : { Records: [] };
-        const first = page.Records?.[0]?.dynamodb?.SequenceNumber;
-        const start = shard.SequenceNumberRange?.StartingSequenceNumber;
-        if (first !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${first}`);
-        else if (start !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${start}`);
-      }
-      exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
-    } while (exclusiveStartShardId);
-    return positions;
   }
 
   private async tableHasItems(): Promise<boolean> {

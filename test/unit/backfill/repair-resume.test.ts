@@ -7,7 +7,7 @@ import { STREAM_RETENTION_ENV } from '../../../src/local/dynamodb/index.js';
 import { DirectoryObjectStore } from '../../../src/local/object-store/directory-object-store.js';
 import { CheckpointStore } from '../../../src/pipes/checkpoint-store.js';
 import { DynamoDbStreamSource } from '../../../src/pipes/dynamodb-stream-source.js';
-import { TableBackfill } from '../../../src/pipes/table-backfill.js';
+import { GapReportOnly, TableBackfill } from '../../../src/pipes/table-backfill.js';
 import type { SourceBatch } from '../../../src/pipes/types.js';
 import { createTable, startHarness, type Harness } from '../../integration/dynamodb/harness.js';
 
@@ -77,6 +77,43 @@ describe('after a repair the shard resumes at its oldest record, as a sequence n
     await put('c');
     const again = await read();
     expect(again.some((batch) => batch.gap !== undefined)).toBe(true);
+    checkpoints.close();
+  }, 30_000);
+
+  it('a bus pipe, which cannot repair, also resumes at the oldest record by sequence number', async () => {
+    const tableName = await createTable(h.ddb, 'NEW_AND_OLD_IMAGES');
+    const put = (pk: string) => h.ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: pk } } }));
+    const pipe = 'bus-pipe';
+    const checkpoints = new CheckpointStore(join(h.dir, 'bus-pipes.sqlite'));
+    const source = new DynamoDbStreamSource({ table: tableName, dynamodb: h.ddb, streams: h.streams });
+    const read = async () => {
+      const batches: SourceBatch[] = [];
+      for await (const batch of source.read(checkpoints.reader(pipe), 100)) batches.push(batch);
+      return batches;
+    };
+    const lake = new DirectoryObjectStore(join(h.dir, 'bus-lake'));
+    const report = new GapReportOnly({
+      pipe,
+      table: { name: tableName },
+      checkpoints,
+      dynamodb: h.ddb,
+      streams: h.streams,
+      errors: new ErrorSink({ store: lake, pipeline: pipe }),
+      log: () => undefined,
+    });
+    await put('a');
+    const [first] = await read();
+    checkpoints.commit(pipe, first!.shardId, first!.lastSequenceNumber, first!.lastRecordTimeMs);
+    await put('a2');
+    await pastRetention();
+    await put('b');
+    const gaps = (await read()).flatMap((batch) => (batch.gap ? [batch.gap] : []));
+    expect(gaps).toHaveLength(1);
+    await report.repair(gaps);
+    expect(checkpoints.positions(pipe)[0]!.seq).toMatch(/^at:\d+$/);
+    await pastRetention();
+    await put('c');
+    expect((await read()).some((batch) => batch.gap !== undefined)).toBe(true);
     checkpoints.close();
   }, 30_000);
 });
