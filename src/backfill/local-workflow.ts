@@ -15,11 +15,19 @@ import {
   type DynamoDBClient,
   type ExportTableToPointInTimeCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DirectoryObjectStore } from '../local/object-store/directory-object-store.js';
 import { AWS_SDK_ERROR_PREFIXES, awsSdkResource, awsSdkTask } from '../local/state-machine/aws-sdk-task.js';
-import { LAMBDA_INVOKE, S3_GET_OBJECT, S3_PUT_OBJECT, StateMachineExecutor } from '../local/state-machine/index.js';
+import {
+  LAMBDA_INVOKE,
+  S3_GET_OBJECT,
+  S3_PUT_OBJECT,
+  StateMachineExecutor,
+  putEventsEntries,
+  putEventsResult,
+  s3GetObjectTask,
+  s3PutObjectTask,
+} from '../local/state-machine/index.js';
 import type { ResourceHandler } from '../local/state-machine/types.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { loadBackfillWorkflow } from './workflow-definition.js';
@@ -93,30 +101,12 @@ export function localBackfillResources(options: LocalBackfillWorkflowOptions): R
     [awsSdkResource('dynamodb', 'describeExport')]: awsSdkTask<DescribeExportCommandInput>(dynamo, (input) =>
       options.dynamodb.send(new DescribeExportCommand(input)),
     ),
-    [S3_GET_OBJECT]: async (parameters) => {
-      const { Bucket, Key } = parameters as { Bucket: string; Key: string };
-      const body = await bucket(Bucket).get(Key);
-      if (!body) throw Object.assign(new Error(`no object ${Key} in bucket ${Bucket}`), { name: 'S3.NoSuchKey' });
-      return body;
-    },
-    [S3_PUT_OBJECT]: async (parameters) => {
-      const { Bucket, Key, Body } = parameters as { Bucket: string; Key: string; Body: string };
-      await bucket(Bucket).put(Key, Body);
-      return { ETag: `"${randomBytes(16).toString('hex')}"` };
-    },
-    'arn:aws:states:::events:putEvents': async (parameters) => {
-      const entries = ((parameters as { Entries?: unknown[] }).Entries ?? []) as Array<{
-        Source: string;
-        DetailType: string;
-        Detail: unknown;
-      }>;
-      for (const entry of entries)
-        options.onEvent?.({
-          source: entry.Source,
-          detailType: entry.DetailType,
-          detail: typeof entry.Detail === 'string' ? (JSON.parse(entry.Detail) as unknown) : entry.Detail,
-        });
-      return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomBytes(16).toString('hex') })) };
+    [S3_GET_OBJECT]: s3GetObjectTask(bucket),
+    [S3_PUT_OBJECT]: s3PutObjectTask(bucket),
+    'arn:aws:states:::events:putEvents': (parameters) => {
+      const events = putEventsEntries(parameters);
+      for (const event of events) options.onEvent?.(event);
+      return Promise.resolve(putEventsResult(events));
     },
   };
 }

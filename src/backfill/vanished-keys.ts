@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'lossless-json';
-import { stringifyLossless } from '../change-stream/lossless-json-line.js';
-import { DEFAULT_PARTITION_BY, partitionsFor } from '../change-stream/partitions.js';
+import { DEFAULT_PARTITION_BY } from '../change-stream/partitions.js';
+import { failedChange, processedChange } from '../change-stream/process-batch.js';
 import type { BatchResult, ChangeStreamTableConfig } from '../change-stream/process-batch.js';
 import { ChangeRecordError } from '../change-stream/errors.js';
 import type { ChangeRecord, PlainItem } from '../change-stream/types.js';
@@ -14,8 +14,7 @@ import { landProcessedChanges } from '../lake/land-change-batch.js';
 import { lakeLayout } from '../lake/layout.js';
 import type { PartitionedNdjsonWriter } from '../lake/partitioned-ndjson-writer.js';
 import type { ObjectStore } from '../ports/object-store.js';
-
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+import { quoteLiteral, quotePath } from '../query/sql-text.js';
 
 /** What {@link landVanishedKeys} did: counts only. */
 export interface VanishedKeys {
@@ -66,10 +65,10 @@ export async function landVanishedKeys(options: {
     const reader = await connection.runAndReadAll(
       `SELECT keys::VARCHAR, image::VARCHAR FROM (
          SELECT keys, op, coalesce(after, before) AS image, ${changeOrderSql} AS _order
-         FROM read_json(${literal(join(dir, '**', '*.ndjson.gz'))}, format = 'newline_delimited', columns = ${columns},
+         FROM read_json(${quotePath(join(dir, '**', '*.ndjson.gz'))}, format = 'newline_delimited', columns = ${columns},
                         hive_partitioning = false)
          QUALIFY row_number() OVER (PARTITION BY keys::VARCHAR ORDER BY _order DESC) = 1)
-       WHERE op <> 'd' AND _order < ${literal(snapshotOrder)}
+       WHERE op <> 'd' AND _order < ${quoteLiteral(snapshotOrder)}
        ORDER BY 1`,
     );
     rows = reader.getRows() as Array<[string, string | null]>;
@@ -94,11 +93,10 @@ export async function landVanishedKeys(options: {
       source: { kind: 'snapshot', exportId, time },
     };
     try {
-      const partitions = partitionsFor(record, spec, eventTime);
-      result.ok.push({ record, partitions, line: stringifyLossless(record), eventTime });
+      result.ok.push(processedChange(record, spec, eventTime));
     } catch (error) {
       if (!(error instanceof ChangeRecordError)) throw error;
-      result.failed.push({ eventId: record.eventId, reason: error.reason, errorType: error.errorType, raw: record });
+      result.failed.push(failedChange(error, record, record.eventId));
     }
   }
   const landed = await landProcessedChanges({ result, table, writer, errors });

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { InvalidStreamRecordError } from './errors.js';
 import { eventTimeMs } from './event-time.js';
 import type { TimedChangeRecord } from './change-record.js';
-import { ChangeRecordError } from './errors.js';
-import { stringifyLossless } from './lossless-json-line.js';
-import { DEFAULT_PARTITION_BY, partitionsFor } from './partitions.js';
+import { DEFAULT_PARTITION_BY } from './partitions.js';
+import { failedChange, processedChange } from './process-batch.js';
 import type { BatchResult, ChangeStreamTableConfig, FailedChange, ProcessedChange } from './process-batch.js';
 import type { AttributeMap, ChangeRecord, EventTimeSource } from './types.js';
 import { unmarshallItem } from './unmarshall.js';
@@ -173,20 +172,9 @@ export function changeRecordsForExportLines(
   for (const line of lines) {
     try {
       const { record, eventTime } = toExportChangeRecord(line, options);
-      ok.push({
-        record,
-        partitions: partitionsFor(record, spec, eventTime),
-        line: stringifyLossless(record),
-        eventTime,
-      });
+      ok.push(processedChange(record, spec, eventTime));
     } catch (error) {
-      const known = error instanceof ChangeRecordError;
-      failed.push({
-        eventId: undefined,
-        reason: known ? error.reason : `unexpected ${error instanceof Error ? error.name : 'non-error thrown'}`,
-        errorType: known ? error.errorType : 'UnexpectedError',
-        raw: line,
-      });
+      failed.push(failedChange(error, line, undefined));
     }
   }
   return { ok, failed };

@@ -60,6 +60,29 @@ export interface BatchResult {
   failed: FailedChange[];
 }
 
+/**
+ * A change record made by the reference path, with its partitions (from `spec` and the event time) and its line.
+ *
+ * @example
+ * const change = processedChange(record, ['year', 'month'], new Date(record.ts));
+ */
+export function processedChange(record: ChangeRecord, spec: readonly string[], eventTime: Date): ProcessedChange {
+  return { record, partitions: partitionsFor(record, spec, eventTime), line: stringifyLossless(record), eventTime };
+}
+
+/**
+ * Why an input could not become a change record, PHI-free: a {@link ChangeRecordError}'s reason, else only the
+ * error's class name (an unexpected error's message could quote data).
+ *
+ * @example
+ * failed.push(failedChange(error, raw, eventIdOf(raw)));
+ */
+export function failedChange(error: unknown, raw: unknown, eventId: string | undefined): FailedChange {
+  if (error instanceof ChangeRecordError) return { eventId, reason: error.reason, errorType: error.errorType, raw };
+  const name = error instanceof Error ? error.name : 'non-error thrown';
+  return { eventId, reason: `unexpected ${name}`, errorType: 'UnexpectedError', raw };
+}
+
 function eventIdOf(raw: unknown): string | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const id = (raw as { eventID?: unknown }).eventID;
@@ -93,16 +116,9 @@ export function changeRecordsForBatch(streamRecords: readonly unknown[], table: 
     }
     try {
       const { record, eventTime } = toTimedChangeRecord(raw, options);
-      const partitions = partitionsFor(record, spec, eventTime);
-      ok.push({ record, partitions, line: stringifyLossless(record), eventTime });
+      ok.push(processedChange(record, spec, eventTime));
     } catch (error) {
-      if (error instanceof ChangeRecordError) {
-        failed.push({ eventId: eventIdOf(raw), reason: error.reason, errorType: error.errorType, raw });
-      } else {
-        // An unexpected error's message could quote data; keep only its class name.
-        const name = error instanceof Error ? error.name : 'non-error thrown';
-        failed.push({ eventId: eventIdOf(raw), reason: `unexpected ${name}`, errorType: 'UnexpectedError', raw });
-      }
+      failed.push(failedChange(error, raw, eventIdOf(raw)));
     }
   }
   return { ok, failed };

@@ -3,10 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '../ports/object-store.js';
+import { quotePath } from '../query/sql-text.js';
 import { changeOrderSql } from './change-order.js';
 import { lakeLayout } from './layout.js';
-
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** What one {@link materialiseCurrentState} call did: counts only. */
 export interface CurrentStateUpdate {
@@ -86,11 +85,11 @@ export async function materialiseCurrentState(options: {
       await connection.run(
         `COPY (SELECT keys::VARCHAR AS _key, keys, after AS item, op = 'd' AS _deleted, seq, ts, eventId, _order
            FROM (SELECT *, ${changeOrderSql} AS _order
-                 FROM read_json(${literal(input)}, format = 'newline_delimited', columns = ${columns}))
+                 FROM read_json(${quotePath(input)}, format = 'newline_delimited', columns = ${columns}))
            QUALIFY row_number() OVER (PARTITION BY keys::VARCHAR ORDER BY _order DESC) = 1)
-         TO ${literal(output)} (FORMAT parquet, COMPRESSION zstd)`,
+         TO ${quotePath(output)} (FORMAT parquet, COMPRESSION zstd)`,
       );
-      const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${literal(output)})`);
+      const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet(${quotePath(output)})`);
       update.keys += reader.getRows()[0]![0] as number;
       await store.put(currentKeyOf(key), createReadStream(output), { contentType: 'application/vnd.apache.parquet' });
       update.files += 1;

@@ -176,6 +176,20 @@ export async function recordGaps(
   return times;
 }
 
+/** Every shard of a stream, following DescribeStream's pages. */
+async function listShards(streams: DynamoDBStreamsClient, streamArn: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let exclusiveStartShardId: string | undefined;
+  do {
+    const { StreamDescription } = await streams.send(
+      new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+    );
+    shards.push(...(StreamDescription?.Shards ?? []));
+    exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+  } while (exclusiveStartShardId);
+  return shards;
+}
+
 /**
  * Per shard, the position of its oldest record still in the stream (`at:<seq>`), or the shard's start when it holds
  * none (the embedded DynamoDB's DescribeStream starts a shard after its trim horizon). A pipe resumes there after a gap:
@@ -193,30 +207,19 @@ export async function oldestRecordPositions(
   const wanted = new Set(shardIds);
   const positions = new Map<string, string>();
   if (streamArn === undefined) return positions;
-  let exclusiveStartShardId: string | undefined;
-  do {
-    const { StreamDescription } = await streams.send(
-      new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+  for (const shard of await listShards(streams, streamArn)) {
+    if (!wanted.has(shard.ShardId!)) continue;
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
     );
-    for (const shard of StreamDescription?.Shards ?? []) {
-      if (!wanted.has(shard.ShardId!)) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shard.ShardId!,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      );
-      const page = ShardIterator
-        ? await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }))
-        : { Records: [] };
-      const first = page.Records?.[0]?.dynamodb?.SequenceNumber;
-      const start = shard.SequenceNumberRange?.StartingSequenceNumber;
-      if (first !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${first}`);
-      else if (start !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${start}`);
-    }
-    exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
-  } while (exclusiveStartShardId);
+    const page = ShardIterator
+      ? await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }))
+      : { Records: [] };
+    const first = page.Records?.[0]?.dynamodb?.SequenceNumber;
+    const start = shard.SequenceNumberRange?.StartingSequenceNumber;
+    if (first !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${first}`);
+    else if (start !== undefined) positions.set(shard.ShardId!, `${AT_SEQUENCE_PREFIX}${start}`);
+  }
   return positions;
 }
 
@@ -543,15 +546,7 @@ export class TableBackfill implements PipeBackfill {
   private async recordPositions(facts: TableFacts): Promise<CommittedPosition[]> {
     const { streams } = this.options;
     if (!facts.streamArn) throw new Error(`table ${this.options.table.name} has no stream: enable StreamSpecification`);
-    const shards: Shard[] = [];
-    let exclusiveStartShardId: string | undefined;
-    do {
-      const { StreamDescription } = await streams.send(
-        new DescribeStreamCommand({ StreamArn: facts.streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
-      );
-      shards.push(...(StreamDescription?.Shards ?? []));
-      exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
-    } while (exclusiveStartShardId);
+    const shards = await listShards(streams, facts.streamArn);
     const positions: CommittedPosition[] = [];
     for (const shard of shards) {
       const { ShardIterator } = await streams.send(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { FHIR_TEXT_TYPES } from './fhirpath/type-names.js';
 import type { Row, ViewColumn } from './types.js';
+import { quoteLiteral } from '../query/sql-text.js';
 
 // DuckDB type of a column from its FHIR type tag. Dates, dateTimes and times stay text: FHIR allows partial
 // values (`1970-06`) that DATE/TIMESTAMP cannot hold. Decimals are DOUBLE (the engine's own number type).
@@ -34,8 +35,8 @@ export function columnSqlType(column: ViewColumn): string {
 
 /** `"name"`, a SQL identifier. */
 export const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-/** `'text'`, a SQL string literal. */
-export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+/** `'text'`, a SQL string literal (one definition, in src/query/sql-text.ts). */
+export const literal = quoteLiteral;
 
 /**
  * Writes rows to a Parquet file with DuckDB (already a dependency): rows stream to a temporary NDJSON file, then

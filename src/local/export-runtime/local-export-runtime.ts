@@ -25,12 +25,20 @@ import {
 } from '../../fhir-export/workflow-config.js';
 import type { TaskCallbacks } from '../../fhir-export/workflow-ports.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
-import type { BusEvent, EventBus } from '../../ports/event-bus.js';
+import type { EventBus } from '../../ports/event-bus.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { DirectoryObjectStore } from '../object-store/directory-object-store.js';
 import { crashPoint } from '../fault-hooks.js';
 import { currentOwner, describeOwner, ownerLiveness } from '../process-owner.js';
-import { LAMBDA_INVOKE, S3_GET_OBJECT, S3_PUT_OBJECT, StateMachineExecutor } from '../state-machine/index.js';
+import {
+  LAMBDA_INVOKE,
+  S3_GET_OBJECT,
+  S3_PUT_OBJECT,
+  StateMachineExecutor,
+  putEventsEntries,
+  putEventsResult,
+  s3PutObjectTask,
+} from '../state-machine/index.js';
 import type { ExecutionEvent } from '../state-machine/index.js';
 import { stateDirPaths } from '../state-dir.js';
 import { InProcessDelayQueue } from './in-process-delay-queue.js';
@@ -311,28 +319,12 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
         return { MessageId: randomBytes(16).toString('hex') };
       },
       'arn:aws:states:::events:putEvents': async (parameters) => {
-        const entries = ((parameters as { Entries?: unknown[] }).Entries ?? []) as Array<{
-          Source: string;
-          DetailType: string;
-          Detail: unknown;
-        }>;
-        const events: BusEvent[] = entries.map((entry) => ({
-          source: entry.Source,
-          detailType: entry.DetailType,
-          detail: typeof entry.Detail === 'string' ? (JSON.parse(entry.Detail) as unknown) : entry.Detail,
-        }));
+        const events = putEventsEntries(parameters);
         const result = await options.bus.publish(events);
-        return {
-          FailedEntryCount: result.failed.length,
-          Entries: events.map(() => ({ EventId: randomBytes(16).toString('hex') })),
-        };
+        return putEventsResult(events, result.failed.length);
       },
       // ResultWriter output (the Map's result files and manifest.json), read back by CompleteRun.
-      [S3_PUT_OBJECT]: async (parameters) => {
-        const { Bucket, Key, Body } = parameters as { Bucket: string; Key: string; Body: string };
-        await bucketStore(Bucket).put(Key, Body);
-        return { ETag: `"${randomBytes(16).toString('hex')}"` };
-      },
+      [S3_PUT_OBJECT]: s3PutObjectTask(bucketStore),
       [S3_GET_OBJECT]: async (parameters) => {
         const { Bucket, Key } = parameters as { Bucket: string; Key: string };
         const body = await bucketStore(Bucket).get(Key);

@@ -1,5 +1,6 @@
 export { StateMachineExecutor, DEFAULT_STATE_MACHINE_ARN, OWNER_DIED, PROCESS_RESTARTED } from './executor.js';
 export { LAMBDA_INVOKE } from './task-state.js';
+export { putEventsEntries, putEventsResult, s3GetObjectTask, s3PutObjectTask } from './service-tasks.js';
 export {
   loadDefinition,
   validateDefinition,
