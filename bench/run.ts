@@ -64,6 +64,8 @@ export const plan: PlanRow[] = [
   { file: 'process-file.ts', variant: 'generate', n: 512 },
   { file: 'process-file.ts', variant: 'duckdb', n: 512 },
   { file: 'process-file.ts', variant: 'process-file', n: 512, anchorOf: 'duckdb' },
+  // Its bound: gzip level 6 of the same output files alone (the lake's bytes are fixed), against the same anchor.
+  { file: 'process-file.ts', variant: 'gzip-bound', n: 512, anchorOf: 'duckdb' },
   // Materialised views: the default views over 50k and 150k resources (peak RSS should not grow), against medplum's
   // evalSqlOnFhir on the same views and data (no output), then an incremental run touching 1% of the resources.
   { file: 'views.ts', variant: 'generate', n: 50_000 },

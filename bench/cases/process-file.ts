@@ -3,12 +3,17 @@
  * DuckDB reading the same file and writing it partitioned with `COPY … PARTITION_BY` (the baseline). DuckDB's
  * partitioned COPY supports Parquet and CSV, not JSON, so the baseline writes Parquet.
  *
- * Variants run in order: `generate` writes the file (n = MiB), `duckdb`, then `process-file`.
+ * Variants run in order: `generate` writes the file (n = MiB), `duckdb`, `process-file`, then `gzip-bound`: gzip level 6
+ * of the very files process-file wrote (decompressed first, untimed), two at a time on the libuv pool as process-file
+ * does, and nothing else. The lake's bytes are fixed (gzip level 6, byte-identical to earlier releases), so this row is
+ * the bound of the process-file row: compression alone, with both cores and no reading, scanning or writing.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { processExportFile } from '../../src/fhir-export/process-file.js';
 import { DirectoryObjectStore } from '../../src/local/object-store/directory-object-store.js';
 import { generatePopulation } from '../../src/synthetic/population.js';
@@ -49,6 +54,10 @@ if (variant === 'generate') {
   }
   out.end();
   await once(out, 'finish');
+  // On disk before the next row starts: otherwise the kernel's write-back of 512 MiB runs during the DuckDB row.
+  const written = await open(file, 'r');
+  await written.sync();
+  await written.close();
   process.stderr.write(`bench: generated ${version} Observations, ${(bytes / 1048576).toFixed(0)} MiB\n`);
 } else if (variant === 'duckdb') {
   // Imported here only, so the process-file variant's peak RSS does not include DuckDB's native library.
@@ -75,7 +84,7 @@ if (variant === 'generate') {
     },
   );
   await rm(out, { recursive: true, force: true });
-} else {
+} else if (variant === 'process-file') {
   const lakeDir = join(root, 'lake');
   await rm(lakeDir, { recursive: true, force: true });
   const { size } = await stat(file);
@@ -100,5 +109,31 @@ if (variant === 'generate') {
       return { items: result.resources, bytes: size };
     },
   );
+  // The lake stays for `gzip-bound`, which removes everything.
+} else if (variant === 'gzip-bound') {
+  const lakeDir = join(root, 'lake');
+  const files = (await readdir(lakeDir, { recursive: true })).filter((name) => name.endsWith('.ndjson.gz')).sort();
+  const bodies: Buffer[] = [];
+  for (const name of files) bodies.push(gunzipSync(await readFile(join(lakeDir, name))));
+  const lines = bodies.reduce((sum, body) => sum + body.reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 0), 0);
+  const bytes = bodies.reduce((sum, body) => sum + body.length, 0);
+  const gzipAsync = promisify(gzip);
+  await measure(
+    {
+      name: 'process-file',
+      variant: `bound: gzip level 6 alone of the same ${files.length} files, 2 at a time`,
+      unit: 'resources',
+    },
+    async () => {
+      let next = 0;
+      const lane = async () => {
+        while (next < bodies.length) await gzipAsync(bodies[next++]!, { level: 6 });
+      };
+      await Promise.all([lane(), lane()]);
+      return { items: lines, bytes };
+    },
+  );
   await rm(root, { recursive: true, force: true });
+} else {
+  throw new Error(`unknown variant ${variant}`);
 }

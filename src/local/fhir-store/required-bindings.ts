@@ -94,7 +94,8 @@ export function bindingElementOf(
   schema: InternalTypeSchema,
   key: string,
 ): { element: InternalSchemaElement; type: string } | undefined {
-  const direct = schema.elements[key];
+  // Own keys only: a JSON key such as `constructor` must not find Object.prototype's members.
+  const direct = Object.hasOwn(schema.elements, key) ? schema.elements[key] : undefined;
   if (direct)
     return direct.type.length === 1 && direct.type[0] ? { element: direct, type: direct.type[0].code } : undefined;
   for (const [name, element] of Object.entries(schema.elements)) {
@@ -108,7 +109,7 @@ export function bindingElementOf(
 
 function walk(value: Record<string, unknown>, typeName: string, path: string, issues: BindingIssue[]): void {
   const schema = tryGetDataType(typeName);
-  if (!schema) return;
+  if (!schema?.elements) return;
   for (const [key, child] of Object.entries(value)) {
     if (key.startsWith('_') || key === 'resourceType') continue;
     const found = bindingElementOf(schema, key);

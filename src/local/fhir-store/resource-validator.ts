@@ -66,6 +66,9 @@ export function checkResource(resource: FhirResource): ValidationResult {
  */
 export function checkResourceFully(resource: FhirResource): ValidationResult {
   ensureR4Schema();
+  // The validator looks names up in plain objects: such keys would find Object.prototype's members there.
+  const inherited = inheritedNameIssues(resource);
+  if (inherited.length > 0) return { errors: inherited, warnings: [] };
   let raw: OperationOutcomeIssue[];
   try {
     raw = medplumValidate(resource as unknown as Parameters<typeof medplumValidate>[0]);
@@ -87,6 +90,50 @@ export function checkResourceFully(resource: FhirResource): ValidationResult {
     errors: issues.filter((issue) => issue.severity === 'error'),
     warnings: issues.filter((issue) => issue.severity === 'warning'),
   };
+}
+
+/** Names every object has through Object.prototype (`constructor`, `toString`, `__proto__`, …): no FHIR element has one. */
+const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Structural errors for JSON keys (and `resourceType` values) that are names of Object.prototype members, e.g. a
+ * `"constructor"` key or a contained resource of type `"toString"`. No FHIR element or type has such a name; looked up
+ * in the definitions they would find inherited functions, so they are reported here, before the definitions are
+ * consulted. Paths and names only, never values.
+ *
+ * @example
+ * inheritedNameIssues({ resourceType: 'Patient', constructor: 'x' })[0].expression // ['Patient.constructor']
+ */
+export function inheritedNameIssues(resource: FhirResource): OutcomeIssue[] {
+  const issues: OutcomeIssue[] = [];
+  const visit = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, `${path}[${index}]`));
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (INHERITED_NAMES.has(key))
+        issues.push({
+          severity: 'error',
+          code: 'structure',
+          diagnostics: `Invalid additional property "${key}"`,
+          expression: [`${path}.${key}`],
+        });
+      else if (key === 'resourceType' && typeof child === 'string' && INHERITED_NAMES.has(child))
+        issues.push({
+          severity: 'error',
+          code: 'invalid',
+          diagnostics: `Unknown data type: ${child}`,
+          expression: [path],
+        });
+      else visit(child, `${path}.${key}`);
+    }
+  };
+  const type = typeof resource.resourceType === 'string' ? resource.resourceType : 'Resource';
+  visit(resource, INHERITED_NAMES.has(type) ? 'Resource' : type);
+  return issues;
 }
 
 /**

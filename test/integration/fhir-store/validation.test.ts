@@ -38,6 +38,31 @@ describe('validation on write', () => {
     expect((await h.request('GET', '/Patient/v-1')).status).toBe(404);
   });
 
+  it('rejects keys and types named like Object.prototype members with 400, not a server error', async () => {
+    const bodies: Json[] = [
+      { resourceType: 'Patient', constructor: 'x' },
+      { resourceType: 'Patient', name: [{ family: 'F', toString: 'y' }] },
+      JSON.parse('{"resourceType":"Patient","__proto__":{"gender":"other"}}'),
+      { resourceType: 'Patient', contained: [{ resourceType: 'hasOwnProperty', id: 'c' }] },
+      { resourceType: 'Observation', status: 'final', code: { text: 't' }, valueQuantity: { valueOf: 1 } },
+    ];
+    const paths = [
+      'Patient.constructor',
+      'Patient.name[0].toString',
+      'Patient.__proto__',
+      'Patient.contained[0]',
+      'Observation.valueQuantity.valueOf',
+    ];
+    for (const [index, body] of bodies.entries()) {
+      const response = await h.request('POST', `/${body.resourceType}`, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(expressions(response.json)).toEqual([paths[index]]);
+    }
+    const put = await h.request('PUT', '/Patient/proto-1', { resourceType: 'Patient', id: 'proto-1', valueOf: 2 });
+    expect(put.status).toBe(400);
+    expect((await h.request('GET', '/Patient/proto-1')).status).toBe(404);
+  });
+
   it('rejects a missing required element and a wrong JSON type', async () => {
     const response = await h.request('POST', '/Observation', {
       resourceType: 'Observation',
