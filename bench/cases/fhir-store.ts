@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DirectoryObjectStore } from '../../src/local/object-store/directory-object-store.js';
 import { processBundle, ResourceStore, startFhirServer } from '../../src/local/fhir-store/index.js';
 import { ensureR4Schema } from '../../src/local/fhir-store/r4-schema.js';
+import { migrate } from '../../src/local/fhir-store/schema.js';
 import { seedFhir } from '../../src/synthetic/fhir-loader.js';
 import { caseArgs, measure } from '../measure.js';
 
@@ -83,6 +84,63 @@ if (variant === 'baseline') {
   } finally {
     store.close();
   }
+} else if (variant === 'schema-bound') {
+  // The rows the `store` row wrote (versions, current versions, search index rows), inserted again into a fresh
+  // database of the same schema and pragmas, one transaction per bundle as the store commits them: what SQLite alone
+  // costs for this schema, with no HTTP, JSON, validation or index extraction. The bound of the `store` and `ingest`
+  // rows, against the same floor.
+  const source = new Database(join(root, 'store.sqlite'), { readonly: true });
+  const tables = ['resources', 'current_versions', 'search_token', 'search_string', 'search_date', 'search_reference'];
+  // A bundle's writes share one lastUpdated (the store's transaction stamp): group every row by it.
+  const stampOf = new Map<string, string>();
+  for (const row of source.prepare('SELECT type, id, last_updated FROM current_versions').iterate() as Iterable<{
+    type: string;
+    id: string;
+    last_updated: string;
+  }>)
+    stampOf.set(`${row.type}/${row.id}`, row.last_updated);
+  const groups = new Map<string, Map<string, unknown[][]>>();
+  let items = 0;
+  for (const table of tables) {
+    const statement = source.prepare(`SELECT * FROM ${table}${table === 'resources' ? ' ORDER BY tx_seq' : ''}`);
+    for (const row of statement.raw().iterate() as Iterable<unknown[]>) {
+      const record = row as unknown[];
+      const stamp = stampOf.get(
+        `${String(record[table === 'resources' ? 1 : 0])}/${String(record[table === 'resources' ? 2 : 1])}`,
+      )!;
+      let group = groups.get(stamp);
+      if (!group) groups.set(stamp, (group = new Map()));
+      let rows = group.get(table);
+      if (!rows) group.set(table, (rows = []));
+      rows.push(record);
+      if (table === 'resources') items += 1;
+    }
+  }
+  source.close();
+  await rm(join(root, 'schema-bound.sqlite'), { force: true });
+  const db = new Database(join(root, 'schema-bound.sqlite'));
+  migrate(db);
+  const inserts = new Map(
+    tables.map((table) => {
+      const width = (db.pragma(`table_info(${table})`) as unknown[]).length;
+      return [table, db.prepare(`INSERT INTO ${table} VALUES (${Array(width).fill('?').join(', ')})`)] as const;
+    }),
+  );
+  const insertGroup = db.transaction((group: Map<string, unknown[][]>) => {
+    for (const table of tables) for (const row of group.get(table) ?? []) inserts.get(table)!.run(row);
+  });
+  await measure(
+    {
+      name: 'fhir-store',
+      variant: `bound: the store's own rows into its schema, no HTTP/JSON/validation`,
+      unit: 'resources',
+    },
+    async () => {
+      for (const group of groups.values()) insertGroup(group);
+      return { items };
+    },
+  );
+  db.close();
 } else if (variant === 'ingest') {
   await rm(root, { recursive: true, force: true });
   const server = await open();

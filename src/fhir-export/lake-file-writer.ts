@@ -35,6 +35,16 @@ const MAX_SPARE_BLOCKS = 64;
 const NEWLINE = 0x0a;
 const copyBytes = Buffer.prototype.copy;
 
+/** Tuning of a {@link LakeFileWriter}; every field has a default. */
+export interface LakeFileWriterOptions {
+  /** Bytes of lines waiting or being compressed before `add` asks the caller to drain (default a quarter of the budget, at least 1 MiB). */
+  maxInFlightBytes?: number;
+  /** Files compressed at once on the libuv pool (default 2). */
+  concurrency?: number;
+  /** gzip level (default 6, the lake's: another level writes other bytes for the same lines). */
+  compressionLevel?: number;
+}
+
 /**
  * The lake writer of one exported file: gzip NDJSON per partition prefix, named `<stem>-<seq>.ndjson.gz`, with at most
  * `budget` bytes of lines buffered. Which lines go to which file is decided exactly as
@@ -77,14 +87,20 @@ export class LakeFileWriter {
   /** Files written so far. */
   public files = 0;
 
+  private readonly maxInFlightBytes: number;
+  private readonly concurrency: number;
+  private readonly compressionLevel: number;
+
   public constructor(
     private readonly store: ObjectStore,
     private readonly stem: string,
     private readonly budget: number,
-    private readonly maxInFlightBytes = Math.max(budget / 4, 1024 * 1024),
-    private readonly concurrency = 2,
-    private readonly compressionLevel = 6,
-  ) {}
+    options: LakeFileWriterOptions = {},
+  ) {
+    this.maxInFlightBytes = options.maxInFlightBytes ?? Math.max(budget / 4, 1024 * 1024);
+    this.concurrency = options.concurrency ?? 2;
+    this.compressionLevel = options.compressionLevel ?? 6;
+  }
 
   /**
    * Buffers `source[start, end)` (one line, without its newline) under `prefix`. True when the caller should await

@@ -32,7 +32,7 @@ describe('processExportFile', () => {
     runId: 'run-1',
     transactionTime: TX,
   });
-  const deps = (extra: { bus?: EventBus; maxBufferedBytes?: number } = {}) => ({
+  const deps = (extra: { bus?: EventBus; maxBufferedBytes?: number; compressionLevel?: number } = {}) => ({
     exportStore: () => exportBucket,
     lake,
     ...extra,
@@ -140,6 +140,31 @@ describe('processExportFile', () => {
     const total = (await Promise.all(keysFirst.map(readLines))).flat();
     expect(new Set(total.map((l) => (JSON.parse(l) as { id: string }).id)).size).toBe(500);
     expect(total).toHaveLength(500);
+  });
+
+  it("compressionLevel changes the files' bytes, not their names or lines (default: level 6)", async () => {
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({
+        resourceType: 'Patient',
+        id: `p${i}`,
+        meta: { lastUpdated: TX },
+        text: `note ${i % 7} `.repeat(20),
+      }),
+    );
+    await exportBucket.put('e/Patient-3.ndjson', lines.join('\n'));
+    const snapshot = async () => {
+      const keys = await listLake('fhir/');
+      return { keys, bodies: await Promise.all(keys.map(async (key) => (await lake.get(key))!)) };
+    };
+    await processExportFile(input('e/Patient-3.ndjson', 'Patient'), deps());
+    const byDefault = await snapshot();
+    await processExportFile(input('e/Patient-3.ndjson', 'Patient'), deps({ compressionLevel: 6 }));
+    expect(await snapshot()).toEqual(byDefault);
+    await processExportFile(input('e/Patient-3.ndjson', 'Patient'), deps({ compressionLevel: 1 }));
+    const fast = await snapshot();
+    expect(fast.keys).toEqual(byDefault.keys);
+    expect(fast.bodies.map((body) => gunzipSync(body))).toEqual(byDefault.bodies.map((body) => gunzipSync(body)));
+    expect(Buffer.concat(fast.bodies).equals(Buffer.concat(byDefault.bodies))).toBe(false);
   });
 
   it('publishes FhirResourceChanged events (ids only) in batches, and fails loudly when the bus rejects some', async () => {
