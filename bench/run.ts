@@ -140,8 +140,16 @@ function gitShortSha(): string {
   return dirty.status === 0 && dirty.stdout.trim() !== '' ? `${sha}-dirty` : sha;
 }
 
+/**
+ * The environment of every case process. glibc's allocator as the Lambda functions are deployed
+ * (infra/lib/lambda/tributary-function.ts): two arenas, where by default each thread that allocates (zlib on libuv's
+ * pool) gets its own, which made peak RSS of one case vary by up to 45 MiB between runs. A value already set wins.
+ */
+const caseEnv = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
+  process.stderr.write(`bench: cases run with MALLOC_ARENA_MAX=${caseEnv.MALLOC_ARENA_MAX} (as deployed)\n`);
   const results: RowResult[] = [];
   const failed: Array<{ file: string; variant: string; n: number; exit: number | null }> = [];
   const started = new Date();
@@ -163,7 +171,7 @@ async function main(): Promise<void> {
         '--dir',
         dataDir,
       ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, env: caseEnv },
     );
     if (child.status !== 0) {
       process.stderr.write(`bench: ${row.file} ${row.variant} failed (exit ${child.status})\n${child.stdout}\n`);
@@ -217,6 +225,7 @@ async function main(): Promise<void> {
       platform: process.platform,
       arch: process.arch,
       node: process.version,
+      mallocArenaMax: caseEnv.MALLOC_ARENA_MAX,
     },
     benchScale: scale,
     only: only ?? null,

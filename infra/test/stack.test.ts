@@ -166,6 +166,8 @@ describe('TributaryStack (fixture config, cdk-nag HIPAA + AWS Solutions)', () =>
       const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(variables.POWERTOOLS_SERVICE_NAME, id).toMatch(/^tributary-/);
       expect(variables.POWERTOOLS_METRICS_NAMESPACE, id).toBe('Tributary');
+      // Two malloc arenas: the peak RSS of gzip work on libuv's pool stays flat (issue 12).
+      expect(variables.MALLOC_ARENA_MAX, id).toBe('2');
     }
   });
 

@@ -132,6 +132,9 @@ export class TributaryFunction extends Construct {
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
+        // Two glibc malloc arenas instead of one per allocating thread: gzip runs on libuv's pool, and per-thread
+        // arenas made the peak RSS of the same work vary by up to 45 MiB (bench: 155–200 MiB → 152–158, no slower).
+        MALLOC_ARENA_MAX: '2',
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? `tributary-${props.handlerName}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
         POWERTOOLS_LOG_LEVEL: 'INFO',
