@@ -67,6 +67,9 @@ export class EventPublishError extends ExportWorkflowError {
  * before. Files are gzipped on the libuv pool while lines keep coming ({@link LakeFileWriter}): memory is bounded by
  * `maxBufferedBytes` plus a quarter of it in flight, whatever the file size or number of partitions. The output is
  * byte-identical to what the line-by-line `JSON.parse` implementation wrote (test/unit/fhir-export/process-file-identical.test.ts).
+ * That includes how it read a line the scanner declines: decoded as UTF-8 (an invalid byte becomes U+FFFD) and trimmed
+ * of Unicode whitespace (a BOM, U+00A0, U+3000…) before `JSON.parse`, so such a line lands altered instead of going to
+ * `_errors/`. Kept for byte identity (issue 12); rejecting it instead is a change of output to decide on its own.
  *
  * @example
  * const result = await processExportFile(item, { exportStore: (b) => stores[b], lake });

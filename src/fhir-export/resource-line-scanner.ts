@@ -318,10 +318,13 @@ function equals(buf: Uint8Array, start: number, end: number, key: Uint8Array): b
   return true;
 }
 
-/** `d` when `buf[i]` is an ASCII digit, else -1000 (so that a sum with any non-digit is negative). */
+/**
+ * `d` when `buf[i]` is an ASCII digit, else -1,000,000: far below any sum of weighted digits (a year's other three digits
+ * reach 9,990), so a field with a non-digit anywhere, even in its units place, comes out negative.
+ */
 function digit(buf: Uint8Array, i: number): number {
   const d = buf[i]! - ZERO;
-  return d >= 0 && d <= 9 ? d : -1000;
+  return d >= 0 && d <= 9 ? d : -1_000_000;
 }
 
 /**

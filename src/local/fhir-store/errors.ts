@@ -120,11 +120,18 @@ export class PayloadTooLargeError extends FhirError {
 /** 405: the path exists but not with this method.
  *
  * @example
- * throw new MethodNotAllowedError('PATCH', '/Patient/1');
+ * throw new MethodNotAllowedError('PATCH', '/Patient/1', ['GET', 'PUT', 'DELETE']);
  */
 export class MethodNotAllowedError extends FhirError {
   public override readonly name = 'MethodNotAllowedError';
-  public constructor(method: string, path: string) {
+  /**
+   * @param allowed the methods the path supports, sent as the `Allow` header (RFC 9110 §15.5.6: a 405 must have one).
+   */
+  public constructor(
+    method: string,
+    path: string,
+    public readonly allowed: readonly string[],
+  ) {
     super(405, 'not-supported', `method ${method} is not allowed on ${path}`);
   }
 }

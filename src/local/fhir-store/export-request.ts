@@ -110,11 +110,14 @@ export function parseExportRequest(query: URLSearchParams, body: unknown): Expor
           if (!request.types.includes(type)) request.types.push(type);
         }
         break;
-      case '_outputFormat':
-        if (!EXPORT_OUTPUT_FORMATS.includes(value))
+      case '_outputFormat': {
+        // An unencoded `+` in a query string arrives as a space (`application/fhir ndjson`): read it as the `+` it was.
+        const format = value.replaceAll(' ', '+');
+        if (!EXPORT_OUTPUT_FORMATS.includes(format))
           throw new InvalidRequestError(`_outputFormat must be one of ${EXPORT_OUTPUT_FORMATS.join(', ')}`);
-        request.outputFormat = value;
+        request.outputFormat = format;
         break;
+      }
       case '_typeFilter':
         throw new NotSupportedError(
           '_typeFilter is not supported by this server; export whole types with _type and filter downstream',

@@ -14,6 +14,7 @@ import { parseJsonBody, readBody, sendJson } from './http-io.js';
 import { parsePrefer, writeOutcome } from './prefer.js';
 import { locationOf, parseIfMatch, performInteraction } from './interactions.js';
 import type { ResourceStore } from './resource-store.js';
+import { patientCompartmentTypes } from './r4-definitions.js';
 import type { ExportFaults, ExportJob } from './types.js';
 
 /** What the FHIR REST router needs. */
@@ -31,7 +32,12 @@ export interface FhirRouterOptions {
   clock: Clock;
 }
 
-const RUNNING_STATUSES = new Set(['SUBMITTED', 'QUEUED', 'IN_PROGRESS', 'CANCEL_SUBMITTED', 'CANCEL_IN_PROGRESS']);
+/**
+ * Statuses the polling location answers 202 for. A job whose cancel was requested is not among them: Bulk Data v2
+ * says polling after a DELETE SHALL answer 404, while HealthLake's DescribeFHIRExportJob (the control plane) goes on
+ * showing CANCEL_SUBMITTED → CANCEL_COMPLETED.
+ */
+const RUNNING_STATUSES = new Set(['SUBMITTED', 'QUEUED', 'IN_PROGRESS']);
 
 /**
  * Routes FHIR REST requests under `/datastore/<id>/r4`: metadata, resource interactions,
@@ -53,14 +59,14 @@ export class FhirRouter {
     const baseUrl = this.options.baseUrl();
     const [first, second, third] = segments;
     if (segments.length === 0) {
-      if (method !== 'POST') throw new MethodNotAllowedError(method, '/');
+      if (method !== 'POST') throw new MethodNotAllowedError(method, '/', ['POST']);
       const prefer = parsePrefer(header(request, 'prefer'));
       const result = processBundle(this.options.store, baseUrl, await this.jsonBody(request), prefer.return);
       sendJson(response, 200, result);
       return;
     }
     if (first === 'metadata' && segments.length === 1) {
-      if (method !== 'GET') throw new MethodNotAllowedError(method, '/metadata');
+      if (method !== 'GET') throw new MethodNotAllowedError(method, '/metadata', ['GET']);
       sendJson(response, 200, capabilityStatement(baseUrl, this.options.clock.now().toISOString()));
       return;
     }
@@ -120,10 +126,19 @@ export class FhirRouter {
     query: URLSearchParams,
   ): Promise<void> {
     const method = request.method ?? 'GET';
-    if (method !== 'GET' && method !== 'POST') throw new MethodNotAllowedError(method, '/$export');
+    if (method !== 'GET' && method !== 'POST') throw new MethodNotAllowedError(method, '/$export', ['GET', 'POST']);
     // Prefer: respond-async is required by the spec; like HealthLake we accept its absence.
     const body = method === 'POST' ? await this.jsonBody(request) : undefined;
     const exportRequest = parseExportRequest(query, body);
+    if (
+      level === 'patient' &&
+      exportRequest.types.length > 0 &&
+      !exportRequest.types.some((type) => patientCompartmentTypes().has(type))
+    )
+      // Bulk Data v2 (_type): asking Patient/$export for types outside the compartment only is an error, not an empty export.
+      throw new InvalidRequestError(
+        `_type names no resource type of the Patient compartment (${exportRequest.types.join(', ')}); use [base]/$export for them`,
+      );
     const baseUrl = this.options.baseUrl();
     const queryText = query.toString();
     const job = this.options.runner.submit(
@@ -159,7 +174,8 @@ export class FhirRouter {
       sendJson(response, 202, { exportJobProperties: exportJobProperties(job, datastoreId) }, {}, 'application/json');
       return;
     }
-    if (method !== 'GET') throw new MethodNotAllowedError(method, `/export/${jobId}`);
+    if (method !== 'GET')
+      throw new MethodNotAllowedError(method, `/export/${jobId}`, rest.length === 0 ? ['GET', 'DELETE'] : ['GET']);
     const job = jobs.get(jobId);
     if (!job) throw new NotFoundError(`export job ${jobId.slice(0, 64)} does not exist`);
     if (rest.length > 0) return this.sendExportFile(response, job, rest);

@@ -112,7 +112,7 @@ export function performInteraction(
     throw new InvalidRequestError(`unsupported path /${segments.join('/').slice(0, 128)}`);
   const path = `/${segments.join('/')}`;
   if (type === '_history' && segments.length === 1) {
-    if (method !== 'GET') throw new MethodNotAllowedError(method, path);
+    if (method !== 'GET') throw new MethodNotAllowedError(method, path, ['GET']);
     return { status: 200, body: historyBundle(baseUrl, `${baseUrl}/_history`, store.history(historyPaging(query))) };
   }
   assertTypeAndId(type);
@@ -139,17 +139,17 @@ export function performInteraction(
         store.conditionalUpdate(type, query, resource, request.ifMatch ? { ifMatch: request.ifMatch } : {}),
       );
     }
-    throw new MethodNotAllowedError(method, path);
+    throw new MethodNotAllowedError(method, path, ['GET', 'POST', 'PUT']);
   }
   if (id === '_history' && history === undefined) {
-    if (method !== 'GET') throw new MethodNotAllowedError(method, path);
+    if (method !== 'GET') throw new MethodNotAllowedError(method, path, ['GET']);
     return {
       status: 200,
       body: historyBundle(baseUrl, `${baseUrl}${path}`, store.history({ type, ...historyPaging(query) })),
     };
   }
   if (id === '_search' && history === undefined) {
-    if (method !== 'POST') throw new MethodNotAllowedError(method, path);
+    if (method !== 'POST') throw new MethodNotAllowedError(method, path, ['POST']);
     return {
       status: 200,
       body: searchsetBundle(baseUrl, type, query, store.search(type, query, { lenient: request.lenient ?? false })),
@@ -169,11 +169,11 @@ export function performInteraction(
       case 'DELETE':
         return writeResult(store.delete(type, id, request.ifMatch ? { ifMatch: request.ifMatch } : {}));
       default:
-        throw new MethodNotAllowedError(method, path);
+        throw new MethodNotAllowedError(method, path, ['GET', 'PUT', 'DELETE']);
     }
   }
   if (history !== '_history') throw new InvalidRequestError(`unsupported path ${path.slice(0, 128)}`);
-  if (method !== 'GET') throw new MethodNotAllowedError(method, path);
+  if (method !== 'GET') throw new MethodNotAllowedError(method, path, ['GET']);
   if (versionId === undefined) {
     return {
       status: 200,

@@ -270,7 +270,7 @@ export class ResourceStore {
 
   /**
    * Versions newest first: of one resource (`type` and `id`), one type, or the whole store.
-   * `since` keeps versions with `lastUpdated > since`; `snapshot` keeps versions with
+   * `since` keeps versions with `lastUpdated >= since` (R4: "at or after"); `snapshot` keeps versions with
    * `txSeq <= snapshot` (default: the newest write), so offset paging is stable under writes.
    */
   public history(query: {
@@ -293,7 +293,8 @@ export class ResourceStore {
       args.push(query.id);
     }
     if (query.since !== undefined) {
-      where.push('last_updated > ?');
+      // R4 history: versions created "at or after" the instant.
+      where.push('last_updated >= ?');
       args.push(query.since);
     }
     const snapshot =
@@ -355,6 +356,12 @@ export class ResourceStore {
 
   private checkIfMatch(type: string, id: string, current: VersionRow | undefined, ifMatch: string | undefined): void {
     if (ifMatch === undefined) return;
+    if (ifMatch === '*') {
+      // RFC 9110 §13.1.1: `*` holds when the resource has a current representation (exists and is not deleted).
+      if (!current || current.deleted === 1)
+        throw new PreconditionFailedError(`If-Match * given but ${type}/${id} has no current version`);
+      return;
+    }
     if (!current)
       throw new PreconditionFailedError(`If-Match version ${ifMatch} given but ${type}/${id} does not exist`);
     if (current.deleted === 1) throw new ConflictError(`${type}/${id} is deleted; If-Match cannot apply`);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock } from '../../ports/clock.js';
-import { FhirError, InvalidRequestError, NotFoundError } from './errors.js';
+import { FhirError, InvalidRequestError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { ExportJobStore } from './export-job-store.js';
 import { ExportRunner } from './export-runner.js';
 import { operationOutcome, outcomeOf } from './fhir-documents.js';
@@ -128,7 +128,11 @@ export async function startFhirServer(options: FhirServerOptions): Promise<FhirS
           response,
           error.status,
           error.issues ? outcomeOf(error.issues) : operationOutcome('error', error.issueCode, error.message),
-          error.status === 413 ? { Connection: 'close' } : {},
+          error.status === 413
+            ? { Connection: 'close' }
+            : error instanceof MethodNotAllowedError
+              ? { Allow: error.allowed.join(', ') }
+              : {},
         );
         return;
       }

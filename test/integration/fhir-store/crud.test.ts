@@ -63,6 +63,39 @@ describe('FHIR REST CRUD and versioning', () => {
     expect(fresh.json.meta.versionId).toBe('2');
   });
 
+  it('If-Match: * holds when the resource has a current version, and only then (412)', async () => {
+    await h.request('PUT', '/Patient/p-star', { ...patient('Star', 'S', '2000'), id: 'p-star' });
+    const body = { ...patient('Star', 'T', '2000'), id: 'p-star' };
+    const updated = await h.request('PUT', '/Patient/p-star', body, { 'if-match': '*' });
+    expect(updated.status).toBe(200);
+    expect(updated.json.meta.versionId).toBe('2');
+    const missing = { ...patient('None', 'N', '2000'), id: 'p-none' };
+    expect((await h.request('PUT', '/Patient/p-none', missing, { 'if-match': '*' })).status).toBe(412);
+    expect((await h.request('GET', '/Patient/p-none')).status).toBe(404);
+    expect((await h.request('DELETE', '/Patient/p-star', undefined, { 'if-match': '*' })).status).toBe(204);
+    expect((await h.request('PUT', '/Patient/p-star', body, { 'if-match': '*' })).status).toBe(412);
+  });
+
+  it('history _since includes versions written at exactly that instant (R4: "at or after")', async () => {
+    const bundle = await h.request('POST', '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: ['h-1', 'h-2'].map((id) => ({
+        resource: { ...patient('Hist', id, '2001'), id },
+        request: { method: 'PUT', url: `Patient/${id}` },
+      })),
+    });
+    expect(bundle.status).toBe(200);
+    const stamp = (await h.request('GET', '/Patient/h-1')).json.meta.lastUpdated as string;
+    expect((await h.request('GET', '/Patient/h-2')).json.meta.lastUpdated).toBe(stamp);
+    const since = (path: string, at: string) => h.request('GET', `${path}?_since=${encodeURIComponent(at)}`);
+    const ids = (await since('/Patient/_history', stamp)).json.entry.map((entry: Json) => entry.resource.id);
+    expect(ids).toEqual(expect.arrayContaining(['h-1', 'h-2']));
+    expect((await since('/Patient/h-1/_history', stamp)).json.total).toBe(1);
+    const later = new Date(Date.parse(stamp) + 1).toISOString();
+    expect((await since('/Patient/h-1/_history', later)).json.total).toBe(0);
+  });
+
   it('keeps deletes as history: 410 on read, 409 on If-Match, history shows DELETE', async () => {
     await h.request('PUT', '/Patient/p-3', { ...patient('Del', 'Me', '1999'), id: 'p-3' });
     const deleted = await h.request('DELETE', '/Patient/p-3');
@@ -182,8 +215,19 @@ describe('FHIR REST errors', () => {
     expect(response.json.resourceType).toBe('OperationOutcome');
   });
 
-  it('405 on a method the path does not support', async () => {
-    expect((await h.request('PATCH', '/Patient/p-1', {})).status).toBe(405);
+  it('405 on a method the path does not support, with the Allow header RFC 9110 requires', async () => {
+    for (const [method, path, allow] of [
+      ['PATCH', '/Patient/p-1', 'GET, PUT, DELETE'],
+      ['DELETE', '/Patient', 'GET, POST, PUT'],
+      ['POST', '/Patient/p-1/_history', 'GET'],
+      ['GET', '/', 'POST'],
+      ['PUT', '/metadata', 'GET'],
+      ['DELETE', '/$export', 'GET, POST'],
+    ] as const) {
+      const response = await h.request(method, path, method === 'GET' ? undefined : {});
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
   });
 
   it('accepts and ignores Authorization headers (SigV4)', async () => {

@@ -154,7 +154,7 @@ describe('bulk export', () => {
     expect(nextIds.sort()).toEqual([...changed].sort());
   });
 
-  it('cancels a running job: CANCEL_SUBMITTED → CANCEL_COMPLETED, then 404', async () => {
+  it('cancels a running job: polling answers 404 at once (Bulk Data), the job goes CANCEL_SUBMITTED → CANCEL_COMPLETED', async () => {
     h = await startHarness({ exportMaxResourcesPerFile: 1, exportFaults: { delayPerFileMs: 50 } });
     await seed(h, 10);
     const statusUrl = await kickOff(h);
@@ -162,6 +162,12 @@ describe('bulk export', () => {
     const cancel = await h.request('DELETE', statusUrl);
     expect(cancel.status).toBe(202);
     expect(cancel.json.exportJobProperties.jobStatus).toBe('CANCEL_SUBMITTED');
+    // "Following the delete request, when subsequent requests are made to the polling location, the server SHALL
+    // return a 404 Not Found error" — while the job is still winding down.
+    const polled = await h.request('GET', statusUrl);
+    expect(polled.status).toBe(404);
+    expect(polled.json.resourceType).toBe('OperationOutcome');
+    expect(polled.json.exportJobProperties.jobStatus).toMatch(/^CANCEL_(SUBMITTED|IN_PROGRESS)$/);
     await h.server.whenExportsIdle();
     const after = await h.request('GET', statusUrl);
     expect(after.status).toBe(404);
@@ -256,6 +262,11 @@ describe('bulk export', () => {
     const manifest = (await pollExport(h, await kickOff(h, '', { level: 'Patient/' }))).json;
     expect(manifest.request).toBe(`${h.base}/Patient/$export`);
     expect(byType(manifest)).toEqual({ Patient: 1, Observation: 1 });
+    // Only types outside the compartment: an error, not an empty export (Bulk Data v2, _type).
+    const outside = await h.request('GET', '/Patient/$export?_type=Organization,Practitioner');
+    expect(outside.status).toBe(400);
+    expect(outside.json.issue[0].diagnostics).toContain('Patient compartment');
+    expect((await h.request('GET', '/Patient/$export?_type=Organization,Observation')).status).toBe(202);
   });
 
   it('accepts POST with a Parameters body or a HealthLake body naming the S3 output', async () => {
@@ -332,6 +343,9 @@ describe('bulk export', () => {
     expect((await h.request('GET', `/export/${'a'.repeat(32)}`)).status).toBe(404);
     // Without Prefer: respond-async, like HealthLake, the kick-off is still accepted.
     expect((await h.request('GET', '/$export')).status).toBe(202);
+    // An unencoded `+` (curl, hand-written URLs) arrives as a space: still application/fhir+ndjson.
+    for (const format of ['application/fhir+ndjson', 'application%2Ffhir%2Bndjson', 'application/ndjson', 'ndjson'])
+      expect((await h.request('GET', `/$export?_outputFormat=${format}`)).status, format).toBe(202);
   });
 
   it('accepts a SigV4-signed kick-off (Authorization is ignored) as the start-export Lambda sends it', async () => {

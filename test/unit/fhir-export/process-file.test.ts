@@ -142,6 +142,25 @@ describe('processExportFile', () => {
     expect(total).toHaveLength(500);
   });
 
+  it('a malformed lastUpdated is rejected, and valid resources of the same day still land in their own partition', async () => {
+    const bad = '{"resourceType":"Patient","id":"bad","meta":{"lastUpdated":"303a-03-05T10:00:00Z"}}';
+    const good = '{"resourceType":"Patient","id":"good","meta":{"lastUpdated":"2030-03-05T10:00:00Z"}}';
+    for (const [name, lines] of [
+      ['bad-first', [bad, good]],
+      ['good-first', [good, bad]],
+    ] as const) {
+      await exportBucket.put(`e/${name}.ndjson`, lines.join('\n'));
+      const result = await processExportFile(input(`e/${name}.ndjson`, 'Patient'), deps());
+      expect(result, name).toMatchObject({ resources: 1, errors: 1 });
+    }
+    const landed = await listLake('fhir/');
+    expect(landed.length).toBeGreaterThan(0);
+    for (const key of landed) {
+      expect(key).toMatch(/^fhir\/Patient\/year=2030\/month=03\/day=05\//);
+      expect(await readLines(key)).toEqual([good]);
+    }
+  });
+
   it("compressionLevel changes the files' bytes, not their names or lines (default: level 6)", async () => {
     const lines = Array.from({ length: 300 }, (_, i) =>
       JSON.stringify({

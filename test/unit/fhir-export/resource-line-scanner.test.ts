@@ -143,4 +143,13 @@ describe('canonicalUtcDate', () => {
     ])
       expect(date(text)).toBe(-1);
   });
+
+  it('declines a non-digit in any digit position, the units of the year included', () => {
+    const valid = '2030-03-05T10:20:30.456Z';
+    const digits = [...valid].flatMap((char, index) => (char >= '0' && char <= '9' ? [index] : []));
+    expect(digits).toHaveLength(17);
+    for (const index of digits)
+      for (const bad of ['a', ' ', '/', ':', '-'])
+        expect(date(`${valid.slice(0, index)}${bad}${valid.slice(index + 1)}`), `${bad} at ${index}`).toBe(-1);
+  });
 });
