@@ -142,6 +142,14 @@ function createRouter(context: ProxyContext, retentionMs: number): Router {
         return lifecycle.updateTable(request);
       case 'DeleteTable':
         return lifecycle.deleteTable(request);
+      case 'GetItem': {
+        // Serializable with transactions, as DynamoDB's single-item reads are: wait for the table's lock, so a
+        // transaction being applied (or rolled back) is never seen half-way. Query, Scan and BatchGetItem stay
+        // read-committed per item, as documented for DynamoDB.
+        const tableName = request.input['TableName'];
+        if (typeof tableName !== 'string') return forward(context, request);
+        return context.tableLocks.run([tableName], () => forward(context, request));
+      }
       case 'PutItem':
       case 'UpdateItem':
       case 'DeleteItem':

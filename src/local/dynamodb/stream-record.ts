@@ -91,17 +91,23 @@ export function keyOf(item: WireItem | undefined, keySchema: readonly KeySchemaE
  *
  * @example
  * canonicalJson({ b: { N: '1' }, a: { S: 'x' } }) === canonicalJson({ a: { S: 'x' }, b: { N: '1' } }) // true
+ * canonicalJson({ s: { SS: ['b', 'a'] } }) === canonicalJson({ s: { SS: ['a', 'b'] } }) // true
  */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) => {
     if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
       return Object.fromEntries(
-        Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        Object.entries(inner as Record<string, unknown>)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          // A set's order is not part of its value (DynamoDB keeps none): ["b","a"] and ["a","b"] are one SS.
+          .map(([name, member]) => [name, SET_TYPES.has(name) && Array.isArray(member) ? [...member].sort() : member]),
       );
     }
     return inner;
   });
 }
+
+const SET_TYPES = new Set(['SS', 'NS', 'BS']);
 
 /** Approximate DynamoDB item size in bytes (attribute names plus values), as SizeBytes reports. */
 function itemSize(item: WireItem): number {

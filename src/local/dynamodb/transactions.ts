@@ -10,6 +10,8 @@ import { WriteIntents } from './write-intents.js';
 type Action = 'ConditionCheck' | 'Put' | 'Delete' | 'Update';
 const ACTIONS: readonly Action[] = ['ConditionCheck', 'Put', 'Delete', 'Update'];
 const MAX_TRANSACT_ITEMS = 100;
+/** How long DynamoDB keeps a ClientRequestToken: 10 minutes. */
+const TOKEN_WINDOW_MS = 10 * 60 * 1000;
 
 /** One action of a TransactWriteItems request, with what we learned about its item. */
 interface TransactAction {
@@ -35,7 +37,7 @@ interface CancellationReason {
  * Stream records come from write-ahead intents ({@link WriteIntents}), so a crash mid-way still
  * streams what was applied (a crash can leave a transaction half-applied, but never unstreamed).
  * Every write through this endpoint takes the same per-table locks, so transactions are isolated
- * from single-item and batch writes (reads are not locked: a Get may see a half-applied one).
+ * from single-item and batch writes, and from GetItem (which waits for the table's lock; Query and Scan do not).
  *
  * @example
  * const transactions = new Transactions(context);
@@ -43,12 +45,60 @@ interface CancellationReason {
  */
 export class Transactions {
   private readonly intents: WriteIntents;
+  /** ClientRequestTokens of recent transactions: what they asked, and when they succeeded (undefined: under way). */
+  private readonly tokens = new Map<string, { fingerprint: string; succeededAt?: number }>();
 
-  public constructor(private readonly context: ProxyContext) {
+  public constructor(
+    private readonly context: ProxyContext,
+    private readonly now: () => number = Date.now,
+  ) {
     this.intents = new WriteIntents(context);
   }
 
+  /**
+   * TransactWriteItems, idempotent by `ClientRequestToken` as DynamoDB's is (the SDK sets one and sends it again on a
+   * retry): within {@link TOKEN_WINDOW_MS} of a success, the same token and items succeed again without writing, other
+   * items with the same token are an IdempotentParameterMismatchException, and a token whose transaction is still
+   * under way is a TransactionInProgressException. Tokens are kept in memory, so a restart forgets them.
+   */
   public async transactWrite(request: ClientRequest): Promise<BufferedResponse> {
+    const token = request.input['ClientRequestToken'];
+    if (typeof token !== 'string' || token === '') return this.transactWriteOnce(request);
+    const now = this.now();
+    for (const [seen, entry] of this.tokens)
+      if (entry.succeededAt !== undefined && now - entry.succeededAt > TOKEN_WINDOW_MS) this.tokens.delete(seen);
+    const fingerprint = canonicalJson(request.input['TransactItems'] ?? null);
+    const seen = this.tokens.get(token);
+    if (seen) {
+      if (seen.fingerprint !== fingerprint)
+        return errorResponse(
+          new AwsWireError(
+            'IdempotentParameterMismatchException',
+            'The request uses the same client token as a previous, but non-identical request.',
+          ),
+        );
+      if (seen.succeededAt === undefined)
+        return errorResponse(
+          new AwsWireError(
+            'TransactionInProgressException',
+            'The transaction with the given request token is already in progress.',
+          ),
+        );
+      return jsonResponse(200, {});
+    }
+    this.tokens.set(token, { fingerprint });
+    let response: BufferedResponse | undefined;
+    try {
+      response = await this.transactWriteOnce(request);
+      return response;
+    } finally {
+      // Only a success is remembered: a cancelled or failed transaction wrote nothing, and may be sent again.
+      if (response && isOk(response)) this.tokens.set(token, { fingerprint, succeededAt: this.now() });
+      else this.tokens.delete(token);
+    }
+  }
+
+  private async transactWriteOnce(request: ClientRequest): Promise<BufferedResponse> {
     let actions: TransactAction[];
     try {
       actions = await this.parseActions(request.input['TransactItems']);

@@ -2,8 +2,8 @@ import type { BufferedResponse } from './dynalite-backend.js';
 import { forward, type ClientRequest, type ProxyContext } from './proxy-context.js';
 import { crashPoint } from '../fault-hooks.js';
 import { keyOf } from './stream-record.js';
-import type { StreamInfo, WireItem } from './types.js';
-import { isOk } from './wire-response.js';
+import type { KeySchemaElement, StreamInfo, WireItem } from './types.js';
+import { isOk, rewriteJson } from './wire-response.js';
 import { WriteIntents } from './write-intents.js';
 
 /** One item a write touches, on a table with a stream. */
@@ -45,9 +45,39 @@ export class WriteCapture {
       const stream = this.context.store.enabledStream(tableName);
       const source = (operation === 'PutItem' ? request.input['Item'] : request.input['Key']) as WireItem | undefined;
       const key = stream && isItem(source) ? keyOf(source, stream.keySchema) : undefined;
-      if (!stream || !key) return forward(this.context, request);
-      return this.captured(request, [{ stream, key }]);
+      const response =
+        !stream || !key ? await forward(this.context, request) : await this.captured(request, [{ stream, key }]);
+      return this.withItemOnConditionFailure(request, tableName, source, response);
     });
+  }
+
+  /**
+   * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, which dynalite ignores: a ConditionalCheckFailedException carries
+   * the item as it is (still under the table's lock, so as it was when the condition failed).
+   */
+  private async withItemOnConditionFailure(
+    request: ClientRequest,
+    tableName: string,
+    source: WireItem | undefined,
+    response: BufferedResponse,
+  ): Promise<BufferedResponse> {
+    if (request.input['ReturnValuesOnConditionCheckFailure'] !== 'ALL_OLD' || response.statusCode !== 400)
+      return response;
+    const error = JSON.parse(response.body.toString('utf8')) as { __type?: string };
+    if (!error.__type?.endsWith('ConditionalCheckFailedException') || !isItem(source)) return response;
+    const described = await this.context.backend.call<{ Table?: { KeySchema: KeySchemaElement[] } }>('DescribeTable', {
+      TableName: tableName,
+    });
+    const key = isOk(described) && described.body.Table ? keyOf(source, described.body.Table.KeySchema) : undefined;
+    if (!key) return response;
+    const read = await this.context.backend.call<{ Item?: WireItem }>('GetItem', {
+      TableName: tableName,
+      Key: key,
+      ConsistentRead: true,
+    });
+    if (!isOk(read) || !read.body.Item) return response;
+    const item = read.body.Item;
+    return rewriteJson<Record<string, unknown>>(response, (body) => ({ ...body, Item: item }));
   }
 
   /** BatchWriteItem: records for every processed request on a table with a stream. */

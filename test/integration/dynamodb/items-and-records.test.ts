@@ -104,6 +104,35 @@ describe('embedded DynamoDB: item operations and the records they produce', () =
         new DeleteCommand({ TableName: table, Key: { pk: 'a' }, ConditionExpression: 'attribute_not_exists(pk)' }),
       ),
     ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    // ReturnValuesOnConditionCheckFailure ALL_OLD: the exception carries the item, for each single-item write.
+    for (const table_ of [table, await createTable(h.ddb, undefined)]) {
+      if (table_ !== table) await h.doc.send(new PutCommand({ TableName: table_, Item: { pk: 'a', v: 1 } }));
+      const failures = await Promise.allSettled([
+        h.ddb.send(
+          new PutItemCommand({
+            TableName: table_,
+            Item: { pk: { S: 'a' }, v: { N: '2' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+        h.doc.send(
+          new DeleteCommand({
+            TableName: table_,
+            Key: { pk: 'a' },
+            ConditionExpression: 'v = :nine',
+            ExpressionAttributeValues: { ':nine': 9 },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      ]);
+      for (const failure of failures) {
+        expect(failure.status).toBe('rejected');
+        const reason = (failure as PromiseRejectedResult).reason as ConditionalCheckFailedException;
+        expect(reason).toBeInstanceOf(ConditionalCheckFailedException);
+        expect(reason.Item).toEqual({ pk: { S: 'a' }, v: { N: '1' } });
+      }
+    }
     // A passing condition still writes and records.
     await h.doc.send(
       new PutCommand({ TableName: table, Item: { pk: 'b', v: 1 }, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -141,8 +170,12 @@ describe('embedded DynamoDB: item operations and the records they produce', () =
       }),
     );
     await h.doc.send(new DeleteCommand({ TableName: table, Key: { pk: 'never-existed' } }));
+    // The same sets in another order are the same item (DynamoDB keeps no order in a set).
+    const sets = (ss: string[], ns: string[]) => ({ pk: { S: 'sets' }, ss: { SS: ss }, ns: { NS: ns } });
+    await h.ddb.send(new PutItemCommand({ TableName: table, Item: sets(['a', 'b', 'c'], ['1', '2', '10']) }));
+    await h.ddb.send(new PutItemCommand({ TableName: table, Item: sets(['c', 'a', 'b'], ['10', '1', '2']) }));
     const records = await readAllRecords(h.streams, await streamArnOf(h, table));
-    expect(records.map((r) => r.eventName)).toEqual(['INSERT']);
+    expect(records.map((r) => r.eventName)).toEqual(['INSERT', 'INSERT']);
   });
 
   it('BatchWriteItem puts and deletes produce one record each', async () => {

@@ -140,6 +140,70 @@ describe('embedded DynamoDB: emulated transactions', () => {
     expect(await readAllRecords(h.streams, streamArn)).toHaveLength(before);
   });
 
+  it('ClientRequestToken makes a transaction idempotent: a resend writes nothing; other items with it are refused', async () => {
+    await h.doc.send(new PutCommand({ TableName: streamed, Item: { pk: 'counter', n: 0 } }));
+    const before = (await readAllRecords(h.streams, streamArn)).length;
+    const increment = (token: string, pk = 'counter') =>
+      new TransactWriteCommand({
+        ClientRequestToken: token,
+        TransactItems: [
+          {
+            Update: {
+              TableName: streamed,
+              Key: { pk },
+              UpdateExpression: 'ADD n :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+        ],
+      });
+    await h.doc.send(increment('token-1'));
+    await h.doc.send(increment('token-1')); // as the SDK resends after a timeout
+    expect((await h.doc.send(new GetCommand({ TableName: streamed, Key: { pk: 'counter' } }))).Item).toEqual({
+      pk: 'counter',
+      n: 1,
+    });
+    await expect(h.doc.send(increment('token-1', 'other'))).rejects.toMatchObject({
+      name: 'IdempotentParameterMismatchException',
+    });
+    await h.doc.send(increment('token-2'));
+    expect((await h.doc.send(new GetCommand({ TableName: streamed, Key: { pk: 'counter' } }))).Item?.['n']).toBe(2);
+    const records = (await readAllRecords(h.streams, streamArn)).slice(before);
+    expect(records.map((r) => [r.eventName, r.dynamodb?.NewImage?.['n']?.N])).toEqual([
+      ['MODIFY', '1'],
+      ['MODIFY', '2'],
+    ]);
+  });
+
+  it('GetItem never sees a transaction half-applied', async () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `iso-${i}`);
+    const roundOf = async (pk: string) =>
+      Number((await h.doc.send(new GetCommand({ TableName: plain, Key: { pk } }))).Item?.['round'] ?? 0);
+    let stop = false;
+    const torn: string[] = [];
+    let reads = 0;
+    const reader = (async () => {
+      while (!stop) {
+        // The transaction writes iso-0 first and iso-99 last. Read iso-0, then iso-99: once iso-0 shows round r,
+        // round r is committed, so iso-99 read afterwards shows r or later — unless the read saw it half-applied.
+        const first = await roundOf(keys[0]!);
+        const last = await roundOf(keys[99]!);
+        reads += 1;
+        if (last < first) torn.push(`${first}/${last}`);
+      }
+    })();
+    for (let round = 1; round <= 6; round += 1)
+      await h.doc.send(
+        new TransactWriteCommand({
+          TransactItems: keys.map((pk) => ({ Put: { TableName: plain, Item: { pk, round } } })),
+        }),
+      );
+    stop = true;
+    await reader;
+    expect(torn).toEqual([]);
+    expect(reads).toBeGreaterThan(0);
+  });
+
   it('TransactGetItems reads several items', async () => {
     const result = await h.doc.send(
       new TransactGetCommand({
