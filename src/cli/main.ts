@@ -93,12 +93,10 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.code === 'commander.help'
-      )
-        return EXIT.ok;
+      // Help asked for (`--help`, `help`) or the version: success. Help shown because a command is missing
+      // (`tributary`, `tributary lake`) is `commander.help` with exit code 1: a usage error.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return EXIT.usage; // commander already printed the message
     }
     if ((error as { code?: unknown }).code === 'SQLITE_NOTADB' && dir !== undefined) {

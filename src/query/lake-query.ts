@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { QueryError } from './errors.js';
 import { exactValue } from './exact-value.js';
 import { createLakeViews, type LakeViewOptions } from './lake-views.js';
@@ -46,10 +46,13 @@ export class LakeQuery {
     }
   }
 
-  /** Runs SQL; numbers come back exact (see {@link Row}). */
+  /**
+   * Runs SQL; numbers come back exact (see {@link Row}). Several `;`-separated statements run in order, and the result
+   * is the last one's.
+   */
   public async run(sql: string): Promise<QueryResult> {
     try {
-      const reader = await this.connection.runAndReadAll(sql);
+      const reader = await this.runStatements(sql);
       const columns = reader.columnNames();
       const types = reader.columnTypes();
       const rows = (reader.getRowObjectsJson() as Row[]).map((row) => {
@@ -62,6 +65,27 @@ export class LakeQuery {
       const known = this.views.map((v) => v.name).join(', ') || '(none: the lake is empty)';
       throw new QueryError(`${(error as Error).message}\navailable views: ${known}`);
     }
+  }
+
+  /**
+   * Runs every statement of `sql` in order and reads the last one's result (DuckDB's own multi-statement query
+   * returned one of them, not always the last).
+   */
+  private async runStatements(sql: string): Promise<DuckDBResultReader> {
+    // (DuckDB's extractStatements fails with "Error in native callback" on text without a statement.)
+    if (/^[\s;]*$/.test(sql)) throw new Error('no SQL statement given');
+    const statements = await this.connection.extractStatements(sql);
+    if (statements.count === 0) throw new Error('no SQL statement given');
+    for (let index = 0; index < statements.count; index += 1) {
+      const prepared = await statements.prepare(index);
+      try {
+        if (index === statements.count - 1) return await prepared.runAndReadAll();
+        await prepared.run();
+      } finally {
+        prepared.destroySync();
+      }
+    }
+    throw new Error('unreachable: the last statement returns');
   }
 
   public async close(): Promise<void> {

@@ -145,6 +145,13 @@ describe('standalone sync: crashes, concurrency, skips and export errors through
       `tributary sync: skipped: state directory ${state} is in use by sync (pid ${process.pid} on ${hostname()}); try again when it finishes`,
     );
 
+    // A second `up` is refused the same way (exit 3, as the README's table says), not with a usage error.
+    await writeFile(join(state, 'tributary.lock'), `up:${hostname()}:${process.pid}\n`);
+    await writeFile(join(state, 'endpoints.json'), JSON.stringify({ pid: process.pid }));
+    const secondUp = await runCli(['up', '--dir', state, '--config', config]);
+    expect(secondUp.code, secondUp.stderr).toBe(3);
+    expect(secondUp.stderr).toContain(`state directory ${state} is in use by up (pid ${process.pid} on ${hostname()})`);
+
     // Two at once for real: whichever loses the race says so (exit 3); neither crashes.
     const racing = join(dir.path, 'race');
     const both = await Promise.all([

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { currentOwner } from '../../local/process-owner.js';
-import { clearEndpoints, readEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
+import { clearEndpoints, writeEndpoints, type Endpoints } from '../../local/state-dir.js';
 import { PipeBusyError } from '../../pipes/errors.js';
 import { failureType } from '../../pipes/failure-type.js';
 import { UsageError } from '../errors.js';
@@ -48,10 +48,8 @@ export function registerUp(program: Command): void {
         exportSchedule: boolean;
       }) => {
         const { config, source } = await loadConfig(options.config);
-        const existing = await readEndpoints(options.dir);
-        if (existing?.pid !== undefined && existing.pid !== process.pid && isAlive(existing.pid)) {
-          throw new UsageError(`tributary up is already running on ${options.dir} (pid ${existing.pid})`);
-        }
+        // A second `up` on the directory (or any live holder) is refused by the state-dir lock LocalStack.open takes:
+        // StateDirBusyError, exit 3. (endpoints.json is not asked: its pid may be a dead up's, reused since.)
         const { LocalStack } = await import('../../local/local-stack.js');
         const { startControlServer } = await import('../../local/control-server.js');
         const { runSyncCycle } = await import('../sync-cycle.js');
@@ -160,13 +158,4 @@ export function registerUp(program: Command): void {
         process.stderr.write('up: stopped\n');
       },
     );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -97,7 +97,14 @@ export class DirectoryObjectStore implements ObjectStore {
   public async *list(prefix: string): AsyncIterable<ObjectInfo> {
     // Start at the deepest directory the prefix names, then filter by the full prefix.
     const slash = prefix.lastIndexOf('/');
-    const startDir = slash >= 0 ? join(this.root, prefix.slice(0, slash)) : this.root;
+    const startDir = slash >= 0 ? resolve(this.root, prefix.slice(0, slash)) : this.root;
+    // The same rule as keys: a prefix naming a directory outside the root (`../`, `/etc/`) is refused.
+    if (
+      prefix.startsWith('/') ||
+      prefix.includes('\0') ||
+      (startDir !== this.root && !startDir.startsWith(this.root + sep))
+    )
+      throw new InvalidObjectKeyError(prefix);
     yield* this.walk(startDir, prefix);
   }
 

@@ -22,4 +22,17 @@ describe('CLI option parsing', () => {
     expect(await main(['node', 'tributary', 'up', '--poll-ms', '0'])).toBe(EXIT.usage);
     expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toMatch(/--limit.*abc[\s\S]*--poll-ms/);
   });
+
+  it('a missing command is a usage error (exit 2, help on stderr); asking for help or the version is not', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await main(['node', 'tributary'])).toBe(EXIT.usage);
+    expect(await main(['node', 'tributary', 'lake'])).toBe(EXIT.usage);
+    expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toContain('Usage: tributary');
+    expect(await main(['node', 'tributary', '--help'])).toBe(EXIT.ok);
+    expect(await main(['node', 'tributary', 'lake', '--help'])).toBe(EXIT.ok);
+    expect(await main(['node', 'tributary', 'help', 'lake'])).toBe(EXIT.ok);
+    expect(await main(['node', 'tributary', '--version'])).toBe(EXIT.ok);
+    expect(stdout).toHaveBeenCalled();
+  });
 });

@@ -105,6 +105,19 @@ describe('LakeQuery views', () => {
     }
   });
 
+  it('runs several statements in order and answers with the last one', async () => {
+    const query = await LakeQuery.open(lake);
+    try {
+      expect((await query.run('select 1 as a; select 2 as b')).rows).toEqual([{ b: 2 }]);
+      const created = await query.run('create temp table t as select 41 as x; select 2 as b; select x + 1 as y from t');
+      expect(created).toEqual({ columns: ['y'], rows: [{ y: 42 }] });
+      await expect(query.run('select 1; select * from nope')).rejects.toThrow(QueryError);
+      await expect(query.run('  ;  ')).rejects.toThrow(/no SQL statement/);
+    } finally {
+      await query.close();
+    }
+  });
+
   it('formats tables, JSON and CSV', () => {
     const result = {
       columns: ['a', 'b'],
