@@ -1,7 +1,16 @@
+import { TIME_PARTS as TIME_PART_NAMES } from '../change-stream/partitions.js';
 import type { TributaryConfig } from './schema.js';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Which records a stream view type carries no item image for (undefined: every record has one). */
+const UNPARTITIONABLE: Partial<Record<TributaryConfig['tables'][number]['stream'], string>> = {
+  NEW_IMAGE: 'deletes',
+  OLD_IMAGE: 'inserts',
+  KEYS_ONLY: 'any record',
+};
+const TIME_PARTS: ReadonlySet<string> = new Set(TIME_PART_NAMES);
 
 /** Where DynamoDB attribute values sit in a stream record: always `{ <type>: <string or list> }`. */
 const IMAGES = new Set(['NewImage', 'OldImage', 'Keys']);
@@ -22,9 +31,11 @@ function numericLeaves(node: unknown, path: string[], found: string[][]): void {
 }
 
 /**
- * Warnings about config that is valid but cannot do what it says. Today: a `numeric` matcher on a DynamoDB
- * attribute value never matches, because the filter runs on the stream record, where every attribute value
- * is a string (`{"N": "42"}`), as in AWS Pipes. Never throws; never echoes values.
+ * Warnings about config that is valid but cannot do what it says: a `numeric` matcher on a DynamoDB attribute value
+ * never matches, because the filter runs on the stream record, where every attribute value is a string
+ * (`{"N": "42"}`), as in AWS Pipes; and a `partitionBy` attribute read from an item image the table's stream view
+ * type does not carry for some records (deletes of NEW_IMAGE, inserts of OLD_IMAGE, all of KEYS_ONLY). Never throws;
+ * never echoes values.
  *
  * @example
  * configWarnings(parseConfig({ tables: [{ name: 'visits', partitionKey: 'id',
@@ -34,6 +45,15 @@ function numericLeaves(node: unknown, path: string[], found: string[][]): void {
 export function configWarnings(config: TributaryConfig): string[] {
   const warnings: string[] = [];
   config.tables.forEach((table, tableIndex) => {
+    const unpartitionable = UNPARTITIONABLE[table.stream];
+    const keys = new Set([table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])]);
+    const fromImages = (table.pipe?.partitionBy ?? []).filter((column) => !TIME_PARTS.has(column) && !keys.has(column));
+    if (unpartitionable && fromImages.length > 0)
+      warnings.push(
+        `tables.${tableIndex}: partitionBy ${fromImages.join(', ')} is read from the item's image, which a ${table.stream} ` +
+          `stream does not carry for ${unpartitionable}: those records go to _errors/ (MissingPartitionAttribute) instead ` +
+          'of the lake; use stream NEW_AND_OLD_IMAGES, or partition by key attributes and time only',
+      );
     table.pipe?.filter.forEach((pattern, patternIndex) => {
       const found: string[][] = [];
       numericLeaves(pattern, [], found);

@@ -13,21 +13,19 @@ function field(node: unknown, key: string): unknown {
 }
 
 /**
- * Matches a nested pattern object against the event value at the same place. An array of objects
- * matches if one element matches as a whole (so conditions on two fields come from the same
- * element); anything that is not an object has no fields, so only `exists: false` can match below it.
+ * Matches a nested pattern object against the event value at the same place. An array of objects (nested arrays
+ * flattened, as EventBridge "crushes" them) matches if one element matches as a whole, so conditions on two fields
+ * come from the same element — except for a pattern that absence alone satisfies (only `exists: false`): the field
+ * must then be absent from every element, since EventBridge matches such a pattern only on events that do not have
+ * the field at all. Anything that is not an object has no fields, so only `exists: false` can match below it.
  */
 function nested(child: NodeMatcher): NodeMatcher {
+  const absenceOnly = child(undefined);
   return (value) => {
     if (Array.isArray(value)) {
-      let sawObject = false;
-      for (const element of value) {
-        if (isPlainObject(element)) {
-          sawObject = true;
-          if (child(element)) return true;
-        }
-      }
-      return sawObject ? false : child(undefined);
+      const objects = (value.flat(Infinity) as unknown[]).filter(isPlainObject);
+      if (objects.length === 0) return absenceOnly;
+      return absenceOnly ? objects.every((element) => child(element)) : objects.some((element) => child(element));
     }
     return child(isPlainObject(value) ? value : undefined);
   };

@@ -18,7 +18,7 @@ const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
 /**
  * Makes a value safe as one path segment: it can never contain `/`, be `.`/`..`, or be empty.
- * Reversible with `decodeURIComponent`.
+ * Reversible with `decodeURIComponent`, except for the empty string, written `__empty__` (as a value `__empty__` is).
  *
  * @example
  * sanitiseSegment('../etc') // '%2E%2E%2Fetc'

@@ -49,3 +49,28 @@ describe('config warnings: numeric matchers on DynamoDB attribute values', () =>
     expect((await loadConfig()).warnings).toEqual([]); // the built-in demo config
   });
 });
+
+describe('config warnings: partitionBy attributes a stream view type does not carry', () => {
+  const table = (stream: string, partitionBy: string[]) => ({
+    tables: [{ name: 'visits', partitionKey: 'id', sortKey: 'at', stream, pipe: { partitionBy } }],
+  });
+
+  it('warns when deletes (NEW_IMAGE), inserts (OLD_IMAGE) or every record (KEYS_ONLY) cannot be partitioned', async () => {
+    for (const [stream, which] of [
+      ['NEW_IMAGE', 'deletes'],
+      ['OLD_IMAGE', 'inserts'],
+      ['KEYS_ONLY', 'any record'],
+    ] as const) {
+      const warnings = await warningsOf(table(stream, ['siteId', 'id', 'year', 'month']));
+      expect(warnings, stream).toHaveLength(1);
+      expect(warnings[0]).toContain(`tables.0: partitionBy siteId is read from the item's image`);
+      expect(warnings[0]).toContain(`${stream} stream does not carry for ${which}`);
+    }
+  });
+
+  it('says nothing for NEW_AND_OLD_IMAGES, or for key attributes and time parts only', async () => {
+    expect(await warningsOf(table('NEW_AND_OLD_IMAGES', ['siteId', 'year']))).toEqual([]);
+    expect(await warningsOf(table('KEYS_ONLY', ['id', 'at', 'year', 'month', 'day', 'hour', 'minute']))).toEqual([]);
+    expect(await warningsOf(table('NEW_IMAGE', ['year', 'month', 'day']))).toEqual([]);
+  });
+});

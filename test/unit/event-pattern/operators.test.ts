@@ -50,6 +50,27 @@ describe('event arrays', () => {
     ).toBe(false);
   });
 
+  it('exists: false below an array needs the field absent from every element (EventBridge: the event has it)', () => {
+    const pattern = { a: { b: [{ exists: false }] } };
+    expect(test(pattern, { a: [{ b: 1 }, { c: 2 }] })).toBe(false);
+    expect(test(pattern, { a: [{ c: 1 }, { d: 2 }] })).toBe(true);
+    expect(test(pattern, { a: [] })).toBe(true);
+    // In DynamoDB JSON: a list whose elements are not all strings.
+    const list = { dynamodb: { NewImage: { tags: { L: { S: [{ exists: false }] } } } } };
+    expect(test(list, { dynamodb: { NewImage: { tags: { L: [{ S: 'x' }, { N: '1' }] } } } })).toBe(false);
+    expect(test(list, { dynamodb: { NewImage: { tags: { L: [{ N: '1' }] } } } })).toBe(true);
+    // With a condition that needs a value, the element that matches must satisfy both (array-consistent).
+    const mixed = { a: { b: [{ exists: false }], c: [2] } };
+    expect(test(mixed, { a: [{ b: 1 }, { c: 2 }] })).toBe(true);
+    expect(test(mixed, { a: [{ b: 1, c: 2 }] })).toBe(false);
+  });
+
+  it('objects inside nested arrays are reached (arrays are crushed at every level)', () => {
+    expect(test({ e: { n: ['Anna'] } }, { e: [[{ n: 'Anna' }], [{ n: 'Bo' }]] })).toBe(true);
+    expect(test({ e: { n: ['Cy'] } }, { e: [[{ n: 'Anna' }], [{ n: 'Bo' }]] })).toBe(false);
+    expect(test({ e: { n: [{ exists: false }] } }, { e: [[{ n: 'Anna' }]] })).toBe(false);
+  });
+
   it('an empty array counts as absent', () => {
     expect(test({ tags: [{ exists: false }] }, { tags: [] })).toBe(true);
     expect(test({ tags: [{ exists: true }] }, { tags: [] })).toBe(false);
