@@ -222,7 +222,10 @@ describe('existing tables through the CLI: initial snapshot and stream-gap repai
     const gaps = (await gzLines<{ errorType: string }>(join(state, 'lake', '_errors', 'legacy-pipe'))).filter(
       (entry) => entry.errorType === 'StreamTrimmed',
     );
-    expect(gaps).toHaveLength(1);
+    // One gap; a second one when the machine is slow enough that records written after the wait are trimmed too
+    // before the repair resumes reading (retention is 2 s here): a later trim is reported, never skipped.
+    expect(gaps.length).toBeGreaterThanOrEqual(1);
+    expect(gaps.length).toBeLessThanOrEqual(2);
 
     const up = await startUp(state, ['--config', piped, '--no-export-schedule']);
     try {
