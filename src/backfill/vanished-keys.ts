@@ -8,7 +8,7 @@ import { failedChange, processedChange } from '../change-stream/process-batch.js
 import type { BatchResult, ChangeStreamTableConfig } from '../change-stream/process-batch.js';
 import { ChangeRecordError } from '../change-stream/errors.js';
 import type { ChangeRecord, PlainItem } from '../change-stream/types.js';
-import { changeOrderSql } from '../lake/change-order.js';
+import { changeOrderSql, snapshotOrderKey } from '../lake/change-order.js';
 import type { ErrorSink } from '../lake/error-sink.js';
 import { landProcessedChanges } from '../lake/land-change-batch.js';
 import { lakeLayout } from '../lake/layout.js';
@@ -55,7 +55,7 @@ export async function landVanishedKeys(options: {
   if (!existsSync(dir)) return { deleted: 0, failed: 0 };
   const time = new Date(options.exportTime).toISOString();
   // The order key of this snapshot's own `r` records: anything the snapshot read is at least this.
-  const snapshotOrder = `${time}|0|${'0'.repeat(40)}`;
+  const snapshotOrder = snapshotOrderKey(time);
   const columns = `{'op': 'VARCHAR', 'keys': 'JSON', 'before': 'JSON', 'after': 'JSON', 'seq': 'VARCHAR', 'source': 'JSON'}`;
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });

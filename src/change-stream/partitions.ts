@@ -11,7 +11,8 @@ export type TimePart = (typeof TIME_PARTS)[number];
 /** The default partitioning: by event date. */
 export const DEFAULT_PARTITION_BY: readonly string[] = ['year', 'month', 'day'];
 
-const TIME_PART_SET: ReadonlySet<string> = new Set(TIME_PARTS);
+/** {@link TIME_PARTS} as a set: the partition names that are not item attributes. */
+export const TIME_PART_SET: ReadonlySet<string> = new Set(TIME_PARTS);
 
 /**
  * Longest partition value, in bytes once percent-encoded for the path. File systems cap one path segment at

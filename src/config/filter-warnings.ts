@@ -1,4 +1,4 @@
-import { TIME_PARTS as TIME_PART_NAMES } from '../change-stream/partitions.js';
+import { TIME_PART_SET } from '../change-stream/partitions.js';
 import type { TributaryConfig } from './schema.js';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -10,7 +10,6 @@ const UNPARTITIONABLE: Partial<Record<TributaryConfig['tables'][number]['stream'
   OLD_IMAGE: 'inserts',
   KEYS_ONLY: 'any record',
 };
-const TIME_PARTS: ReadonlySet<string> = new Set(TIME_PART_NAMES);
 
 /** Where DynamoDB attribute values sit in a stream record: always `{ <type>: <string or list> }`. */
 const IMAGES = new Set(['NewImage', 'OldImage', 'Keys']);
@@ -47,7 +46,9 @@ export function configWarnings(config: TributaryConfig): string[] {
   config.tables.forEach((table, tableIndex) => {
     const unpartitionable = UNPARTITIONABLE[table.stream];
     const keys = new Set([table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])]);
-    const fromImages = (table.pipe?.partitionBy ?? []).filter((column) => !TIME_PARTS.has(column) && !keys.has(column));
+    const fromImages = (table.pipe?.partitionBy ?? []).filter(
+      (column) => !TIME_PART_SET.has(column) && !keys.has(column),
+    );
     if (unpartitionable && fromImages.length > 0)
       warnings.push(
         `tables.${tableIndex}: partitionBy ${fromImages.join(', ')} is read from the item's image, which a ${table.stream} ` +

@@ -22,13 +22,28 @@ function field(node: unknown, key: string): unknown {
 function nested(child: NodeMatcher): NodeMatcher {
   const absenceOnly = child(undefined);
   return (value) => {
-    if (Array.isArray(value)) {
-      const objects = (value.flat(Infinity) as unknown[]).filter(isPlainObject);
-      if (objects.length === 0) return absenceOnly;
-      return absenceOnly ? objects.every((element) => child(element)) : objects.some((element) => child(element));
-    }
+    if (Array.isArray(value)) return matchObjects(value, child, absenceOnly) ?? absenceOnly;
     return child(isPlainObject(value) ? value : undefined);
   };
+}
+
+/**
+ * `child` over the objects of an event array, nested arrays included, without copying it: with `every`, whether all
+ * match, else whether one does; `undefined` when the array holds no object.
+ */
+function matchObjects(array: readonly unknown[], child: NodeMatcher, every: boolean): boolean | undefined {
+  let seen: boolean | undefined;
+  for (const element of array) {
+    const result = Array.isArray(element)
+      ? matchObjects(element, child, every)
+      : isPlainObject(element)
+        ? child(element)
+        : undefined;
+    if (result === undefined) continue;
+    if (result !== every) return result;
+    seen = result;
+  }
+  return seen;
 }
 
 function compileObject(pattern: Record<string, unknown>, path: string, dialect: PatternDialect): NodeMatcher {

@@ -76,16 +76,20 @@ export class LakeQuery {
     if (/^[\s;]*$/.test(sql)) throw new Error('no SQL statement given');
     const statements = await this.connection.extractStatements(sql);
     if (statements.count === 0) throw new Error('no SQL statement given');
-    for (let index = 0; index < statements.count; index += 1) {
+    for (let index = 0; index < statements.count - 1; index += 1) {
       const prepared = await statements.prepare(index);
       try {
-        if (index === statements.count - 1) return await prepared.runAndReadAll();
         await prepared.run();
       } finally {
         prepared.destroySync();
       }
     }
-    throw new Error('unreachable: the last statement returns');
+    const last = await statements.prepare(statements.count - 1);
+    try {
+      return await last.runAndReadAll();
+    } finally {
+      last.destroySync();
+    }
   }
 
   public async close(): Promise<void> {

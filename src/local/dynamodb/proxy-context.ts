@@ -2,6 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { DynaliteBackend } from './dynalite-backend.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import type { StreamStore } from './stream-store.js';
+import { AwsWireError } from './errors.js';
+import type { KeySchemaElement } from './types.js';
+import { isOk } from './wire-response.js';
 
 /** A client request as received on the public port, body buffered and parsed. */
 export interface ClientRequest {
@@ -35,4 +38,19 @@ export interface ProxyContext {
  */
 export function forward(context: ProxyContext, request: ClientRequest) {
   return context.backend.forward(request.method, request.path, request.headers, request.body);
+}
+
+/**
+ * The key schema of a table, from dynalite's DescribeTable; a `ResourceNotFoundException` when it has none.
+ *
+ * @example
+ * const keys = keyOf(item, await keySchemaOf(context, 'Visits'));
+ */
+export async function keySchemaOf(context: ProxyContext, tableName: string): Promise<KeySchemaElement[]> {
+  const described = await context.backend.call<{ Table?: { KeySchema: KeySchemaElement[] } }>('DescribeTable', {
+    TableName: tableName,
+  });
+  if (!isOk(described) || !described.body.Table)
+    throw new AwsWireError('ResourceNotFoundException', 'Requested resource not found');
+  return described.body.Table.KeySchema;
 }

@@ -1,7 +1,7 @@
 import { crashPoint } from '../fault-hooks.js';
 import type { BufferedResponse } from './dynalite-backend.js';
 import { AwsWireError, validationError } from './errors.js';
-import type { ClientRequest, ProxyContext } from './proxy-context.js';
+import { keySchemaOf, type ClientRequest, type ProxyContext } from './proxy-context.js';
 import { canonicalJson, keyOf } from './stream-record.js';
 import type { KeySchemaElement, StreamInfo, WireItem } from './types.js';
 import { errorResponse, isOk, jsonResponse } from './wire-response.js';
@@ -64,9 +64,7 @@ export class Transactions {
   public async transactWrite(request: ClientRequest): Promise<BufferedResponse> {
     const token = request.input['ClientRequestToken'];
     if (typeof token !== 'string' || token === '') return this.transactWriteOnce(request);
-    const now = this.now();
-    for (const [seen, entry] of this.tokens)
-      if (entry.succeededAt !== undefined && now - entry.succeededAt > TOKEN_WINDOW_MS) this.tokens.delete(seen);
+    this.forgetExpiredTokens(this.now());
     const fingerprint = canonicalJson(request.input['TransactItems'] ?? null);
     const seen = this.tokens.get(token);
     if (seen) {
@@ -95,6 +93,17 @@ export class Transactions {
       // Only a success is remembered: a cancelled or failed transaction wrote nothing, and may be sent again.
       if (response && isOk(response)) this.tokens.set(token, { fingerprint, succeededAt: this.now() });
       else this.tokens.delete(token);
+    }
+  }
+
+  /**
+   * Drops tokens whose window has passed, oldest first, stopping at the first that is still kept: the map is in the
+   * order transactions started, so each request does constant work on average instead of scanning every token.
+   */
+  private forgetExpiredTokens(now: number): void {
+    for (const [token, entry] of this.tokens) {
+      if (entry.succeededAt === undefined || now - entry.succeededAt <= TOKEN_WINDOW_MS) return;
+      this.tokens.delete(token);
     }
   }
 
@@ -207,7 +216,7 @@ export class Transactions {
       if (typeof tableName !== 'string') throw validationError(`${action}.TableName is required`);
       let keySchema = schemas.get(tableName);
       if (!keySchema) {
-        keySchema = await this.keySchemaOf(tableName);
+        keySchema = await keySchemaOf(this.context, tableName);
         schemas.set(tableName, keySchema);
       }
       const source = (action === 'Put' ? params['Item'] : params['Key']) as WireItem | undefined;
@@ -219,17 +228,6 @@ export class Transactions {
       actions.push({ action, params, tableName, key });
     }
     return actions;
-  }
-
-  private async keySchemaOf(tableName: string): Promise<KeySchemaElement[]> {
-    const described = await this.context.backend.call<{
-      Table?: { KeySchema: KeySchemaElement[] };
-      __type?: string;
-      message?: string;
-    }>('DescribeTable', { TableName: tableName });
-    if (!isOk(described) || !described.body.Table)
-      throw new AwsWireError('ResourceNotFoundException', 'Requested resource not found');
-    return described.body.Table.KeySchema;
   }
 
   /**

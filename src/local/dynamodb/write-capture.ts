@@ -1,5 +1,5 @@
 import type { BufferedResponse } from './dynalite-backend.js';
-import { forward, type ClientRequest, type ProxyContext } from './proxy-context.js';
+import { forward, keySchemaOf, type ClientRequest, type ProxyContext } from './proxy-context.js';
 import { crashPoint } from '../fault-hooks.js';
 import { keyOf } from './stream-record.js';
 import type { KeySchemaElement, StreamInfo, WireItem } from './types.js';
@@ -47,7 +47,7 @@ export class WriteCapture {
       const key = stream && isItem(source) ? keyOf(source, stream.keySchema) : undefined;
       const response =
         !stream || !key ? await forward(this.context, request) : await this.captured(request, [{ stream, key }]);
-      return this.withItemOnConditionFailure(request, tableName, source, response);
+      return this.withItemOnConditionFailure(request, tableName, source, stream?.keySchema, response);
     });
   }
 
@@ -59,16 +59,16 @@ export class WriteCapture {
     request: ClientRequest,
     tableName: string,
     source: WireItem | undefined,
+    keySchema: readonly KeySchemaElement[] | undefined,
     response: BufferedResponse,
   ): Promise<BufferedResponse> {
     if (request.input['ReturnValuesOnConditionCheckFailure'] !== 'ALL_OLD' || response.statusCode !== 400)
       return response;
     const error = JSON.parse(response.body.toString('utf8')) as { __type?: string };
     if (!error.__type?.endsWith('ConditionalCheckFailedException') || !isItem(source)) return response;
-    const described = await this.context.backend.call<{ Table?: { KeySchema: KeySchemaElement[] } }>('DescribeTable', {
-      TableName: tableName,
-    });
-    const key = isOk(described) && described.body.Table ? keyOf(source, described.body.Table.KeySchema) : undefined;
+    // A table with a stream has its key schema at hand; another is asked.
+    const schema = keySchema ?? (await keySchemaOf(this.context, tableName).catch(() => undefined));
+    const key = schema && keyOf(source, schema);
     if (!key) return response;
     const read = await this.context.backend.call<{ Item?: WireItem }>('GetItem', {
       TableName: tableName,

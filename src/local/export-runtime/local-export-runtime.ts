@@ -37,6 +37,7 @@ import {
   StateMachineExecutor,
   putEventsEntries,
   putEventsResult,
+  s3GetObjectTask,
   s3PutObjectTask,
 } from '../state-machine/index.js';
 import type { ExecutionEvent } from '../state-machine/index.js';
@@ -174,6 +175,7 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
     if (!store) bucketStores.set(bucket, (store = new DirectoryObjectStore(join(paths.buckets, bucket))));
     return store;
   };
+  const getObject = s3GetObjectTask(bucketStore);
 
   const dynamodb = new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region, credentials, maxAttempts: 3 });
   await ensureTables(dynamodb, [{ name: ledgerTable, partitionKey: 'pk', sortKey: 'sk' }]);
@@ -325,12 +327,8 @@ export async function createLocalExportRuntime(options: LocalExportRuntimeOption
       },
       // ResultWriter output (the Map's result files and manifest.json), read back by CompleteRun.
       [S3_PUT_OBJECT]: s3PutObjectTask(bucketStore),
-      [S3_GET_OBJECT]: async (parameters) => {
-        const { Bucket, Key } = parameters as { Bucket: string; Key: string };
-        const body = await bucketStore(Bucket).get(Key);
-        if (!body) throw Object.assign(new Error(`no object ${Key} in bucket ${Bucket}`), { name: 'S3.NoSuchKey' });
-        return JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
-      },
+      [S3_GET_OBJECT]: async (parameters) =>
+        JSON.parse(Buffer.from(await getObject(parameters)).toString('utf8')) as unknown,
     },
   });
   executorRef.current = executor;

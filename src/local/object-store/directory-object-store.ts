@@ -40,10 +40,16 @@ export class DirectoryObjectStore implements ObjectStore {
 
   /** Absolute path of a key, refusing keys that escape the root. */
   public pathOf(key: string): string {
-    if (!key || key.startsWith('/') || key.includes('\0')) throw new InvalidObjectKeyError(key);
-    const full = resolve(this.root, key);
-    if (full !== this.root && !full.startsWith(this.root + sep)) throw new InvalidObjectKeyError(key);
+    const full = key ? this.#resolveInside(key) : this.root;
     if (full === this.root) throw new InvalidObjectKeyError(key);
+    return full;
+  }
+
+  /** `relativePath` resolved under the root (the root itself included); refused when it would leave it. */
+  #resolveInside(relativePath: string): string {
+    if (relativePath.startsWith('/') || relativePath.includes('\0')) throw new InvalidObjectKeyError(relativePath);
+    const full = resolve(this.root, relativePath);
+    if (full !== this.root && !full.startsWith(this.root + sep)) throw new InvalidObjectKeyError(relativePath);
     return full;
   }
 
@@ -97,14 +103,9 @@ export class DirectoryObjectStore implements ObjectStore {
   public async *list(prefix: string): AsyncIterable<ObjectInfo> {
     // Start at the deepest directory the prefix names, then filter by the full prefix.
     const slash = prefix.lastIndexOf('/');
-    const startDir = slash >= 0 ? resolve(this.root, prefix.slice(0, slash)) : this.root;
     // The same rule as keys: a prefix naming a directory outside the root (`../`, `/etc/`) is refused.
-    if (
-      prefix.startsWith('/') ||
-      prefix.includes('\0') ||
-      (startDir !== this.root && !startDir.startsWith(this.root + sep))
-    )
-      throw new InvalidObjectKeyError(prefix);
+    if (prefix.startsWith('/') || prefix.includes('\0')) throw new InvalidObjectKeyError(prefix);
+    const startDir = slash >= 0 ? this.#resolveInside(prefix.slice(0, slash)) : this.root;
     yield* this.walk(startDir, prefix);
   }
 
